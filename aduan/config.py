@@ -1,0 +1,162 @@
+"""config.yaml: one validated model, loaded once at start-up.
+
+Errors name the file, the line and the field, e.g.
+`config.yaml:57: categories.jalan_rusak.opd: unknown OPD 'DPUPRX'`.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from channels.registry import validate_channel_section
+from classifier.rules import CategoryRule, ClassifierSettings, RuleSet
+from dispatch.destinations import Destination
+from dispatch.templates import Templates
+
+Language = Literal["id", "en"]
+LANGUAGES: tuple[Language, ...] = ("id", "en")
+Loc = tuple[str | int, ...]
+
+
+class ConfigError(Exception):
+    """config.yaml is unreadable or invalid; the message lists every problem found."""
+
+
+class InstanceSettings(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    name: str
+    timezone: str = "Asia/Jakarta"
+    default_language: Language = "id"
+    admins: list[str] = Field(default_factory=list)
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError(f"unknown time zone {value!r}") from exc
+        return value
+
+
+class DispatchSettings(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    max_attempts: int = Field(default=8, ge=1)
+    backoff_base_seconds: float = Field(default=15, gt=0)
+    backoff_max_seconds: float = Field(default=3600, gt=0)
+
+
+class OpdConfig(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    name: str
+    destinations: list[Destination] = Field(default_factory=list)
+
+
+class AppConfig(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    instance: InstanceSettings
+    classifier: ClassifierSettings = Field(default_factory=ClassifierSettings)
+    dispatch: DispatchSettings = Field(default_factory=DispatchSettings)
+    channels: dict[str, dict[str, Any]] = Field(default_factory=dict)
+    opds: dict[str, OpdConfig]
+    categories: dict[str, CategoryRule]
+    templates: dict[Language, Templates]
+
+    def ruleset(self) -> RuleSet:
+        return RuleSet(categories=self.categories, settings=self.classifier)
+
+    def opd_name(self, code: str) -> str:
+        opd = self.opds.get(code)
+        return opd.name if opd else code
+
+    def category_name(self, code: str, language: str) -> str:
+        category = self.categories.get(code)
+        return category.name.get(language) or category.name.get("id", code) if category else code
+
+
+def cross_check(config: AppConfig) -> list[tuple[Loc, str]]:
+    """Problems that span sections: references to unknown OPDs, categories, languages."""
+    problems: list[tuple[Loc, str]] = []
+    for code, category in config.categories.items():
+        if category.opd not in config.opds:
+            problems.append((("categories", code, "opd"), f"unknown OPD {category.opd!r}"))
+        for language in LANGUAGES:
+            if language not in category.name:
+                problems.append((("categories", code, "name"), f"missing name in {language!r}"))
+    fallback = config.classifier.fallback_category
+    if fallback not in config.categories:
+        problems.append((("classifier", "fallback_category"), f"unknown category {fallback!r}"))
+    for language in LANGUAGES:
+        if language not in config.templates:
+            problems.append((("templates",), f"missing templates for language {language!r}"))
+    for name, section in config.channels.items():
+        try:
+            validate_channel_section(name, section)
+        except (ValueError, ValidationError) as exc:
+            problems.append((("channels", name), str(exc).replace("\n", " ")))
+    return problems
+
+
+def _line_of(root: yaml.Node | None, loc: Loc) -> int | None:
+    """The 1-based line of the YAML node at `loc`, or of its nearest existing parent."""
+    node, line = root, (root.start_mark.line + 1 if root else None)
+    for part in loc:
+        child = None
+        if isinstance(node, yaml.MappingNode):
+            child = next((v for k, v in node.value if k.value == str(part)), None)
+            if child is None:  # an unknown key: point at the key itself
+                key = next((k for k, _ in node.value if k.value == str(part)), None)
+                return key.start_mark.line + 1 if key else line
+        elif isinstance(node, yaml.SequenceNode) and isinstance(part, int):
+            child = node.value[part] if part < len(node.value) else None
+        if child is None:
+            return line
+        node, line = child, child.start_mark.line + 1
+    return line
+
+
+def _format(path: Path, root: yaml.Node | None, problems: list[tuple[Loc, str]]) -> str:
+    lines = [f"{path} is invalid:"]
+    for loc, message in problems:
+        line = _line_of(root, loc)
+        where = ".".join(str(p) for p in loc) or "(top level)"
+        lines.append(f"  {path}:{line}: {where}: {message}" if line else f"  {path}: {where}: {message}")
+    return "\n".join(lines)
+
+
+def parse_config(text: str, path: Path) -> AppConfig:
+    """Validate config text; raise ConfigError naming file, line and field on any problem."""
+    try:
+        root = yaml.compose(text)
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"{path} is not valid YAML: {exc}") from exc
+    if not isinstance(data, dict):
+        raise ConfigError(f"{path} must be a mapping of sections (instance, opds, categories, ...)")
+    try:
+        config = AppConfig.model_validate(data)
+    except ValidationError as exc:
+        problems = [(tuple(err["loc"]), err["msg"]) for err in exc.errors()]
+        raise ConfigError(_format(path, root, problems)) from None
+    problems = cross_check(config)
+    if problems:
+        raise ConfigError(_format(path, root, problems))
+    return config
+
+
+def load_config(path: Path | str = "config.yaml") -> AppConfig:
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ConfigError(f"cannot read {path}: {exc.strerror}") from exc
+    return parse_config(text, path)

@@ -1,0 +1,26 @@
+"""The routing rules in force, compiled once per version."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from classifier import CompiledRules, RuleSet, compile_rules
+
+
+@dataclass(frozen=True)
+class Rulebook:
+    version: int | None
+    ruleset: RuleSet
+    compiled: CompiledRules
+
+    @classmethod
+    def build(cls, ruleset: RuleSet, version: int | None = None) -> Rulebook:
+        return cls(version=version, ruleset=ruleset, compiled=compile_rules(ruleset))
+
+    def sla_hours(self, category: str, default: int = 48) -> int:
+        rule = self.ruleset.categories.get(category)
+        return rule.sla_hours if rule else default
+
+
+RulebookProvider = Callable[[], Rulebook]

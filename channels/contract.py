@@ -1,0 +1,99 @@
+"""The adapter contract: how a channel plugs into Aduan.
+
+An adapter knows its wire format and nothing else. It never imports the web framework, the
+database or the classifier. The core serves its routes and owns its lifecycle.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import ClassVar, Protocol, runtime_checkable
+
+from pydantic import BaseModel, ConfigDict
+
+from channels.message import DeliveryReceipt, InboundMessage, OutboundMessage, SendResult
+
+
+class ChannelError(Exception):
+    """Base of every error an adapter raises."""
+
+
+class Unauthenticated(ChannelError):
+    """The request's signature or secret is missing or wrong (answer 403, store nothing)."""
+
+
+class Ignore(ChannelError):
+    """A valid request that carries nothing for us (answer 200, store nothing)."""
+
+
+class InvalidRequest(ChannelError):
+    """The request is malformed; the message says what is wrong (answer 400)."""
+
+
+class SendError(ChannelError):
+    """Sending failed. `retryable` tells the outbox whether trying again can help."""
+
+    def __init__(self, message: str, *, retryable: bool, retry_after: float | None = None,
+                 unreachable: bool = False) -> None:
+        super().__init__(message)
+        self.retryable = retryable
+        self.retry_after = retry_after
+        self.unreachable = unreachable
+
+
+@dataclass(frozen=True)
+class RawRequest:
+    """An HTTP request as the core received it, before any parsing."""
+
+    method: str
+    url: str
+    headers: Mapping[str, str]
+    body: bytes
+    query: Mapping[str, str] = field(default_factory=dict)
+
+    def header(self, name: str) -> str | None:
+        lowered = name.lower()
+        for key, value in self.headers.items():
+            if key.lower() == lowered:
+                return value
+        return None
+
+
+@dataclass(frozen=True)
+class RawResponse:
+    """What the core answers to the provider after a successful parse."""
+
+    status: int = 200
+    body: bytes = b""
+    content_type: str = "text/plain"
+
+
+Parsed = InboundMessage | DeliveryReceipt
+
+
+class ChannelConfig(BaseModel):
+    """Base for an adapter's declared settings (a section of `channels:` in config.yaml)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    enabled: bool = True
+
+
+@runtime_checkable
+class Adapter(Protocol):
+    """What every channel implements.
+
+    `secrets` maps a Config field to the environment variable that supplies it; the core
+    reads them, so a channel whose variable is unset is reported as off, not crashed.
+    """
+
+    name: ClassVar[str]
+    Config: ClassVar[type[ChannelConfig]]
+    secrets: ClassVar[Mapping[str, str]]
+
+    def parse(self, request: RawRequest) -> list[Parsed]: ...
+
+    def respond(self, parsed: list[Parsed]) -> RawResponse: ...
+
+    async def send(self, message: OutboundMessage) -> SendResult: ...

@@ -1,0 +1,103 @@
+"""The common format: what every channel turns its wire format into, and back."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+MAX_TEXT_CHARS = 10_000
+MAX_RAW_CHARS = 64_000
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class Attachment(BaseModel):
+    """A photo or file: a URL the adapter can fetch, or a stored file path."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    url: str
+    content_type: str = "application/octet-stream"
+    size: int | None = None
+    name: str | None = None
+
+
+class Location(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    lat: float | None = Field(default=None, ge=-90, le=90)
+    lon: float | None = Field(default=None, ge=-180, le=180)
+    address: str | None = None
+
+
+class InboundMessage(BaseModel):
+    """One message from a citizen or staff member, as any channel delivers it.
+
+    `sender` is a URN-like address: `tel:+62812…`, `whatsapp:+62812…`, `telegram:123456`,
+    `mailto:warga@example.id`, `web:…`, `console:…`.
+    """
+
+    model_config = ConfigDict(extra="forbid")
+
+    channel: str
+    external_id: str = Field(min_length=1, max_length=255)
+    sender: str = Field(min_length=1, max_length=255)
+    sender_name: str | None = None
+    text: str = Field(default="", max_length=MAX_TEXT_CHARS)
+    subject: str | None = None
+    attachments: list[Attachment] = Field(default_factory=list)
+    location: Location | None = None
+    language: str | None = None
+    received_at: datetime = Field(default_factory=utcnow)
+    reply_to: str | None = Field(default=None, description="external id of the message answered")
+    raw: dict[str, Any] | None = Field(default=None, description="provider payload, for audit")
+
+
+class Button(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    label: str
+    payload: str
+
+
+class OutboundMessage(BaseModel):
+    """One message Aduan sends on a channel. Adapters degrade what they cannot show to text."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    channel: str
+    recipient: str
+    text: str
+    attachments: list[Attachment] = Field(default_factory=list)
+    buttons: list[Button] = Field(default_factory=list)
+    complaint_code: str | None = None
+    reply_to: str | None = None
+    idempotency_key: str
+
+
+DeliveryState = Literal["queued", "sent", "delivered", "read", "failed"]
+
+
+class DeliveryReceipt(BaseModel):
+    """A provider's report on a message we sent earlier."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    channel: str
+    external_id: str
+    state: DeliveryState
+    error_code: str | None = None
+    error_message: str | None = None
+    received_at: datetime = Field(default_factory=utcnow)
+
+
+class SendResult(BaseModel):
+    """What a successful send returns: the provider's id for the message, if any."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    external_id: str | None = None

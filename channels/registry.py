@@ -1,0 +1,71 @@
+"""The explicit list of channels. Adding a channel is one line here."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from pydantic import ValidationError
+
+from channels.console import ConsoleAdapter
+from channels.contract import Adapter
+from channels.web import WebAdapter
+
+ADAPTER_CLASSES: tuple[type, ...] = (
+    WebAdapter,
+    ConsoleAdapter,
+)
+
+REGISTRY: dict[str, type] = {cls.name: cls for cls in ADAPTER_CLASSES}
+
+
+@dataclass(frozen=True)
+class ChannelStatus:
+    name: str
+    active: bool
+    reason: str = ""
+
+
+def validate_channel_section(name: str, section: Mapping[str, Any]) -> None:
+    """Check one `channels:` section against its adapter's declared Config."""
+    if name not in REGISTRY:
+        raise ValueError(f"unknown channel {name!r}; known: {', '.join(sorted(REGISTRY))}")
+    REGISTRY[name].Config.model_validate(dict(section))
+
+
+def build_adapters(
+    sections: Mapping[str, Mapping[str, Any]],
+    env: Mapping[str, str] | None = None,
+) -> tuple[dict[str, Adapter], list[ChannelStatus]]:
+    """Instantiate every enabled channel whose secrets are present in the environment.
+
+    Returns the active adapters and, for every channel, whether it is on and why not.
+    A secret is required unless the Config gives the field a default.
+    """
+    env = os.environ if env is None else env
+    active: dict[str, Adapter] = {}
+    statuses: list[ChannelStatus] = []
+    for name, cls in REGISTRY.items():
+        section = dict(sections.get(name, {"enabled": False}))
+        if not section.get("enabled", True):
+            statuses.append(ChannelStatus(name, False, "disabled in config.yaml"))
+            continue
+        fields = cls.Config.model_fields
+        missing = [var for field, var in cls.secrets.items()
+                   if var not in env and fields[field].is_required()]
+        if missing:
+            statuses.append(ChannelStatus(name, False, f"set {', '.join(missing)}"))
+            continue
+        for field, var in cls.secrets.items():
+            if var in env:
+                section[field] = env[var]
+        try:
+            config = cls.Config.model_validate(section)
+        except ValidationError as exc:
+            statuses.append(ChannelStatus(name, False, f"invalid settings: {exc}"))
+            continue
+        active[name] = cls(config)
+        statuses.append(ChannelStatus(name, True))
+    return active, statuses

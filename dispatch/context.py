@@ -1,0 +1,56 @@
+"""What dispatch needs to know about the deployment, handed over by the app at start-up."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from dispatch.destinations import Destination
+from dispatch.templates import Templates
+
+
+@dataclass(frozen=True)
+class DispatchSettings:
+    max_attempts: int = 8
+    backoff_base_seconds: float = 15
+    backoff_max_seconds: float = 3600
+
+
+@dataclass(frozen=True)
+class DispatchContext:
+    """Names, templates and destinations: everything dispatch reads from the config."""
+
+    instance_name: str
+    timezone: ZoneInfo
+    default_language: str
+    templates: Mapping[str, Templates]
+    opd_names: Mapping[str, str]
+    category_names: Mapping[str, Mapping[str, str]]
+    destinations: Mapping[str, list[Destination]]
+    settings: DispatchSettings = field(default_factory=DispatchSettings)
+
+    def language(self, preferred: str | None) -> str:
+        return preferred if preferred in self.templates else self.default_language
+
+    def text(self, language: str | None, name: str, **values: object) -> str:
+        return self.templates[self.language(language)].render(
+            name, instance=self.instance_name, **values
+        )
+
+    def status_name(self, language: str | None, status: str) -> str:
+        return self.templates[self.language(language)].status_names.get(status, status)
+
+    def category_name(self, language: str | None, code: str) -> str:
+        names = self.category_names.get(code, {})
+        return names.get(self.language(language)) or names.get("id") or code
+
+    def opd_name(self, code: str) -> str:
+        return self.opd_names.get(code, code)
+
+    def local_time(self, moment: datetime | None) -> str:
+        if moment is None:
+            return "-"
+        local = moment.astimezone(self.timezone)
+        return f"{local:%d-%m-%Y %H:%M} {local.tzname()}"

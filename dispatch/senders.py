@@ -1,0 +1,130 @@
+"""Delivering a complaint to an OPD destination: signed webhook or SMTP email."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import smtplib
+from collections.abc import Mapping
+from dataclasses import dataclass
+from email.message import EmailMessage
+from email.utils import make_msgid
+from typing import Any
+
+import httpx
+
+from channels.contract import SendError
+from channels.message import SendResult
+from channels.signing import SIGNATURE_HEADER, sign
+
+RETRYABLE_HTTP = frozenset({408, 425, 429})
+
+
+async def send_webhook(payload: Mapping[str, Any], env: Mapping[str, str]) -> SendResult:
+    """POST the complaint document; 2xx is success, 408/429/5xx and network errors retry."""
+    destination = payload["destination"]
+    secret = env.get(destination["secret_env"])
+    if not secret:
+        raise SendError(f"{destination['secret_env']} is not set", retryable=True)
+    body = json.dumps(payload["document"], ensure_ascii=False).encode()
+    headers = {
+        "Content-Type": "application/json",
+        "Idempotency-Key": payload["idempotency_key"],
+        "X-Aduan-Event": payload["document"]["event"],
+        SIGNATURE_HEADER: sign(secret, body),
+    }
+    try:
+        async with httpx.AsyncClient(timeout=destination.get("timeout_seconds", 10)) as client:
+            response = await client.post(destination["url"], content=body, headers=headers)
+    except httpx.HTTPError as exc:
+        raise SendError(f"webhook unreachable: {type(exc).__name__}: {exc}", retryable=True) from exc
+    if response.is_success:
+        return SendResult(external_id=response.headers.get("X-Request-Id"))
+    retryable = response.status_code >= 500 or response.status_code in RETRYABLE_HTTP
+    raise SendError(f"webhook answered {response.status_code}: {response.text[:200]}",
+                    retryable=retryable)
+
+
+@dataclass(frozen=True)
+class SmtpSettings:
+    host: str
+    port: int
+    sender: str
+    user: str | None = None
+    password: str | None = None
+    starttls: bool = False
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str]) -> SmtpSettings | None:
+        host = env.get("ADUAN_SMTP_HOST")
+        if not host:
+            return None
+        return cls(host=host, port=int(env.get("ADUAN_SMTP_PORT", "25")),
+                   sender=env.get("ADUAN_SMTP_FROM", "aduan@localhost"),
+                   user=env.get("ADUAN_SMTP_USER"), password=env.get("ADUAN_SMTP_PASSWORD"),
+                   starttls=env.get("ADUAN_SMTP_STARTTLS", "").lower() in ("1", "true", "yes"))
+
+
+def complaint_email(document: Mapping[str, Any], to: str, sender: str, key: str) -> EmailMessage:
+    """A plain-text email of the complaint, with the tracking code in the subject."""
+    mail = EmailMessage()
+    mail["From"] = sender
+    mail["To"] = to
+    mail["Subject"] = f"[{document['code']}] {document['category_name']}: {document['text'][:60]}"
+    mail["Message-ID"] = make_msgid(idstring=key.replace(":", "."), domain="aduan.local")
+    mail["Auto-Submitted"] = "auto-generated"
+    location = document.get("location") or {}
+    where = location.get("address") or (
+        f"{location['lat']}, {location['lon']}" if location.get("lat") is not None else "-"
+    )
+    mail.set_content(
+        f"Kode laporan: {document['code']}\n"
+        f"Kategori: {document['category_name']}\n"
+        f"Instansi: {document['opd_name']}\n"
+        f"Target selesai: {document['due_local']}\n"
+        f"Lokasi: {where}\n\n"
+        f"{document['text']}\n\n"
+        f"Balas email ini untuk menjawab warga. Perintah di baris pertama: "
+        f"/proses, /selesai catatan, /tolak alasan.\n"
+    )
+    return mail
+
+
+def _smtp_send(settings: SmtpSettings, mail: EmailMessage) -> None:
+    with smtplib.SMTP(settings.host, settings.port, timeout=30) as smtp:
+        if settings.starttls:
+            smtp.starttls()
+        if settings.user:
+            smtp.login(settings.user, settings.password or "")
+        smtp.send_message(mail)
+
+
+async def send_email(payload: Mapping[str, Any], env: Mapping[str, str]) -> SendResult:
+    """Mail the complaint; 5xx refusals are permanent, everything else retries."""
+    settings = SmtpSettings.from_env(env)
+    if settings is None:
+        raise SendError("ADUAN_SMTP_HOST is not set", retryable=True)
+    mail = complaint_email(payload["document"], payload["destination"]["address"],
+                           settings.sender, payload["idempotency_key"])
+    try:
+        await asyncio.to_thread(_smtp_send, settings, mail)
+    except smtplib.SMTPRecipientsRefused as exc:
+        codes = [code for code, _ in exc.recipients.values()]
+        raise SendError(f"recipient refused: {exc.recipients}",
+                        retryable=any(c < 500 for c in codes)) from exc
+    except smtplib.SMTPResponseException as exc:
+        raise SendError(f"SMTP {exc.smtp_code}: {exc.smtp_error!r}",
+                        retryable=exc.smtp_code < 500) from exc
+    except (OSError, smtplib.SMTPException) as exc:
+        raise SendError(f"SMTP unavailable: {exc!r}", retryable=True) from exc
+    return SendResult(external_id=mail["Message-ID"])
+
+
+def destination_senders(env: Mapping[str, str] | None = None) -> dict[str, Any]:
+    """Senders for OPD destination kinds that can work in this environment."""
+    env = os.environ if env is None else env
+    senders: dict[str, Any] = {"webhook": lambda p: send_webhook(p, env)}
+    if SmtpSettings.from_env(env):
+        senders["email"] = lambda p: send_email(p, env)
+    return senders

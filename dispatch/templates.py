@@ -1,0 +1,68 @@
+"""What the bot says to citizens, per language, with placeholders checked at start-up."""
+
+from __future__ import annotations
+
+from string import Formatter
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, model_validator
+
+from storage.models import Status
+
+# Which placeholders each template may use; anything else is a config error at start-up.
+PLACEHOLDERS: dict[str, set[str]] = {
+    "welcome": {"instance"},
+    "help": {"instance"},
+    "greeting": {"instance"},
+    "thanks": {"instance"},
+    "empty": {"instance"},
+    "ack": {"code", "category", "opd", "due"},
+    "ack_review": {"code", "category", "opd", "due"},
+    "status": {"code", "status", "opd", "due", "note", "category"},
+    "status_note": {"note"},
+    "status_unknown": {"code"},
+    "status_list": {"items"},
+    "status_none": set(),
+    "status_changed": {"code", "status", "note", "opd"},
+    "staff_message": {"code", "opd", "text"},
+}
+
+
+class Templates(BaseModel):
+    """Every text the bot sends, in one language."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    welcome: str
+    help: str
+    greeting: str
+    thanks: str
+    empty: str
+    ack: str
+    ack_review: str
+    status: str
+    status_note: str
+    status_unknown: str
+    status_list: str
+    status_none: str
+    status_changed: str
+    staff_message: str
+    status_names: dict[Status, str]
+
+    @model_validator(mode="after")
+    def _check(self) -> Templates:
+        missing = [s.value for s in Status if s not in self.status_names]
+        if missing:
+            raise ValueError(f"status_names is missing {', '.join(missing)}")
+        for name, allowed in PLACEHOLDERS.items():
+            used = {field for _, field, _, _ in Formatter().parse(getattr(self, name)) if field}
+            unknown = used - allowed
+            if unknown:
+                raise ValueError(
+                    f"{name}: unknown placeholder(s) {', '.join(sorted(unknown))}; "
+                    f"allowed: {', '.join(sorted(allowed)) or 'none'}"
+                )
+        return self
+
+    def render(self, name: str, **values: Any) -> str:
+        return " ".join(getattr(self, name).format(**values).split())

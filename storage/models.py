@@ -1,0 +1,175 @@
+"""The tables. One module so that migrations and readers see the whole schema at once."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import JSON, Column, Index, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+from storage.types import UTCDateTime
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def _time(nullable: bool = True, index: bool = False) -> Any:
+    return Field(default=None, sa_type=UTCDateTime, nullable=nullable, index=index)
+
+
+def _created() -> Any:
+    return Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)
+
+
+def _json(default: Any = None) -> Any:
+    factory = (lambda: None) if default is None else (lambda: type(default)())
+    return Field(default_factory=factory, sa_column=Column(JSON, nullable=default is None))
+
+
+class Status(StrEnum):
+    received = "received"
+    needs_review = "needs_review"
+    routed = "routed"
+    in_progress = "in_progress"
+    resolved = "resolved"
+    rejected = "rejected"
+    reassigned = "reassigned"
+    reopened = "reopened"
+
+
+OPEN_STATUSES = (Status.received, Status.needs_review, Status.routed, Status.in_progress,
+                 Status.reassigned, Status.reopened)
+
+
+class Contact(SQLModel, table=True):
+    """A citizen (or staff member) as one channel knows them."""
+
+    __table_args__ = (UniqueConstraint("channel", "address"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    channel: str = Field(max_length=32)
+    address: str = Field(max_length=255)
+    display_name: str | None = Field(default=None, max_length=255)
+    language: str = Field(default="id", max_length=8)
+    unreachable: bool = False
+    opted_out: bool = False
+    created_at: datetime = _created()
+
+
+class Complaint(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    code: str = Field(max_length=16, unique=True, index=True)
+    contact_id: int = Field(foreign_key="contact.id", index=True)
+    channel: str = Field(max_length=32)
+    text: str
+    category: str = Field(max_length=64, index=True)
+    opd: str = Field(max_length=64, index=True)
+    confidence: float = 0.0
+    explanation: dict[str, Any] | None = _json()
+    status: str = Field(default=Status.received, max_length=32, index=True)
+    language: str = Field(default="id", max_length=8)
+    location_lat: float | None = None
+    location_lon: float | None = None
+    location_address: str | None = None
+    attachments: list[dict[str, Any]] = _json([])
+    due_at: datetime | None = _time(index=True)
+    created_at: datetime = _created()
+    updated_at: datetime = _created()
+    first_response_at: datetime | None = _time()
+    resolved_at: datetime | None = _time()
+    rating: int | None = None
+
+
+class Message(SQLModel, table=True):
+    """Every message in either direction; inbound ones are unique per channel and provider id."""
+
+    __table_args__ = (UniqueConstraint("channel", "direction", "external_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    direction: str = Field(max_length=3)  # "in" or "out"
+    channel: str = Field(max_length=32)
+    external_id: str | None = Field(default=None, max_length=255)
+    contact_id: int | None = Field(default=None, foreign_key="contact.id", index=True)
+    complaint_id: int | None = Field(default=None, foreign_key="complaint.id", index=True)
+    text: str = ""
+    payload: dict[str, Any] | None = _json()
+    delivery_state: str | None = Field(default=None, max_length=16)
+    delivery_error: str | None = None
+    created_at: datetime = _created()
+
+
+class Event(SQLModel, table=True):
+    """The audit trail: who did what to which complaint, and when."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    complaint_id: int | None = Field(default=None, foreign_key="complaint.id", index=True)
+    kind: str = Field(max_length=32)
+    actor: str = Field(max_length=255)
+    from_status: str | None = Field(default=None, max_length=32)
+    to_status: str | None = Field(default=None, max_length=32)
+    note: str | None = None
+    data: dict[str, Any] | None = _json()
+    created_at: datetime = _created()
+
+
+class OutboxStatus(StrEnum):
+    pending = "pending"
+    sent = "sent"
+    dead = "dead"
+
+
+class OutboxItem(SQLModel, table=True):
+    """Work to send: a message on a channel, or a complaint dispatched to an OPD destination."""
+
+    __table_args__ = (Index("ix_outbox_due", "status", "next_attempt_at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    kind: str = Field(max_length=16)  # "message" or "dispatch"
+    target: str = Field(max_length=64)  # channel name, or destination kind
+    payload: dict[str, Any] = _json({})
+    idempotency_key: str = Field(max_length=255, unique=True)
+    complaint_id: int | None = Field(default=None, foreign_key="complaint.id", index=True)
+    message_id: int | None = Field(default=None, foreign_key="message.id")
+    status: str = Field(default=OutboxStatus.pending, max_length=16)
+    attempts: int = 0
+    next_attempt_at: datetime = _created()
+    locked_until: datetime | None = _time()
+    last_error: str | None = None
+    created_at: datetime = _created()
+    sent_at: datetime | None = _time()
+
+
+class ChannelCursor(SQLModel, table=True):
+    """Where a polling channel stopped (e.g. Telegram offset, IMAP UIDVALIDITY+UID)."""
+
+    __table_args__ = (UniqueConstraint("channel", "key"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    channel: str = Field(max_length=32)
+    key: str = Field(max_length=255)
+    value: str
+    updated_at: datetime = _created()
+
+
+class RuleVersion(SQLModel, table=True):
+    """One version of the routing rules; the newest is in force everywhere."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    rules: dict[str, Any] = _json({})
+    author: str = Field(max_length=255)
+    note: str = ""
+    created_at: datetime = _created()
+
+
+class OpdToken(SQLModel, table=True):
+    """A bearer token an OPD's own system uses on the status API (only its hash is kept)."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    opd: str = Field(max_length=64, index=True)
+    token_hash: str = Field(max_length=64, unique=True)
+    label: str = ""
+    created_at: datetime = _created()
+    revoked_at: datetime | None = _time()
