@@ -1,0 +1,60 @@
+"""The FastAPI application: health, the web channel, the OPD status API."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Mapping
+from contextlib import asynccontextmanager
+from typing import Any
+
+from fastapi import FastAPI, HTTPException, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from sqlalchemy import text
+
+from aduan.api import opd, web_channel
+from aduan.runtime import Runtime
+from channels.contract import Adapter
+from dispatch.outbox import OutboxWorker
+
+
+def create_app(runtime: Runtime, adapters: Mapping[str, Adapter],
+               worker: OutboxWorker | None = None) -> FastAPI:
+    """The app; when `worker` is given it runs beside the server for the app's lifetime."""
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        stop = asyncio.Event()
+        task = asyncio.create_task(worker.run_forever(stop)) if worker else None
+        yield
+        stop.set()
+        if task:
+            await task
+
+    app = FastAPI(title="Aduan", version="0.1.0", lifespan=lifespan)
+    app.state.runtime = runtime
+    app.state.adapters = dict(adapters)
+
+    @app.exception_handler(HTTPException)
+    async def _http_error(_: Request, exc: HTTPException) -> JSONResponse:
+        detail: Any = exc.detail
+        body = detail if isinstance(detail, dict) else {"error": str(detail)}
+        return JSONResponse(body, status_code=exc.status_code, headers=exc.headers)
+
+    @app.exception_handler(RequestValidationError)
+    async def _invalid(_: Request, exc: RequestValidationError) -> JSONResponse:
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in e['loc'] if p != 'body') or 'body'}: {e['msg']}"
+            for e in exc.errors()
+        )
+        return JSONResponse({"error": problems}, status_code=422)
+
+    @app.get("/health", tags=["health"])
+    def health() -> dict[str, str]:
+        with runtime.engine.connect() as connection:
+            connection.execute(text("SELECT 1"))
+        return {"status": "ok", "database": runtime.engine.dialect.name}
+
+    app.include_router(web_channel.router)
+    app.include_router(opd.router)
+    return app

@@ -1,0 +1,95 @@
+"""The status API for OPD systems: each OPD, with its own bearer token, acts on its complaints."""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Depends, Header
+from pydantic import BaseModel, ConfigDict, Field
+from sqlmodel import Session, select
+
+from aduan.api.deps import RuntimeDep, SessionDep, error
+from aduan.api.views import complaint_for_opd
+from aduan.codes import find_code
+from aduan.opd_tokens import opd_for_token
+from dispatch.actions import change_status, message_citizen
+from dispatch.lifecycle import TransitionError
+from storage.models import Complaint, Event
+
+router = APIRouter(prefix="/api/v1/opd", tags=["OPD status API"])
+
+
+def current_opd(session: SessionDep, authorization: Annotated[str | None, Header()] = None) -> str:
+    if not authorization or not authorization.lower().startswith("bearer "):
+        raise error(401, "missing bearer token")
+    opd = opd_for_token(session, authorization.split(None, 1)[1].strip())
+    if opd is None:
+        raise error(401, "invalid or revoked token")
+    return opd
+
+
+OpdDep = Annotated[str, Depends(current_opd)]
+
+
+def own_complaint(session: Session, code: str, opd: str) -> Complaint:
+    canonical = find_code(code)
+    complaint = session.exec(select(Complaint).where(Complaint.code == canonical)).first() \
+        if canonical else None
+    if complaint is None:
+        raise error(404, f"no complaint with code {code}")
+    if complaint.opd != opd:
+        session.add(Event(complaint_id=complaint.id, kind="refused", actor=f"opd:{opd}",
+                          note=f"OPD {opd} tried to act on a complaint of {complaint.opd}"))
+        session.commit()
+        raise error(403, f"complaint {complaint.code} belongs to another OPD")
+    return complaint
+
+
+class StatusChange(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    status: Literal["in_progress", "resolved", "rejected"]
+    note: str | None = Field(default=None, max_length=2000)
+
+
+class CitizenMessage(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    text: str = Field(min_length=1, max_length=2000)
+
+
+@router.get("/complaints", summary="This OPD's complaints")
+def list_complaints(session: SessionDep, opd: OpdDep, runtime: RuntimeDep,
+                    status: str | None = None, limit: int = 50) -> list[dict]:
+    query = select(Complaint).where(Complaint.opd == opd).order_by(Complaint.id.desc())
+    if status:
+        query = query.where(Complaint.status == status)
+    rows = session.exec(query.limit(min(max(limit, 1), 500))).all()
+    return [complaint_for_opd(session, c, runtime.ctx) for c in rows]
+
+
+@router.get("/complaints/{code}", summary="One complaint with its history")
+def show(code: str, session: SessionDep, opd: OpdDep, runtime: RuntimeDep) -> dict:
+    return complaint_for_opd(session, own_complaint(session, code, opd), runtime.ctx)
+
+
+@router.post("/complaints/{code}/status", summary="Mark in progress, resolved or rejected")
+def set_status(code: str, change: StatusChange, session: SessionDep, opd: OpdDep,
+               runtime: RuntimeDep) -> dict:
+    complaint = own_complaint(session, code, opd)
+    try:
+        change_status(session, complaint, change.status, f"opd:{opd}", runtime.ctx, change.note)
+    except TransitionError as exc:
+        raise error(409, str(exc)) from exc
+    return complaint_for_opd(session, complaint, runtime.ctx)
+
+
+@router.post("/complaints/{code}/messages", summary="Send the citizen a message")
+def send_message(code: str, body: CitizenMessage, session: SessionDep, opd: OpdDep,
+                 runtime: RuntimeDep) -> dict:
+    complaint = own_complaint(session, code, opd)
+    try:
+        message_citizen(session, complaint, body.text, f"opd:{opd}", runtime.ctx)
+    except ValueError as exc:
+        raise error(400, str(exc)) from exc
+    return complaint_for_opd(session, complaint, runtime.ctx)

@@ -1,0 +1,51 @@
+"""The `web` channel's routes: a city website or app submits complaints and looks them up."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import JSONResponse
+from sqlmodel import select
+
+from aduan.api.deps import RuntimeDep, SessionDep, error
+from aduan.api.views import complaint_public
+from aduan.codes import find_code, is_code
+from channels.contract import InvalidRequest, RawRequest
+from storage.models import Complaint
+
+router = APIRouter(prefix="/api/v1/web", tags=["web channel"])
+
+
+@router.post("/messages", summary="Submit a citizen's message (JSON or form)")
+async def submit(request: Request, runtime: RuntimeDep) -> JSONResponse:
+    adapter = request.app.state.adapters.get("web")
+    if adapter is None:
+        raise error(404, "the web channel is disabled")
+    raw = RawRequest(method="POST", url=str(request.url), headers=dict(request.headers),
+                     body=await request.body(), query=dict(request.query_params))
+    try:
+        (inbound,) = adapter.parse(raw)
+    except InvalidRequest as exc:
+        raise error(413 if "too large" in str(exc) else 400, str(exc)) from exc
+    outcome = await run_in_threadpool(runtime.pipeline.handle, inbound)
+    payload = {
+        "result": outcome.kind,
+        "reply": outcome.reply,
+        "code": outcome.complaint_code,
+        "status": outcome.status,
+        "category": outcome.category,
+        "opd": outcome.opd,
+        "due_at": outcome.due_at.isoformat() if outcome.due_at else None,
+    }
+    return JSONResponse(payload, status_code=201 if outcome.kind == "complaint" else 200)
+
+
+@router.get("/complaints/{code}", summary="Look up a complaint by its tracking code")
+def lookup(code: str, session: SessionDep, runtime: RuntimeDep, lang: str | None = None) -> dict:
+    canonical = find_code(code)
+    if canonical is None or not is_code(canonical):
+        raise error(400, f"{code!r} is not a tracking code (expected e.g. ADU-7K3Q9)")
+    complaint = session.exec(select(Complaint).where(Complaint.code == canonical)).first()
+    if complaint is None:
+        raise error(404, f"no complaint with code {canonical}")
+    return complaint_public(session, complaint, runtime.ctx, lang)

@@ -1,0 +1,51 @@
+"""Wiring: from a config file and a database URL to a ready pipeline."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from sqlalchemy.engine import Engine
+
+from aduan.config import AppConfig, load_config
+from aduan.pipeline import Pipeline
+from aduan.rulebook import Rulebook, RulebookProvider
+from dispatch.context import DispatchContext, DispatchSettings
+from storage.engine import make_engine
+from storage.migrate import upgrade
+
+
+def dispatch_context(config: AppConfig) -> DispatchContext:
+    return DispatchContext(
+        instance_name=config.instance.name,
+        timezone=ZoneInfo(config.instance.timezone),
+        default_language=config.instance.default_language,
+        templates=config.templates,
+        opd_names={code: opd.name for code, opd in config.opds.items()},
+        category_names={code: dict(c.name) for code, c in config.categories.items()},
+        destinations={code: list(opd.destinations) for code, opd in config.opds.items()},
+        settings=DispatchSettings(**config.dispatch.model_dump()),
+    )
+
+
+@dataclass
+class Runtime:
+    config: AppConfig
+    engine: Engine
+    ctx: DispatchContext
+    rules: RulebookProvider
+    pipeline: Pipeline
+
+
+def build_runtime(config_path: Path | str, database_url: str | None = None,
+                  migrate: bool = False) -> Runtime:
+    config = load_config(config_path)
+    engine = make_engine(database_url)
+    if migrate:
+        upgrade(engine)
+    ctx = dispatch_context(config)
+    rulebook = Rulebook.build(config.ruleset())
+    rules: RulebookProvider = lambda: rulebook  # noqa: E731
+    return Runtime(config=config, engine=engine, ctx=ctx, rules=rules,
+                   pipeline=Pipeline(engine, ctx, rules))

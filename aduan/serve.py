@@ -1,0 +1,62 @@
+"""`aduan serve`: web app, channel pollers and the outbox worker in one process."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from collections.abc import Callable, Mapping
+
+import uvicorn
+
+from aduan.api.app import create_app
+from aduan.runtime import Runtime
+from channels.contract import Adapter
+from channels.registry import ChannelStatus, build_adapters
+from dispatch.outbox import OutboxWorker, Sender
+from dispatch.senders import destination_senders
+
+
+def senders_for(adapters: Mapping[str, Adapter], env: Mapping[str, str]) -> dict[str, Sender]:
+    """One sender per outbox target: every active channel and every usable OPD destination."""
+    senders: dict[str, Sender] = {}
+    for name, adapter in adapters.items():
+        senders[name] = _channel_sender(adapter)
+    senders.update(destination_senders(env))
+    return senders
+
+
+def _channel_sender(adapter: Adapter) -> Sender:
+    from channels.message import OutboundMessage
+
+    async def send(payload: dict) -> object:
+        fields = {k: v for k, v in payload.items() if k in OutboundMessage.model_fields}
+        return await adapter.send(OutboundMessage.model_validate(fields))
+
+    return send
+
+
+def startup_report(runtime: Runtime, statuses: list[ChannelStatus],
+                   senders: Mapping[str, Sender]) -> list[str]:
+    lines = [f"Aduan for {runtime.config.instance.name}; database: {runtime.engine.url!r}"]
+    for status in statuses:
+        lines.append(f"  channel {status.name:<16} {'on' if status.active else 'off: ' + status.reason}")
+    kinds = sorted({d.kind for opd in runtime.config.opds.values() for d in opd.destinations})
+    for kind in kinds:
+        state = "on" if kind in senders else "off: set ADUAN_SMTP_HOST (items wait in the outbox)"
+        lines.append(f"  OPD destinations {kind:<7} {state}")
+    return lines
+
+
+def run_server(runtime: Runtime, host: str, port: int,
+               echo: Callable[[str], None] = print) -> None:
+    env = dict(os.environ)
+    serving = {k: v for k, v in runtime.config.channels.items() if k != "console"}
+    adapters, statuses = build_adapters(serving, env)
+    senders = senders_for(adapters, env)
+    for line in startup_report(runtime, statuses, senders):
+        echo(line)
+    worker = OutboxWorker(runtime.engine, senders, runtime.ctx.settings)
+    app = create_app(runtime, adapters, worker)
+    echo(f"Listening on http://{host}:{port} (health: /health, API docs: /docs)")
+    server = uvicorn.Server(uvicorn.Config(app, host=host, port=port, log_level="info"))
+    asyncio.run(server.serve())
