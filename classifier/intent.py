@@ -1,0 +1,118 @@
+"""Is the message a complaint at all? Greetings, thanks, status requests and service questions.
+
+Works on normalised tokens (slang already mapped, so `makasih` arrives as `terima kasih`) plus
+whether any category keyword matched: a long report that ends with "terima kasih" is still a
+report, while "terima kasih, lampunya sudah nyala lagi" is not.
+"""
+
+from __future__ import annotations
+
+import itertools
+import re
+from collections.abc import Sequence
+
+from classifier.result import Intent
+
+# Tracking codes look like ADU-7K3Q9; "STATUS" / "/status" / "cek status" lead a status request.
+_CODE_RE = re.compile(r"\badu-[0-9a-z]{4,8}\b", re.IGNORECASE)
+_STATUS_RE = re.compile(r"^\W*(?:/status|status|cek status|lacak)\b", re.IGNORECASE)
+
+_TEST = frozenset({"tes", "test", "testing", "tst", "coba", "cek", "ping", "p"})
+_FILLER = frozenset(
+    {
+        "admin", "bapak", "ibu", "kakak", "mas", "mbak", "om", "tante", "akang", "teh", "bro",
+        "sis", "gan", "semua", "semuanya", "sekalian", "yth", "ya", "yah", "nya", "dong", "sih",
+        "deh", "kok", "nih", "ini", "saya", "kami", "banyak", "banget", "sekali", "sangat",
+        "atas", "sir", "madam", "all", "team", "tim", "<num>", "juga", "lagi", "udah",
+        "sudah", "wah", "oh", "nah", "lah", "mohon", "infonya",
+    }
+)  # fmt: skip
+_GREETING = frozenset(
+    {
+        "halo", "hallo", "helo", "hai", "hi", "hello", "hey", "hei", "pagi", "siang", "sore",
+        "malam", "selamat", "assalamualaikum", "assalamu", "alaikum",
+        "asalamualaikum", "salam", "wr", "wb", "warahmatullahi", "wabarakatuh", "sampurasun",
+        "rampes", "permisi", "punten", "good", "morning", "afternoon", "evening", "night",
+        "swastiastu", "shalom", "salken", "kenalan", "apa", "kabar", "spada",
+    }
+)  # fmt: skip
+_THANKS = frozenset({"thanks", "thank", "you", "terima", "kasih", "matur", "hatur", "nuhun"})
+_ACK = frozenset({"ok", "baik", "noted", "mantap", "mantab", "sae", "oke", "paham", "mengerti"})
+_RESOLVED = frozenset(
+    {
+        "beres", "selesai", "ditangani", "diperbaiki", "nyala", "menyala", "normal", "lancar",
+        "teratasi", "diangkut", "dibersihkan", "ditindaklanjuti", "berfungsi", "membaik", "bersih",
+        "mengalir", "cair", "dicairkan", "jadi", "terbit", "hidup", "dipangkas",
+        "ditebang", "diganti", "dikeruk", "fixed", "solved", "resolved", "done", "tuntas",
+    }
+)  # fmt: skip
+_UNRESOLVED = frozenset({"belum", "tidak", "masih", "tapi", "namun", "padahal", "kembali"})
+_SERVICE = frozenset(
+    {
+        "lapor", "melapor", "laporan", "pelaporan", "pengaduan", "aduan", "mengadu", "layanan",
+        "complaint", "report", "submit", "operasional", "komplain", "kanal", "aplikasi", "format",
+    }
+)  # fmt: skip
+_ASKING = frozenset(
+    {
+        "bagaimana", "cara", "caranya", "apakah", "bisa", "bisakah", "how", "can", "where",
+        "gimana", "kemana", "dimana", "harus", "perlu", "boleh", "berapa", "kapan", "apa",
+    }
+)  # fmt: skip
+_HYPOTHETICAL = frozenset({"kalau", "jika", "bagaimana", "cara", "caranya", "how", "apakah"})
+
+
+def detect_intent(text: str, words: Sequence[str], has_keywords: bool) -> Intent:
+    """Classify the conversational intent of a message (see `classifier.result.Intent`)."""
+    content = [w for w in words if w not in ("<num>", "<url>", "<email>")]
+    if not content or all(w in _TEST for w in content):
+        return "empty"
+    if _CODE_RE.search(text) or _STATUS_RE.match(text):
+        return "status"
+    vocab = set(content)
+    if vocab & _GREETING and vocab <= _GREETING | _FILLER:
+        return "greeting"
+    if _is_thanks(content, vocab, has_keywords):
+        return "thanks"
+    if _is_service_question(text, content, vocab, has_keywords):
+        return "question"
+    return "complaint"
+
+
+def _is_thanks(content: Sequence[str], vocab: set[str], has_keywords: bool) -> bool:
+    thanked = "thanks" in vocab or "nuhun" in vocab or _has_bigram(content, "terima", "kasih")
+    thanked = thanked or ("thank" in vocab and "you" in vocab)
+    if not thanked and not vocab & _ACK:
+        return False
+    if vocab <= _THANKS | _ACK | _FILLER | _GREETING:
+        return True
+    if not thanked:
+        return False
+    if len(content) > 20:
+        return False  # a report that ends with "terima kasih"
+    # Thanks for a fixed problem says it is done ("sudah nyala lagi") and nothing is left.
+    if _says_resolved(content) and not vocab & _UNRESOLVED:
+        return True
+    return not has_keywords and len(content) <= 6
+
+
+def _says_resolved(words: Sequence[str]) -> bool:
+    return any(w in _RESOLVED and "sudah" in words[max(0, i - 3) : i] for i, w in enumerate(words))
+
+
+def _is_service_question(
+    text: str, content: Sequence[str], vocab: set[str], has_keywords: bool
+) -> bool:
+    if not vocab & _SERVICE:
+        return False
+    if not ("?" in text or vocab & _ASKING):
+        return False
+    if not has_keywords:
+        return len(content) <= 20
+    # "kalau mau lapor pohon tumbang ..." asks how to report, it does not report.
+    first_service = next(i for i, w in enumerate(content) if w in _SERVICE)
+    return any(w in _HYPOTHETICAL for w in content[:first_service])
+
+
+def _has_bigram(words: Sequence[str], first: str, second: str) -> bool:
+    return any(a == first and b == second for a, b in itertools.pairwise(words))

@@ -1,0 +1,217 @@
+"""Normalise Indonesian chat text into tokens the keyword rules can match.
+
+Two layers:
+
+- `base_tokens(text)`: rule-independent clean-up (NFKC, case, masking of URLs, e-mails and
+  numbers, `anak2` reduplication, repeated letters, slang/abbreviation/regional words from
+  `data/slang.tsv`). Rule keywords go through this same layer, so `jln rusak` in a config and
+  `jln rusak` in a message meet as `jalan rusak`.
+- `Normalizer(vocabulary)`: adds the rule-aware steps — clitic/affix stripping and typo
+  tolerance — that map an unknown token onto a word the rules know (`bnjir` -> `banjir`,
+  `selokane` -> `selokan`). Every token is resolved once and cached.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Iterable
+from dataclasses import dataclass
+from functools import lru_cache
+from importlib import resources
+
+from rapidfuzz import process
+from rapidfuzz.distance import OSA
+from Sastrawi.Stemmer.StemmerFactory import StemmerFactory
+
+URL, EMAIL, NUM = "<url>", "<email>", "<num>"
+
+_URL_RE = re.compile(r"(?:https?://|www\.)\S+")
+_EMAIL_RE = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
+# `anak2`, `bolong2an` style reduplication: letters followed by a lone 2.
+_REDUP_RE = re.compile(r"\b([^\W\d_]{2,})2(?:an)?\b")
+_NUM_RE = re.compile(r"\d+(?:[.,]\d+)*")
+_TOKEN_RE = re.compile(r"<(?:url|email|num)>|[^\W\d_]+")
+_REPEAT_RE = re.compile(r"([^\W\d_])\1{2,}")
+
+# Colloquial, Javanese and Sundanese clitics and prefixes that the formal stemmer does not know
+# (`selokane`, `jalanna`, `benerin`, `ngegenang`). Only used to map an unknown token onto a word
+# the rules know, so an over-eager strip cannot invent a match.
+_SUFFIXES = ("nyah", "nya", "ipun", "ne", "na", "e", "in", "ku", "mu", "lah")
+_PREFIXES = ("nge", "ng", "ny", "di", "ke", "ka", "ter")
+# Typo correction is only tried on tokens at least this long: shorter ones are too often other
+# words one letter away ("file" / "fire", "atap" / "asap").
+_MIN_FUZZY_LEN = 5
+
+
+def _read_data(name: str) -> str:
+    return resources.files("classifier").joinpath("data", name).read_text(encoding="utf-8")
+
+
+@lru_cache(maxsize=1)
+def slang_table() -> dict[str, tuple[str, ...]]:
+    """The shipped slang dictionary: written form -> standard tokens."""
+    table: dict[str, tuple[str, ...]] = {}
+    for line in _read_data("slang.tsv").splitlines():
+        if not line.strip() or line.startswith("#"):
+            continue
+        written, standard = line.split("\t", 1)
+        table[written.strip()] = tuple(standard.split())
+    return table
+
+
+@lru_cache(maxsize=1)
+def common_words() -> frozenset[str]:
+    """Everyday words that typo correction must leave alone."""
+    words: set[str] = set()
+    for line in _read_data("common.txt").splitlines():
+        if not line.startswith("#"):
+            words.update(line.split())
+    return frozenset(words)
+
+
+@lru_cache(maxsize=1)
+def _stemmer() -> object:
+    return StemmerFactory().create_stemmer()
+
+
+@lru_cache(maxsize=1)
+def root_words() -> frozenset[str]:
+    """Indonesian root words (PySastrawi's dictionary): real words, never typos."""
+    path = resources.files("Sastrawi").joinpath("Stemmer", "data", "kata-dasar.txt")
+    return frozenset(path.read_text(encoding="utf-8").split())
+
+
+@lru_cache(maxsize=65536)
+def stem(word: str) -> str:
+    """Formal Indonesian stem (`kebanjiran` -> `banjir`, `dipangkas` -> `pangkas`)."""
+    return _stemmer().stem(word)  # type: ignore[attr-defined]
+
+
+def clean(text: str) -> str:
+    """Unicode-normalise, lowercase and mask URLs, e-mails and numbers."""
+    text = unicodedata.normalize("NFKC", text).lower()
+    text = _URL_RE.sub(f" {URL} ", text)
+    text = _EMAIL_RE.sub(f" {EMAIL} ", text)
+    text = _REDUP_RE.sub(r"\1 \1", text)
+    return _NUM_RE.sub(f" {NUM} ", text)
+
+
+@lru_cache(maxsize=65536)
+def base_token(token: str) -> tuple[str, ...]:
+    """Rule-independent standard form of one raw token (possibly several words)."""
+    slang = slang_table()
+    if token in slang:
+        return slang[token]
+    squeezed = _REPEAT_RE.sub(r"\1", token)
+    if squeezed != token:
+        # "parahhh" -> "parah", but "maaaf" -> "maaf" when the doubled form is a known word.
+        doubled = _REPEAT_RE.sub(r"\1\1", token)
+        if doubled in slang or doubled in common_words():
+            return slang.get(doubled, (doubled,))
+        return slang.get(squeezed, (squeezed,))
+    return (token,)
+
+
+def raw_tokens(text: str) -> list[str]:
+    """Tokens of the cleaned text, before any dictionary lookup."""
+    return _TOKEN_RE.findall(clean(text))
+
+
+def base_tokens(text: str) -> list[str]:
+    """Rule-independent normalised tokens of `text`."""
+    return [word for token in raw_tokens(text) for word in base_token(token)]
+
+
+@dataclass(frozen=True)
+class Token:
+    """A normalised token and the raw text it came from (for explanations)."""
+
+    word: str
+    raw: str
+
+
+class Normalizer:
+    """Rule-aware normaliser: maps unknown tokens onto the rules' vocabulary."""
+
+    def __init__(self, vocabulary: Iterable[str], *, max_cache: int = 200_000) -> None:
+        self.vocabulary = frozenset(vocabulary)
+        slang = slang_table()
+        self._known = self.vocabulary | common_words() | slang.keys()
+        self._known |= {w for words in slang.values() for w in words}
+        # Typo candidates grouped by first letter: people rarely mistype the first letter,
+        # and this keeps "mohon" from turning into "pohon".
+        self._by_initial: dict[str, list[str]] = {}
+        for word in sorted(self.vocabulary):
+            if len(word) >= _MIN_FUZZY_LEN - 1:
+                self._by_initial.setdefault(word[0], []).append(word)
+        self.resolve = lru_cache(maxsize=max_cache)(self._resolve)
+
+    def tokens(self, text: str) -> list[Token]:
+        """Normalised tokens of `text`, each tied to its raw form."""
+        return [Token(word, raw) for raw in raw_tokens(text) for word in self.resolve(raw)]
+
+    def normalize(self, text: str) -> str:
+        """The normalised text as one string (what the rules see)."""
+        return " ".join(word for raw in raw_tokens(text) for word in self.resolve(raw))
+
+    def _resolve(self, raw: str) -> tuple[str, ...]:
+        words = base_token(raw)
+        if len(words) != 1:
+            return words
+        word = words[0]
+        if word in self._known or word.startswith("<") or word in root_words():
+            return words
+        stripped = self._strip_affixes(word)
+        if stripped:
+            return stripped
+        root = stem(word)
+        if root in self.vocabulary:
+            return (root,)
+        if root in root_words():
+            return words  # a correctly spelt derived word the rules do not use
+        return self._fuzzy(word) or words
+
+    def _strip_affixes(self, word: str) -> tuple[str, ...] | None:
+        slang = slang_table()
+        for stem in _affix_variants(word):
+            if stem in self.vocabulary:
+                return (stem,)
+            if stem in slang:
+                return slang[stem]
+        return None
+
+    def _fuzzy(self, word: str) -> tuple[str, ...] | None:
+        if len(word) < _MIN_FUZZY_LEN:
+            return None
+        candidates = self._by_initial.get(word[0])
+        if not candidates:
+            return None
+        limit = 1 if len(word) < 8 else 2
+        found = process.extract(word, candidates, scorer=OSA.distance, score_cutoff=limit, limit=2)
+        if not found:
+            return None
+        best = found[0][0]
+        # An ambiguous typo (two words equally close) is left alone rather than guessed.
+        if len(found) > 1 and found[1][1] == found[0][1]:
+            return None
+        # Short words: only a dropped letter (`bnjir`, `smpah`) or swapped letters count;
+        # a changed vowel is more often another word or a dialect form (`jatoh`).
+        if len(word) < 7 and len(best) != len(word) + 1 and sorted(best) != sorted(word):
+            return None
+        return (best,)
+
+
+def _affix_variants(word: str) -> list[str]:
+    """Candidate stems of `word`: suffix only, prefix only, then both."""
+    suffixless = [word[: -len(s)] for s in _SUFFIXES if _strippable(word, s, end=True)]
+    prefixless = [word[len(p) :] for p in _PREFIXES if _strippable(word, p, end=False)]
+    both = [
+        part[len(p) :] for part in suffixless for p in _PREFIXES if _strippable(part, p, end=False)
+    ]
+    return suffixless + prefixless + both
+
+
+def _strippable(word: str, affix: str, *, end: bool) -> bool:
+    has = word.endswith(affix) if end else word.startswith(affix)
+    return has and len(word) - len(affix) >= 3
