@@ -15,8 +15,9 @@ BANNER = "Aduan chat: tulis keluhan Anda (Ctrl-D untuk keluar). Type your compla
 
 async def chat(runtime: Runtime, user: str) -> None:
     adapter = ConsoleAdapter(ConsoleConfig(), out=sys.stdout)
-    worker = OutboxWorker(runtime.engine, {"console": _channel_sender(adapter)},
-                          runtime.ctx.settings)
+    worker = OutboxWorker(
+        runtime.engine, {"console": _channel_sender(adapter)}, runtime.ctx.settings
+    )
     stop = asyncio.Event()
     task = asyncio.create_task(worker.run_forever(stop, idle_seconds=0.3))
     print(BANNER, flush=True)
@@ -26,8 +27,9 @@ async def chat(runtime: Runtime, user: str) -> None:
             if not line:
                 break
             if line.strip():
-                await asyncio.to_thread(runtime.pipeline.handle,
-                                        adapter.message_from_line(user, line))
+                await asyncio.to_thread(
+                    runtime.pipeline.handle, adapter.message_from_line(user, line)
+                )
                 await worker.run_once()
     finally:
         stop.set()

@@ -18,13 +18,15 @@ from storage.engine import make_engine, transaction
 from storage.migrate import upgrade
 from storage.models import Complaint, Event, OutboxItem, OutboxStatus
 
-app = typer.Typer(help="Aduan: multichannel complaint intake for local governments.",
-                  no_args_is_help=True, pretty_exceptions_enable=False)
+app = typer.Typer(
+    help="Aduan: multichannel complaint intake for local governments.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
 db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
 config_app = typer.Typer(help="The configuration file.", no_args_is_help=True)
 complaints_app = typer.Typer(help="Look at complaints.", no_args_is_help=True)
-outbox_app = typer.Typer(help="What is waiting to be sent, and dead letters.",
-                         no_args_is_help=True)
+outbox_app = typer.Typer(help="What is waiting to be sent, and dead letters.", no_args_is_help=True)
 opd_app = typer.Typer(help="OPD access to the status API.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(config_app, name="config")
@@ -32,8 +34,9 @@ app.add_typer(complaints_app, name="complaints")
 app.add_typer(outbox_app, name="outbox")
 app.add_typer(opd_app, name="opd")
 
-ConfigOption = Annotated[Path, typer.Option("--config", "-c", envvar="ADUAN_CONFIG",
-                                            help="configuration file")]
+ConfigOption = Annotated[
+    Path, typer.Option("--config", "-c", envvar="ADUAN_CONFIG", help="configuration file")
+]
 DEFAULT_CONFIG = Path("config.yaml")
 
 
@@ -46,11 +49,13 @@ def _runtime(config: Path, migrate: bool = False) -> Runtime:
 
 
 @app.command()
-def serve(config: ConfigOption = DEFAULT_CONFIG,
-          host: Annotated[str, typer.Option(envvar="ADUAN_HOST", help="address to listen on")
-                          ] = "127.0.0.1",
-          port: Annotated[int, typer.Option(envvar="ADUAN_PORT", help="port to listen on")] = 8000
-          ) -> None:
+def serve(
+    config: ConfigOption = DEFAULT_CONFIG,
+    host: Annotated[
+        str, typer.Option(envvar="ADUAN_HOST", help="address to listen on")
+    ] = "127.0.0.1",
+    port: Annotated[int, typer.Option(envvar="ADUAN_PORT", help="port to listen on")] = 8000,
+) -> None:
     """Run the web app, channel pollers and outbox worker (migrates the database first)."""
     from aduan.serve import run_server
 
@@ -59,9 +64,10 @@ def serve(config: ConfigOption = DEFAULT_CONFIG,
 
 
 @app.command()
-def chat(config: ConfigOption = DEFAULT_CONFIG,
-         user: Annotated[str, typer.Option(help="your name as a citizen")] = getpass.getuser()
-         ) -> None:
+def chat(
+    config: ConfigOption = DEFAULT_CONFIG,
+    user: Annotated[str, typer.Option(help="your name as a citizen")] = getpass.getuser(),
+) -> None:
     """Chat with the bot in this terminal as a citizen."""
     from aduan.chat import chat as run_chat
 
@@ -77,8 +83,10 @@ def db_upgrade(config: ConfigOption = DEFAULT_CONFIG) -> None:
 
 
 @config_app.command("check")
-def config_check(file: Annotated[Path | None, typer.Argument(help="file to check")] = None,
-                 config: ConfigOption = DEFAULT_CONFIG) -> None:
+def config_check(
+    file: Annotated[Path | None, typer.Argument(help="file to check")] = None,
+    config: ConfigOption = DEFAULT_CONFIG,
+) -> None:
     """Validate a configuration file and report every problem with its line."""
     path = file or config
     try:
@@ -90,11 +98,13 @@ def config_check(file: Annotated[Path | None, typer.Argument(help="file to check
 
 
 @complaints_app.command("list")
-def complaints_list(config: ConfigOption = DEFAULT_CONFIG,
-                    status: Annotated[str | None, typer.Option(help="only this status")] = None,
-                    opd: Annotated[str | None, typer.Option(help="only this OPD")] = None,
-                    limit: int = 20, as_json: Annotated[bool, typer.Option("--json")] = False
-                    ) -> None:
+def complaints_list(
+    config: ConfigOption = DEFAULT_CONFIG,
+    status: Annotated[str | None, typer.Option(help="only this status")] = None,
+    opd: Annotated[str | None, typer.Option(help="only this OPD")] = None,
+    limit: int = 20,
+    as_json: Annotated[bool, typer.Option("--json")] = False,
+) -> None:
     """The newest complaints."""
     runtime = _runtime(config)
     with transaction(runtime.engine) as session:
@@ -108,16 +118,25 @@ def complaints_list(config: ConfigOption = DEFAULT_CONFIG,
         typer.echo(json.dumps([_complaint_row(c) for c in rows], indent=2))
         return
     for c in rows:
-        typer.echo(f"{c.code}  {c.status:<12} {c.opd:<12} {c.category:<16} "
-                   f"{c.created_at:%Y-%m-%d %H:%M}  {c.text[:50]}")
+        typer.echo(
+            f"{c.code}  {c.status:<12} {c.opd:<12} {c.category:<16} "
+            f"{c.created_at:%Y-%m-%d %H:%M}  {c.text[:50]}"
+        )
     if not rows:
         typer.echo("no complaints")
 
 
 def _complaint_row(c: Complaint) -> dict:
-    return {"code": c.code, "status": c.status, "category": c.category, "opd": c.opd,
-            "confidence": c.confidence, "text": c.text, "created_at": c.created_at.isoformat(),
-            "due_at": c.due_at.isoformat() if c.due_at else None}
+    return {
+        "code": c.code,
+        "status": c.status,
+        "category": c.category,
+        "opd": c.opd,
+        "confidence": c.confidence,
+        "text": c.text,
+        "created_at": c.created_at.isoformat(),
+        "due_at": c.due_at.isoformat() if c.due_at else None,
+    }
 
 
 @complaints_app.command("show")
@@ -129,31 +148,42 @@ def complaints_show(code: str, config: ConfigOption = DEFAULT_CONFIG) -> None:
         if complaint is None:
             typer.echo(f"no complaint with code {code}", err=True)
             raise typer.Exit(1)
-        events = session.exec(select(Event).where(Event.complaint_id == complaint.id)
-                              .order_by(Event.id)).all()
+        events = session.exec(
+            select(Event).where(Event.complaint_id == complaint.id).order_by(Event.id)
+        ).all()
     for key, value in _complaint_row(complaint).items():
         typer.echo(f"{key:>11}: {value}")
     typer.echo("    history:")
     for e in events:
         change = f"{e.from_status or ''} -> {e.to_status}" if e.to_status else ""
-        typer.echo(f"      {e.created_at:%Y-%m-%d %H:%M:%S} {e.kind:<14} {e.actor:<20} "
-                   f"{change} {e.note or ''}")
+        typer.echo(
+            f"      {e.created_at:%Y-%m-%d %H:%M:%S} {e.kind:<14} {e.actor:<20} "
+            f"{change} {e.note or ''}"
+        )
 
 
 @outbox_app.command("list")
-def outbox_list(config: ConfigOption = DEFAULT_CONFIG,
-                dead: Annotated[bool, typer.Option("--dead", help="only dead letters")] = False,
-                limit: int = 50) -> None:
+def outbox_list(
+    config: ConfigOption = DEFAULT_CONFIG,
+    dead: Annotated[bool, typer.Option("--dead", help="only dead letters")] = False,
+    limit: int = 50,
+) -> None:
     """Pending items (or, with --dead, the dead letters)."""
     engine = make_engine()
     wanted = OutboxStatus.dead if dead else OutboxStatus.pending
     with transaction(engine) as session:
-        rows = session.exec(select(OutboxItem).where(OutboxItem.status == wanted)
-                            .order_by(OutboxItem.id).limit(limit)).all()
+        rows = session.exec(
+            select(OutboxItem)
+            .where(OutboxItem.status == wanted)
+            .order_by(OutboxItem.id)
+            .limit(limit)
+        ).all()
     for item in rows:
-        typer.echo(f"{item.id:>6}  {item.kind:<8} {item.target:<10} attempts={item.attempts} "
-                   f"next={item.next_attempt_at:%Y-%m-%d %H:%M:%S}  {item.idempotency_key}  "
-                   f"{item.last_error or ''}")
+        typer.echo(
+            f"{item.id:>6}  {item.kind:<8} {item.target:<10} attempts={item.attempts} "
+            f"next={item.next_attempt_at:%Y-%m-%d %H:%M:%S}  {item.idempotency_key}  "
+            f"{item.last_error or ''}"
+        )
     if not rows:
         typer.echo("no dead letters" if dead else "nothing pending")
 
@@ -172,8 +202,11 @@ def outbox_retry(item_id: int, config: ConfigOption = DEFAULT_CONFIG) -> None:
 
 
 @opd_app.command("token")
-def opd_token(opd: str, config: ConfigOption = DEFAULT_CONFIG,
-              label: Annotated[str, typer.Option(help="what the token is for")] = "") -> None:
+def opd_token(
+    opd: str,
+    config: ConfigOption = DEFAULT_CONFIG,
+    label: Annotated[str, typer.Option(help="what the token is for")] = "",
+) -> None:
     """Issue a status-API token for an OPD (printed once)."""
     from aduan.opd_tokens import create_token
 

@@ -129,7 +129,9 @@ def _format(path: Path, root: yaml.Node | None, problems: list[tuple[Loc, str]])
     for loc, message in problems:
         line = _line_of(root, loc)
         where = ".".join(str(p) for p in loc) or "(top level)"
-        lines.append(f"  {path}:{line}: {where}: {message}" if line else f"  {path}: {where}: {message}")
+        lines.append(
+            f"  {path}:{line}: {where}: {message}" if line else f"  {path}: {where}: {message}"
+        )
     return "\n".join(lines)
 
 

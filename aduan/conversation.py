@@ -14,10 +14,21 @@ from storage.models import OPEN_STATUSES, Complaint, Contact, Event
 CommandName = Literal["welcome", "help", "status", "language"]
 
 _COMMANDS: dict[str, CommandName] = {
-    "/start": "welcome", "start": "welcome", "mulai": "welcome",
-    "/help": "help", "help": "help", "/bantuan": "help", "bantuan": "help", "?": "help",
-    "/status": "status", "status": "status", "cek": "status", "/cek": "status",
-    "/bahasa": "language", "bahasa": "language", "/language": "language",
+    "/start": "welcome",
+    "start": "welcome",
+    "mulai": "welcome",
+    "/help": "help",
+    "help": "help",
+    "/bantuan": "help",
+    "bantuan": "help",
+    "?": "help",
+    "/status": "status",
+    "status": "status",
+    "cek": "status",
+    "/cek": "status",
+    "/bahasa": "language",
+    "bahasa": "language",
+    "/language": "language",
 }
 
 
@@ -55,9 +66,13 @@ def status_text(session: Session, code: str, language: str, ctx: DispatchContext
     ).first()
     note = ctx.text(language, "status_note", note=latest_note) if latest_note else ""
     return ctx.text(
-        language, "status", code=complaint.code,
+        language,
+        "status",
+        code=complaint.code,
         status=ctx.status_name(language, complaint.status),
-        opd=ctx.opd_name(complaint.opd), due=ctx.local_time(complaint.due_at), note=note,
+        opd=ctx.opd_name(complaint.opd),
+        due=ctx.local_time(complaint.due_at),
+        note=note,
         category=ctx.category_name(language, complaint.category),
     )
 

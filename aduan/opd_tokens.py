@@ -26,7 +26,8 @@ def create_token(engine: Engine, opd: str, label: str = "") -> str:
 
 def opd_for_token(session: Session, token: str) -> str | None:
     row = session.exec(
-        select(OpdToken).where(OpdToken.token_hash == _digest(token))
+        select(OpdToken)
+        .where(OpdToken.token_hash == _digest(token))
         .where(OpdToken.revoked_at.is_(None))
     ).first()
     return row.opd if row else None

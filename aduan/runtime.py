@@ -38,8 +38,9 @@ class Runtime:
     pipeline: Pipeline
 
 
-def build_runtime(config_path: Path | str, database_url: str | None = None,
-                  migrate: bool = False) -> Runtime:
+def build_runtime(
+    config_path: Path | str, database_url: str | None = None, migrate: bool = False
+) -> Runtime:
     config = load_config(config_path)
     engine = make_engine(database_url)
     if migrate:
@@ -47,5 +48,6 @@ def build_runtime(config_path: Path | str, database_url: str | None = None,
     ctx = dispatch_context(config)
     rulebook = Rulebook.build(config.ruleset())
     rules: RulebookProvider = lambda: rulebook  # noqa: E731
-    return Runtime(config=config, engine=engine, ctx=ctx, rules=rules,
-                   pipeline=Pipeline(engine, ctx, rules))
+    return Runtime(
+        config=config, engine=engine, ctx=ctx, rules=rules, pipeline=Pipeline(engine, ctx, rules)
+    )

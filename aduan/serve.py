@@ -35,11 +35,14 @@ def _channel_sender(adapter: Adapter) -> Sender:
     return send
 
 
-def startup_report(runtime: Runtime, statuses: list[ChannelStatus],
-                   senders: Mapping[str, Sender]) -> list[str]:
+def startup_report(
+    runtime: Runtime, statuses: list[ChannelStatus], senders: Mapping[str, Sender]
+) -> list[str]:
     lines = [f"Aduan for {runtime.config.instance.name}; database: {runtime.engine.url!r}"]
     for status in statuses:
-        lines.append(f"  channel {status.name:<16} {'on' if status.active else 'off: ' + status.reason}")
+        lines.append(
+            f"  channel {status.name:<16} {'on' if status.active else 'off: ' + status.reason}"
+        )
     kinds = sorted({d.kind for opd in runtime.config.opds.values() for d in opd.destinations})
     for kind in kinds:
         state = "on" if kind in senders else "off: set ADUAN_SMTP_HOST (items wait in the outbox)"
@@ -47,8 +50,7 @@ def startup_report(runtime: Runtime, statuses: list[ChannelStatus],
     return lines
 
 
-def run_server(runtime: Runtime, host: str, port: int,
-               echo: Callable[[str], None] = print) -> None:
+def run_server(runtime: Runtime, host: str, port: int, echo: Callable[[str], None] = print) -> None:
     env = dict(os.environ)
     serving = {k: v for k, v in runtime.config.channels.items() if k != "console"}
     adapters, statuses = build_adapters(serving, env)

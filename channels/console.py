@@ -26,8 +26,13 @@ class ConsoleAdapter:
         self.out = out or sys.stdout
 
     def message_from_line(self, user: str, line: str) -> InboundMessage:
-        return InboundMessage(channel=self.name, external_id=uuid.uuid4().hex,
-                              sender=f"console:{user}", sender_name=user, text=line.strip())
+        return InboundMessage(
+            channel=self.name,
+            external_id=uuid.uuid4().hex,
+            sender=f"console:{user}",
+            sender_name=user,
+            text=line.strip(),
+        )
 
     def parse(self, request: RawRequest) -> list[Parsed]:
         raise InvalidRequest("the console channel has no HTTP endpoint")

@@ -34,8 +34,14 @@ class InvalidRequest(ChannelError):
 class SendError(ChannelError):
     """Sending failed. `retryable` tells the outbox whether trying again can help."""
 
-    def __init__(self, message: str, *, retryable: bool, retry_after: float | None = None,
-                 unreachable: bool = False) -> None:
+    def __init__(
+        self,
+        message: str,
+        *,
+        retryable: bool,
+        retry_after: float | None = None,
+        unreachable: bool = False,
+    ) -> None:
         super().__init__(message)
         self.retryable = retryable
         self.retry_after = retry_after

@@ -15,5 +15,5 @@ def mask_address(address: str) -> str:
         masked = "*" * len(rest)
     else:
         keep = max(2, len(rest) // 4)
-        masked = rest[:keep + 1] + "*" * (len(rest) - 2 * keep - 1) + rest[-keep:]
+        masked = rest[: keep + 1] + "*" * (len(rest) - 2 * keep - 1) + rest[-keep:]
     return f"{scheme}:{masked}" if scheme else masked

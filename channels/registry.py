@@ -53,8 +53,11 @@ def build_adapters(
             statuses.append(ChannelStatus(name, False, "disabled in config.yaml"))
             continue
         fields = cls.Config.model_fields
-        missing = [var for field, var in cls.secrets.items()
-                   if var not in env and fields[field].is_required()]
+        missing = [
+            var
+            for field, var in cls.secrets.items()
+            if var not in env and fields[field].is_required()
+        ]
         if missing:
             statuses.append(ChannelStatus(name, False, f"set {', '.join(missing)}"))
             continue

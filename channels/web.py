@@ -14,7 +14,14 @@ from urllib.parse import parse_qsl
 import httpx
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
 
-from channels.contract import ChannelConfig, InvalidRequest, Parsed, RawRequest, RawResponse, SendError
+from channels.contract import (
+    ChannelConfig,
+    InvalidRequest,
+    Parsed,
+    RawRequest,
+    RawResponse,
+    SendError,
+)
 from channels.message import Attachment, InboundMessage, Location, OutboundMessage, SendResult
 from channels.signing import SIGNATURE_HEADER, sign
 
@@ -34,10 +41,18 @@ class WebSubmission(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     text: str = Field(max_length=MAX_COMPLAINT_CHARS)
-    id: str | None = Field(default=None, min_length=1, max_length=200,
-                           description="the app's own id for this submission (for dedupe)")
-    sender: str | None = Field(default=None, min_length=1, max_length=200,
-                               description="the citizen's id in the app, phone or email")
+    id: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=200,
+        description="the app's own id for this submission (for dedupe)",
+    )
+    sender: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=200,
+        description="the citizen's id in the app, phone or email",
+    )
     name: str | None = Field(default=None, max_length=200)
     language: str | None = Field(default=None, pattern="^(id|en)$")
     location: Location | None = None
@@ -70,8 +85,11 @@ def _decode_body(request: RawRequest) -> dict[str, Any]:
     if content_type == "application/x-www-form-urlencoded":
         form = dict(parse_qsl(text, keep_blank_values=True))
         if "lat" in form or "lon" in form:
-            form["location"] = {"lat": form.pop("lat", None), "lon": form.pop("lon", None),
-                                "address": form.pop("address", None)}
+            form["location"] = {
+                "lat": form.pop("lat", None),
+                "lon": form.pop("lon", None),
+                "address": form.pop("address", None),
+            }
         return form
     if content_type not in ("application/json", ""):
         raise InvalidRequest("send application/json or application/x-www-form-urlencoded")
@@ -121,24 +139,28 @@ class WebAdapter:
     async def send(self, message: OutboundMessage) -> SendResult:
         if not self.config.callback_url:
             return SendResult()  # the citizen reads it through the tracking-code lookup
-        body = json.dumps({
-            "recipient": message.recipient.removeprefix("web:"),
-            "text": message.text,
-            "complaint_code": message.complaint_code,
-            "idempotency_key": message.idempotency_key,
-        }).encode()
+        body = json.dumps(
+            {
+                "recipient": message.recipient.removeprefix("web:"),
+                "text": message.text,
+                "complaint_code": message.complaint_code,
+                "idempotency_key": message.idempotency_key,
+            }
+        ).encode()
         headers = {"Content-Type": "application/json", "Idempotency-Key": message.idempotency_key}
         if self.config.callback_secret:
             headers[SIGNATURE_HEADER] = sign(self.config.callback_secret.get_secret_value(), body)
         try:
             async with httpx.AsyncClient(timeout=self.config.timeout_seconds) as client:
-                response = await client.post(self.config.callback_url, content=body,
-                                             headers=headers)
+                response = await client.post(
+                    self.config.callback_url, content=body, headers=headers
+                )
         except httpx.HTTPError as exc:
             raise SendError(f"callback unreachable: {exc!r}", retryable=True) from exc
         if response.status_code >= 500 or response.status_code == 429:
             raise SendError(f"callback answered {response.status_code}", retryable=True)
         if response.status_code >= 400:
-            raise SendError(f"callback refused: {response.status_code} {response.text[:200]}",
-                            retryable=False)
+            raise SendError(
+                f"callback refused: {response.status_code} {response.text[:200]}", retryable=False
+            )
         return SendResult()

@@ -40,8 +40,15 @@ def change_status(
     """
     goal = check_transition(complaint.status, target, note)
     now = _now()
-    event = Event(complaint_id=complaint.id, kind="status", actor=actor,
-                  from_status=complaint.status, to_status=goal.value, note=note, created_at=now)
+    event = Event(
+        complaint_id=complaint.id,
+        kind="status",
+        actor=actor,
+        from_status=complaint.status,
+        to_status=goal.value,
+        note=note,
+        created_at=now,
+    )
     session.add(event)
     complaint.status = goal.value
     complaint.updated_at = now
@@ -57,9 +64,14 @@ def change_status(
         assert contact is not None
         language = contact.language
         note_text = ctx.text(language, "status_note", note=note) if note else ""
-        text = ctx.text(language, "status_changed", code=complaint.code,
-                        status=ctx.status_name(language, goal.value), note=note_text,
-                        opd=ctx.opd_name(complaint.opd))
+        text = ctx.text(
+            language,
+            "status_changed",
+            code=complaint.code,
+            status=ctx.status_name(language, goal.value),
+            note=note_text,
+            opd=ctx.opd_name(complaint.opd),
+        )
         key = f"status:{complaint.code}:{_sequence(session, complaint)}"
         message_to_contact(session, contact, text, key, complaint)
     return event
@@ -72,16 +84,22 @@ def message_citizen(
     if not text.strip():
         raise ValueError("the message to the citizen must not be empty")
     now = _now()
-    event = Event(complaint_id=complaint.id, kind="staff_message", actor=actor, note=text,
-                  created_at=now)
+    event = Event(
+        complaint_id=complaint.id, kind="staff_message", actor=actor, note=text, created_at=now
+    )
     session.add(event)
     _mark_first_response(complaint, now)
     complaint.updated_at = now
     session.add(complaint)
     contact = session.get(Contact, complaint.contact_id)
     assert contact is not None
-    rendered = ctx.text(contact.language, "staff_message", code=complaint.code,
-                        opd=ctx.opd_name(complaint.opd), text=text.strip())
+    rendered = ctx.text(
+        contact.language,
+        "staff_message",
+        code=complaint.code,
+        opd=ctx.opd_name(complaint.opd),
+        text=text.strip(),
+    )
     key = f"staff:{complaint.code}:{_sequence(session, complaint)}"
     message_to_contact(session, contact, rendered, key, complaint)
     return event

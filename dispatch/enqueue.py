@@ -1,4 +1,4 @@
-"""Putting work in the outbox. Callers commit it in the same transaction as the change it follows."""
+"""Putting work in the outbox, committed in the same transaction as the change it follows."""
 
 from __future__ import annotations
 
@@ -20,22 +20,39 @@ def message_to_contact(
     **extra: Any,
 ) -> OutboxItem:
     """Queue `text` for `contact` on their own channel; the outbound Message is stored now."""
-    message = Message(direction="out", channel=contact.channel, contact_id=contact.id,
-                      complaint_id=complaint.id if complaint else None, text=text,
-                      delivery_state="queued")
+    message = Message(
+        direction="out",
+        channel=contact.channel,
+        contact_id=contact.id,
+        complaint_id=complaint.id if complaint else None,
+        text=text,
+        delivery_state="queued",
+    )
     session.add(message)
     session.flush()
-    outbound = OutboundMessage(channel=contact.channel, recipient=contact.address, text=text,
-                               complaint_code=complaint.code if complaint else None,
-                               idempotency_key=key, **extra)
+    outbound = OutboundMessage(
+        channel=contact.channel,
+        recipient=contact.address,
+        text=text,
+        complaint_code=complaint.code if complaint else None,
+        idempotency_key=key,
+        **extra,
+    )
     status = OutboxStatus.pending
     last_error = None
     if contact.opted_out or contact.unreachable:
         status, last_error = OutboxStatus.dead, "contact opted out or unreachable"
         message.delivery_state = "failed"
-    item = OutboxItem(kind="message", target=contact.channel, payload=outbound.model_dump(mode="json"),
-                      idempotency_key=key, complaint_id=message.complaint_id,
-                      message_id=message.id, status=status, last_error=last_error)
+    item = OutboxItem(
+        kind="message",
+        target=contact.channel,
+        payload=outbound.model_dump(mode="json"),
+        idempotency_key=key,
+        complaint_id=message.complaint_id,
+        message_id=message.id,
+        status=status,
+        last_error=last_error,
+    )
     session.add(item)
     return item
 
@@ -52,8 +69,11 @@ def complaint_document(complaint: Complaint, ctx: DispatchContext, event: str) -
         "opd_name": ctx.opd_name(complaint.opd),
         "text": complaint.text,
         "channel": complaint.channel,
-        "location": {"lat": complaint.location_lat, "lon": complaint.location_lon,
-                     "address": complaint.location_address},
+        "location": {
+            "lat": complaint.location_lat,
+            "lon": complaint.location_lon,
+            "address": complaint.location_address,
+        },
         "attachments": complaint.attachments,
         "confidence": complaint.confidence,
         "created_at": complaint.created_at.isoformat(),

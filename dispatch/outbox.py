@@ -7,6 +7,7 @@ workers can share one database without sending anything twice.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import random
 from collections.abc import Awaitable, Callable, Mapping
@@ -82,10 +83,8 @@ class OutboxWorker:
                 log.exception("outbox pass failed; retrying")
                 done = 0
             if not done:
-                try:
+                with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(stop.wait(), idle_seconds)
-                except TimeoutError:
-                    pass
 
     async def _deliver(self, item: OutboxItem) -> None:
         payload = dict(item.payload)
@@ -96,8 +95,9 @@ class OutboxWorker:
             await asyncio.to_thread(self._failed, item.id, exc)
         except Exception as exc:  # an adapter bug: keep the item and retry later
             log.exception("sender %s crashed on outbox item %s", item.target, item.id)
-            await asyncio.to_thread(self._failed, item.id,
-                                    SendError(f"{type(exc).__name__}: {exc}", retryable=True))
+            await asyncio.to_thread(
+                self._failed, item.id, SendError(f"{type(exc).__name__}: {exc}", retryable=True)
+            )
         else:
             await asyncio.to_thread(self._sent, item.id, result)
 
@@ -134,8 +134,14 @@ class OutboxWorker:
                 item.next_attempt_at = self.clock() + timedelta(seconds=delay)
             session.add(item)
         level = logging.WARNING if dead else logging.INFO
-        log.log(level, "outbox %s attempt %s failed (%s): %s", item_id, item.attempts,
-                "dead letter" if dead else "will retry", error)
+        log.log(
+            level,
+            "outbox %s attempt %s failed (%s): %s",
+            item_id,
+            item.attempts,
+            "dead letter" if dead else "will retry",
+            error,
+        )
 
 
 def _mark_failed(session: Session, item: OutboxItem, error: SendError) -> None:

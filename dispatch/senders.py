@@ -38,12 +38,15 @@ async def send_webhook(payload: Mapping[str, Any], env: Mapping[str, str]) -> Se
         async with httpx.AsyncClient(timeout=destination.get("timeout_seconds", 10)) as client:
             response = await client.post(destination["url"], content=body, headers=headers)
     except httpx.HTTPError as exc:
-        raise SendError(f"webhook unreachable: {type(exc).__name__}: {exc}", retryable=True) from exc
+        raise SendError(
+            f"webhook unreachable: {type(exc).__name__}: {exc}", retryable=True
+        ) from exc
     if response.is_success:
         return SendResult(external_id=response.headers.get("X-Request-Id"))
     retryable = response.status_code >= 500 or response.status_code in RETRYABLE_HTTP
-    raise SendError(f"webhook answered {response.status_code}: {response.text[:200]}",
-                    retryable=retryable)
+    raise SendError(
+        f"webhook answered {response.status_code}: {response.text[:200]}", retryable=retryable
+    )
 
 
 @dataclass(frozen=True)
@@ -60,10 +63,14 @@ class SmtpSettings:
         host = env.get("ADUAN_SMTP_HOST")
         if not host:
             return None
-        return cls(host=host, port=int(env.get("ADUAN_SMTP_PORT", "25")),
-                   sender=env.get("ADUAN_SMTP_FROM", "aduan@localhost"),
-                   user=env.get("ADUAN_SMTP_USER"), password=env.get("ADUAN_SMTP_PASSWORD"),
-                   starttls=env.get("ADUAN_SMTP_STARTTLS", "").lower() in ("1", "true", "yes"))
+        return cls(
+            host=host,
+            port=int(env.get("ADUAN_SMTP_PORT", "25")),
+            sender=env.get("ADUAN_SMTP_FROM", "aduan@localhost"),
+            user=env.get("ADUAN_SMTP_USER"),
+            password=env.get("ADUAN_SMTP_PASSWORD"),
+            starttls=env.get("ADUAN_SMTP_STARTTLS", "").lower() in ("1", "true", "yes"),
+        )
 
 
 def complaint_email(document: Mapping[str, Any], to: str, sender: str, key: str) -> EmailMessage:
@@ -105,17 +112,23 @@ async def send_email(payload: Mapping[str, Any], env: Mapping[str, str]) -> Send
     settings = SmtpSettings.from_env(env)
     if settings is None:
         raise SendError("ADUAN_SMTP_HOST is not set", retryable=True)
-    mail = complaint_email(payload["document"], payload["destination"]["address"],
-                           settings.sender, payload["idempotency_key"])
+    mail = complaint_email(
+        payload["document"],
+        payload["destination"]["address"],
+        settings.sender,
+        payload["idempotency_key"],
+    )
     try:
         await asyncio.to_thread(_smtp_send, settings, mail)
     except smtplib.SMTPRecipientsRefused as exc:
         codes = [code for code, _ in exc.recipients.values()]
-        raise SendError(f"recipient refused: {exc.recipients}",
-                        retryable=any(c < 500 for c in codes)) from exc
+        raise SendError(
+            f"recipient refused: {exc.recipients}", retryable=any(c < 500 for c in codes)
+        ) from exc
     except smtplib.SMTPResponseException as exc:
-        raise SendError(f"SMTP {exc.smtp_code}: {exc.smtp_error!r}",
-                        retryable=exc.smtp_code < 500) from exc
+        raise SendError(
+            f"SMTP {exc.smtp_code}: {exc.smtp_error!r}", retryable=exc.smtp_code < 500
+        ) from exc
     except (OSError, smtplib.SMTPException) as exc:
         raise SendError(f"SMTP unavailable: {exc!r}", retryable=True) from exc
     return SendResult(external_id=mail["Message-ID"])

@@ -40,8 +40,14 @@ class Status(StrEnum):
     reopened = "reopened"
 
 
-OPEN_STATUSES = (Status.received, Status.needs_review, Status.routed, Status.in_progress,
-                 Status.reassigned, Status.reopened)
+OPEN_STATUSES = (
+    Status.received,
+    Status.needs_review,
+    Status.routed,
+    Status.in_progress,
+    Status.reassigned,
+    Status.reopened,
+)
 
 
 class Contact(SQLModel, table=True):

@@ -38,8 +38,9 @@ def _opd_token(config: Path, env: dict[str, str], cwd: Path, opd: str) -> str:
 def test_complaint_travels_from_citizen_to_opd_and_back(
     database_url: str, tmp_path: Path, opd_system: Recorder, city_app: Recorder
 ) -> None:
-    config = write_config(tmp_path / "config.yaml", opd_webhook=opd_system.url,
-                          web_callback=city_app.url)
+    config = write_config(
+        tmp_path / "config.yaml", opd_webhook=opd_system.url, web_callback=city_app.url
+    )
     env = aduan_env(database_url)
     server = Server(config, env, tmp_path)
     try:
@@ -48,8 +49,11 @@ def test_complaint_travels_from_citizen_to_opd_and_back(
         filed = response.json()
         code = filed["code"]
         assert re.fullmatch(r"ADU-[2-9A-HJKMNP-Z]{5}", code)
-        assert (filed["category"], filed["opd"], filed["status"]) == ("jalan_rusak", "DPUPR",
-                                                                       "routed")
+        assert (filed["category"], filed["opd"], filed["status"]) == (
+            "jalan_rusak",
+            "DPUPR",
+            "routed",
+        )
         assert code in filed["reply"] and "Dinas Pekerjaan Umum" in filed["reply"]
 
         (delivery,) = opd_system.wait_for(1)
@@ -66,9 +70,11 @@ def test_complaint_travels_from_citizen_to_opd_and_back(
         assert ack.json()["recipient"] == "warga-42" and code in ack.json()["text"]
 
         token = _opd_token(config, env, tmp_path, "DPUPR")
-        response = httpx.post(f"{server.url}/api/v1/opd/complaints/{code}/status",
-                              json={"status": "resolved", "note": "Lubang sudah ditambal"},
-                              headers={"Authorization": f"Bearer {token}"})
+        response = httpx.post(
+            f"{server.url}/api/v1/opd/complaints/{code}/status",
+            json={"status": "resolved", "note": "Lubang sudah ditambal"},
+            headers={"Authorization": f"Bearer {token}"},
+        )
         assert response.status_code == 200, response.text
         assert response.json()["status"] == "resolved"
 
@@ -85,8 +91,9 @@ def test_complaint_travels_from_citizen_to_opd_and_back(
 def test_same_message_twice_gives_one_complaint_and_one_acknowledgement(
     sqlite_url: str, tmp_path: Path, opd_system: Recorder, city_app: Recorder
 ) -> None:
-    config = write_config(tmp_path / "config.yaml", opd_webhook=opd_system.url,
-                          web_callback=city_app.url)
+    config = write_config(
+        tmp_path / "config.yaml", opd_webhook=opd_system.url, web_callback=city_app.url
+    )
     env = aduan_env(sqlite_url)
     server = Server(config, env, tmp_path)
     try:
@@ -108,8 +115,13 @@ def test_same_message_twice_gives_one_complaint_and_one_acknowledgement(
 def test_opd_webhook_down_is_retried_then_dead_lettered_then_retried_by_hand(
     sqlite_url: str, tmp_path: Path, opd_system: Recorder
 ) -> None:
-    config = write_config(tmp_path / "config.yaml", opd_webhook=opd_system.url,
-                          max_attempts=3, backoff_base_seconds=0.3, backoff_max_seconds=1)
+    config = write_config(
+        tmp_path / "config.yaml",
+        opd_webhook=opd_system.url,
+        max_attempts=3,
+        backoff_base_seconds=0.3,
+        backoff_max_seconds=1,
+    )
     env = aduan_env(sqlite_url)
     server = Server(config, env, tmp_path)
     try:
@@ -130,8 +142,9 @@ def test_opd_webhook_down_is_retried_then_dead_lettered_then_retried_by_hand(
         deadline = time.monotonic() + 20
         dead = ""
         while code not in dead and time.monotonic() < deadline:
-            dead = run_cli(["outbox", "list", "--dead", "--config", str(config)], env,
-                           tmp_path).stdout
+            dead = run_cli(
+                ["outbox", "list", "--dead", "--config", str(config)], env, tmp_path
+            ).stdout
             time.sleep(0.3)
         assert code in dead and "503" in dead and "attempts=3" in dead
         assert len(opd_system.received) == 1

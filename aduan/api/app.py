@@ -18,8 +18,9 @@ from channels.contract import Adapter
 from dispatch.outbox import OutboxWorker
 
 
-def create_app(runtime: Runtime, adapters: Mapping[str, Adapter],
-               worker: OutboxWorker | None = None) -> FastAPI:
+def create_app(
+    runtime: Runtime, adapters: Mapping[str, Adapter], worker: OutboxWorker | None = None
+) -> FastAPI:
     """The app; when `worker` is given it runs beside the server for the app's lifetime."""
 
     @asynccontextmanager

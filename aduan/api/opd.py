@@ -33,13 +33,22 @@ OpdDep = Annotated[str, Depends(current_opd)]
 
 def own_complaint(session: Session, code: str, opd: str) -> Complaint:
     canonical = find_code(code)
-    complaint = session.exec(select(Complaint).where(Complaint.code == canonical)).first() \
-        if canonical else None
+    complaint = (
+        session.exec(select(Complaint).where(Complaint.code == canonical)).first()
+        if canonical
+        else None
+    )
     if complaint is None:
         raise error(404, f"no complaint with code {code}")
     if complaint.opd != opd:
-        session.add(Event(complaint_id=complaint.id, kind="refused", actor=f"opd:{opd}",
-                          note=f"OPD {opd} tried to act on a complaint of {complaint.opd}"))
+        session.add(
+            Event(
+                complaint_id=complaint.id,
+                kind="refused",
+                actor=f"opd:{opd}",
+                note=f"OPD {opd} tried to act on a complaint of {complaint.opd}",
+            )
+        )
         session.commit()
         raise error(403, f"complaint {complaint.code} belongs to another OPD")
     return complaint
@@ -59,8 +68,13 @@ class CitizenMessage(BaseModel):
 
 
 @router.get("/complaints", summary="This OPD's complaints")
-def list_complaints(session: SessionDep, opd: OpdDep, runtime: RuntimeDep,
-                    status: str | None = None, limit: int = 50) -> list[dict]:
+def list_complaints(
+    session: SessionDep,
+    opd: OpdDep,
+    runtime: RuntimeDep,
+    status: str | None = None,
+    limit: int = 50,
+) -> list[dict]:
     query = select(Complaint).where(Complaint.opd == opd).order_by(Complaint.id.desc())
     if status:
         query = query.where(Complaint.status == status)
@@ -74,8 +88,9 @@ def show(code: str, session: SessionDep, opd: OpdDep, runtime: RuntimeDep) -> di
 
 
 @router.post("/complaints/{code}/status", summary="Mark in progress, resolved or rejected")
-def set_status(code: str, change: StatusChange, session: SessionDep, opd: OpdDep,
-               runtime: RuntimeDep) -> dict:
+def set_status(
+    code: str, change: StatusChange, session: SessionDep, opd: OpdDep, runtime: RuntimeDep
+) -> dict:
     complaint = own_complaint(session, code, opd)
     try:
         change_status(session, complaint, change.status, f"opd:{opd}", runtime.ctx, change.note)
@@ -85,8 +100,9 @@ def set_status(code: str, change: StatusChange, session: SessionDep, opd: OpdDep
 
 
 @router.post("/complaints/{code}/messages", summary="Send the citizen a message")
-def send_message(code: str, body: CitizenMessage, session: SessionDep, opd: OpdDep,
-                 runtime: RuntimeDep) -> dict:
+def send_message(
+    code: str, body: CitizenMessage, session: SessionDep, opd: OpdDep, runtime: RuntimeDep
+) -> dict:
     complaint = own_complaint(session, code, opd)
     try:
         message_citizen(session, complaint, body.text, f"opd:{opd}", runtime.ctx)

@@ -10,15 +10,22 @@ from dispatch.context import DispatchContext
 from storage.models import Complaint, Contact, Event, Message
 
 
-def complaint_public(session: Session, complaint: Complaint, ctx: DispatchContext,
-                     language: str | None = None) -> dict[str, Any]:
+def complaint_public(
+    session: Session, complaint: Complaint, ctx: DispatchContext, language: str | None = None
+) -> dict[str, Any]:
     """What anyone holding the tracking code may see: status, agency, and replies to the citizen."""
     language = ctx.language(language or complaint.language)
     contact = session.get(Contact, complaint.contact_id)
-    replies = session.exec(
-        select(Message).where(Message.complaint_id == complaint.id)
-        .where(Message.direction == "out").order_by(Message.id)
-    ).all() if contact else []
+    replies = (
+        session.exec(
+            select(Message)
+            .where(Message.complaint_id == complaint.id)
+            .where(Message.direction == "out")
+            .order_by(Message.id)
+        ).all()
+        if contact
+        else []
+    )
     return {
         "code": complaint.code,
         "status": complaint.status,
@@ -34,7 +41,9 @@ def complaint_public(session: Session, complaint: Complaint, ctx: DispatchContex
     }
 
 
-def complaint_for_opd(session: Session, complaint: Complaint, ctx: DispatchContext) -> dict[str, Any]:
+def complaint_for_opd(
+    session: Session, complaint: Complaint, ctx: DispatchContext
+) -> dict[str, Any]:
     """What the handling OPD sees: the complaint and its history, not the citizen's address."""
     events = session.exec(
         select(Event).where(Event.complaint_id == complaint.id).order_by(Event.id)
@@ -47,14 +56,23 @@ def complaint_for_opd(session: Session, complaint: Complaint, ctx: DispatchConte
         "opd_name": ctx.opd_name(complaint.opd),
         "text": complaint.text,
         "channel": complaint.channel,
-        "location": {"lat": complaint.location_lat, "lon": complaint.location_lon,
-                     "address": complaint.location_address},
+        "location": {
+            "lat": complaint.location_lat,
+            "lon": complaint.location_lon,
+            "address": complaint.location_address,
+        },
         "attachments": complaint.attachments,
         "created_at": complaint.created_at.isoformat(),
         "due_at": complaint.due_at.isoformat() if complaint.due_at else None,
         "history": [
-            {"kind": e.kind, "actor": e.actor, "from": e.from_status, "to": e.to_status,
-             "note": e.note, "at": e.created_at.isoformat()}
+            {
+                "kind": e.kind,
+                "actor": e.actor,
+                "from": e.from_status,
+                "to": e.to_status,
+                "note": e.note,
+                "at": e.created_at.isoformat(),
+            }
             for e in events
         ],
     }

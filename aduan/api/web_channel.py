@@ -21,8 +21,13 @@ async def submit(request: Request, runtime: RuntimeDep) -> JSONResponse:
     adapter = request.app.state.adapters.get("web")
     if adapter is None:
         raise error(404, "the web channel is disabled")
-    raw = RawRequest(method="POST", url=str(request.url), headers=dict(request.headers),
-                     body=await request.body(), query=dict(request.query_params))
+    raw = RawRequest(
+        method="POST",
+        url=str(request.url),
+        headers=dict(request.headers),
+        body=await request.body(),
+        query=dict(request.query_params),
+    )
     try:
         (inbound,) = adapter.parse(raw)
     except InvalidRequest as exc:

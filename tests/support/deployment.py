@@ -19,15 +19,21 @@ WEBHOOK_SECRET = "test-webhook-secret"
 CALLBACK_SECRET = "test-callback-secret"
 
 
-def write_config(path: Path, opd_webhook: str | None = None, web_callback: str | None = None,
-                 **dispatch: Any) -> Path:
+def write_config(
+    path: Path, opd_webhook: str | None = None, web_callback: str | None = None, **dispatch: Any
+) -> Path:
     """A copy of the shipped config; every OPD posts to `opd_webhook` when given."""
     data = yaml.safe_load(SHIPPED_CONFIG.read_text())
     if opd_webhook:
         for code, opd in data["opds"].items():
             if code != "TRIAGE":
-                opd["destinations"] = [{"kind": "webhook", "url": f"{opd_webhook}/opd/{code}",
-                                        "secret_env": "ADUAN_OPD_WEBHOOK_SECRET"}]
+                opd["destinations"] = [
+                    {
+                        "kind": "webhook",
+                        "url": f"{opd_webhook}/opd/{code}",
+                        "secret_env": "ADUAN_OPD_WEBHOOK_SECRET",
+                    }
+                ]
     if web_callback:
         data["channels"]["web"]["callback_url"] = web_callback
     data["dispatch"].update(dispatch)
@@ -43,16 +49,27 @@ def free_port() -> int:
 
 def aduan_env(database_url: str, **extra: str) -> dict[str, str]:
     env = dict(os.environ)
-    env.update({"ADUAN_DATABASE_URL": database_url,
-                "ADUAN_OPD_WEBHOOK_SECRET": WEBHOOK_SECRET,
-                "ADUAN_WEB_CALLBACK_SECRET": CALLBACK_SECRET, **extra})
+    env.update(
+        {
+            "ADUAN_DATABASE_URL": database_url,
+            "ADUAN_OPD_WEBHOOK_SECRET": WEBHOOK_SECRET,
+            "ADUAN_WEB_CALLBACK_SECRET": CALLBACK_SECRET,
+            **extra,
+        }
+    )
     return env
 
 
 def run_cli(args: list[str], env: dict[str, str], cwd: Path) -> subprocess.CompletedProcess[str]:
     """Run the installed `aduan` command line as a user would."""
-    return subprocess.run([sys.executable, "-m", "aduan", *args], env=env, cwd=cwd,
-                          capture_output=True, text=True, timeout=120)
+    return subprocess.run(
+        [sys.executable, "-m", "aduan", *args],
+        env=env,
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
 
 
 class Server:
@@ -62,9 +79,20 @@ class Server:
         self.port = free_port()
         self.log = cwd / f"serve-{self.port}.log"
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "aduan", "serve", "--config", str(config),
-             "--port", str(self.port)],
-            env=env, cwd=cwd, stdout=self.log.open("w"), stderr=subprocess.STDOUT,
+            [
+                sys.executable,
+                "-m",
+                "aduan",
+                "serve",
+                "--config",
+                str(config),
+                "--port",
+                str(self.port),
+            ],
+            env=env,
+            cwd=cwd,
+            stdout=self.log.open("w"),
+            stderr=subprocess.STDOUT,
         )
         self.url = f"http://127.0.0.1:{self.port}"
         self._wait_healthy()

@@ -26,8 +26,11 @@ def ensure_running() -> str | None:
         return None
     versions = sorted(os.path.basename(p) for p in glob.glob("/etc/postgresql/*"))
     if versions:
-        subprocess.run(["pg_ctlcluster", "--skip-systemctl-redirect", versions[-1], "main",
-                        "start"], capture_output=True, timeout=60)
+        subprocess.run(
+            ["pg_ctlcluster", "--skip-systemctl-redirect", versions[-1], "main", "start"],
+            capture_output=True,
+            timeout=60,
+        )
     if _reachable():
         return None
     return f"PostgreSQL is not reachable at {ADMIN_DSN} and could not be started"
