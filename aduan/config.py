@@ -60,6 +60,28 @@ class OpdConfig(BaseModel):
     destinations: list[Destination] = Field(default_factory=list)
 
 
+class StaffConfig(BaseModel):
+    """A staff member (of one OPD) or an admin, and the addresses they write from."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: str
+    opd: str | None = None
+    role: Literal["staff", "admin"] = "staff"
+    addresses: list[str] = Field(min_length=1)
+
+    @field_validator("addresses")
+    @classmethod
+    def _urn_like(cls, value: list[str]) -> list[str]:
+        for address in value:
+            scheme, sep, rest = address.partition(":")
+            if not sep or not scheme or not rest:
+                raise ValueError(
+                    f"{address!r} is not an address like telegram:123 or mailto:a@b.id"
+                )
+        return value
+
+
 class AppConfig(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -70,6 +92,7 @@ class AppConfig(BaseModel):
     opds: dict[str, OpdConfig]
     categories: dict[str, CategoryRule]
     templates: dict[Language, Templates]
+    staff: list[StaffConfig] = Field(default_factory=list)
 
     def ruleset(self) -> RuleSet:
         return RuleSet(categories=self.categories, settings=self.classifier)
@@ -98,6 +121,23 @@ def cross_check(config: AppConfig) -> list[tuple[Loc, str]]:
     for language in LANGUAGES:
         if language not in config.templates:
             problems.append((("templates",), f"missing templates for language {language!r}"))
+    seen: set[str] = set()
+    for index, member in enumerate(config.staff):
+        if member.role == "staff" and member.opd not in config.opds:
+            problems.append((("staff", index, "opd"), f"unknown OPD {member.opd!r}"))
+        for address in member.addresses:
+            if address in seen:
+                problems.append((("staff", index, "addresses"), f"{address!r} is listed twice"))
+            seen.add(address)
+    for code, opd in config.opds.items():
+        for index, destination in enumerate(opd.destinations):
+            if destination.kind == "chat" and destination.channel not in config.channels:
+                problems.append(
+                    (
+                        ("opds", code, "destinations", index, "channel"),
+                        f"channel {destination.channel!r} is not configured",
+                    )
+                )
     for name, section in config.channels.items():
         try:
             validate_channel_section(name, section)

@@ -19,11 +19,13 @@ from sqlmodel import Session, select
 from aduan.codes import find_code, new_code
 from aduan.conversation import answer_command, parse_command, status_text
 from aduan.rulebook import RulebookProvider
+from channels.contract import Cursor
 from channels.masking import mask_address
 from channels.message import InboundMessage
 from classifier import Classification, classify
 from dispatch.context import DispatchContext
 from dispatch.enqueue import dispatch_to_opd, message_to_contact
+from storage.cursors import save_cursor
 from storage.engine import transaction
 from storage.models import Complaint, Contact, Event, Message, Status
 
@@ -59,9 +61,12 @@ class Pipeline:
         self.rules = rules
         self.clock = clock
 
-    def handle(self, inbound: InboundMessage) -> Outcome:
+    def handle(self, inbound: InboundMessage, cursor: Cursor | None = None) -> Outcome:
+        """Handle one message; a polling channel's `cursor` commits in the same transaction."""
         try:
             with transaction(self.engine) as session:
+                if cursor is not None:
+                    save_cursor(session, inbound.channel, cursor)
                 return self._handle(session, inbound)
         except IntegrityError:
             # Another worker stored the same delivery between our check and our commit.
@@ -69,6 +74,8 @@ class Pipeline:
                 existing = self._find_inbound(session, inbound)
                 if existing is None:
                     raise
+                if cursor is not None:
+                    save_cursor(session, inbound.channel, cursor)
                 return self._duplicate(session, existing)
 
     def _find_inbound(self, session: Session, inbound: InboundMessage) -> Message | None:

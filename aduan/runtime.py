@@ -11,6 +11,7 @@ from sqlalchemy.engine import Engine
 from aduan.config import AppConfig, load_config
 from aduan.pipeline import Pipeline
 from aduan.rulebook import Rulebook, RulebookProvider
+from aduan.staff_seed import seed_staff
 from dispatch.context import DispatchContext, DispatchSettings
 from storage.engine import make_engine
 from storage.migrate import upgrade
@@ -45,6 +46,7 @@ def build_runtime(
     engine = make_engine(database_url)
     if migrate:
         upgrade(engine)
+        seed_staff(engine, config.staff)
     ctx = dispatch_context(config)
     rulebook = Rulebook.build(config.ruleset())
     rules: RulebookProvider = lambda: rulebook  # noqa: E731

@@ -3,17 +3,22 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import logging
 import os
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 
 import uvicorn
 
 from aduan.api.app import create_app
+from aduan.intake import Intake
 from aduan.runtime import Runtime
-from channels.contract import Adapter
+from channels.contract import Adapter, Poller
 from channels.registry import ChannelStatus, build_adapters
 from dispatch.outbox import OutboxWorker, Sender
 from dispatch.senders import destination_senders
+
+log = logging.getLogger("aduan.serve")
 
 
 def senders_for(adapters: Mapping[str, Adapter], env: Mapping[str, str]) -> dict[str, Sender]:
@@ -33,6 +38,21 @@ def _channel_sender(adapter: Adapter) -> Sender:
         return await adapter.send(OutboundMessage.model_validate(fields))
 
     return send
+
+
+def _poll_forever(adapter: Poller, intake: Intake) -> Callable[[asyncio.Event], Awaitable[None]]:
+    """Run a channel's poller; if it crashes, log it and start it again after a pause."""
+
+    async def run(stop: asyncio.Event) -> None:
+        while not stop.is_set():
+            try:
+                await adapter.poll(intake, stop)
+            except Exception:
+                log.exception("poller %s crashed; restarting in 5 s", intake.channel)
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(stop.wait(), 5)
+
+    return run
 
 
 def startup_report(
@@ -58,7 +78,13 @@ def run_server(runtime: Runtime, host: str, port: int, echo: Callable[[str], Non
     for line in startup_report(runtime, statuses, senders):
         echo(line)
     worker = OutboxWorker(runtime.engine, senders, runtime.ctx.settings)
-    app = create_app(runtime, adapters, worker)
+    background = [worker.run_forever]
+    for name, adapter in adapters.items():
+        if isinstance(adapter, Poller):
+            background.append(
+                _poll_forever(adapter, Intake(runtime.engine, runtime.pipeline, name))
+            )
+    app = create_app(runtime, adapters, background)
     echo(f"Listening on http://{host}:{port} (health: /health, API docs: /docs)")
     server = uvicorn.Server(uvicorn.Config(app, host=host, port=port, log_level="info"))
     asyncio.run(server.serve())

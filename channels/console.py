@@ -37,7 +37,7 @@ class ConsoleAdapter:
     def parse(self, request: RawRequest) -> list[Parsed]:
         raise InvalidRequest("the console channel has no HTTP endpoint")
 
-    def respond(self, parsed: list[Parsed]) -> RawResponse:
+    def respond(self, request: RawRequest, parsed: list[Parsed]) -> RawResponse:
         return RawResponse()
 
     async def send(self, message: OutboundMessage) -> SendResult:

@@ -6,6 +6,7 @@ database or the classifier. The core serves its routes and owns its lifecycle.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import ClassVar, Protocol, runtime_checkable
@@ -100,6 +101,29 @@ class Adapter(Protocol):
 
     def parse(self, request: RawRequest) -> list[Parsed]: ...
 
-    def respond(self, parsed: list[Parsed]) -> RawResponse: ...
+    def respond(self, request: RawRequest, parsed: list[Parsed]) -> RawResponse: ...
 
     async def send(self, message: OutboundMessage) -> SendResult: ...
+
+
+@dataclass(frozen=True)
+class Cursor:
+    """Where a polling channel has got to; committed together with what it delivered."""
+
+    key: str
+    value: str
+
+
+class Sink(Protocol):
+    """What the core offers a polling channel."""
+
+    async def load_cursor(self, key: str) -> str | None: ...
+
+    async def deliver(self, parsed: list[Parsed], cursor: Cursor | None = None) -> None: ...
+
+
+@runtime_checkable
+class Poller(Protocol):
+    """An adapter that fetches its own input (Telegram long polling, IMAP) instead of webhooks."""
+
+    async def poll(self, sink: Sink, stop: asyncio.Event) -> None: ...

@@ -54,6 +54,9 @@ class InboundMessage(BaseModel):
     language: str | None = None
     received_at: datetime = Field(default_factory=utcnow)
     reply_to: str | None = Field(default=None, description="external id of the message answered")
+    conversation: str | None = Field(
+        default=None, description="where answers go when not to the sender, e.g. a group chat"
+    )
     raw: dict[str, Any] | None = Field(default=None, description="provider payload, for audit")
 
 
@@ -74,6 +77,7 @@ class OutboundMessage(BaseModel):
     text: str
     attachments: list[Attachment] = Field(default_factory=list)
     buttons: list[Button] = Field(default_factory=list)
+    location: Location | None = None
     complaint_code: str | None = None
     reply_to: str | None = None
     idempotency_key: str

@@ -133,7 +133,7 @@ class WebAdapter:
             )
         ]
 
-    def respond(self, parsed: list[Parsed]) -> RawResponse:
+    def respond(self, request: RawRequest, parsed: list[Parsed]) -> RawResponse:
         return RawResponse(status=200)
 
     async def send(self, message: OutboundMessage) -> SendResult:

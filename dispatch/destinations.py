@@ -27,4 +27,16 @@ class EmailDestination(BaseModel):
     address: str = Field(pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
 
-Destination = Annotated[WebhookDestination | EmailDestination, Field(discriminator="kind")]
+class ChatDestination(BaseModel):
+    """A chat on one of Aduan's channels, e.g. the OPD's Telegram group (`telegram:-100123`)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    kind: Literal["chat"]
+    channel: str
+    address: str = Field(description="the chat's address on that channel")
+
+
+Destination = Annotated[
+    WebhookDestination | EmailDestination | ChatDestination, Field(discriminator="kind")
+]

@@ -4,11 +4,19 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlmodel import Session
+from sqlmodel import Session, select
 
-from channels.message import OutboundMessage
+from channels.message import Button, OutboundMessage
 from dispatch.context import DispatchContext
+from dispatch.destinations import ChatDestination
 from storage.models import Complaint, Contact, Message, OutboxItem, OutboxStatus
+
+STAFF_BUTTONS = (
+    ("in_progress", "/proses"),
+    ("resolve", "/selesai"),
+    ("reject", "/tolak"),
+    ("reassign", "/alihkan"),
+)
 
 
 def message_to_contact(
@@ -82,6 +90,60 @@ def complaint_document(complaint: Complaint, ctx: DispatchContext, event: str) -
     }
 
 
+def _post_to_chat(
+    session: Session,
+    complaint: Complaint,
+    ctx: DispatchContext,
+    destination: ChatDestination,
+    document: dict[str, Any],
+    key: str,
+) -> OutboxItem:
+    """Post the complaint in the OPD's chat, with buttons for the usual staff actions."""
+    chat = session.exec(
+        select(Contact)
+        .where(Contact.channel == destination.channel)
+        .where(Contact.address == destination.address)
+    ).first()
+    if chat is None:
+        chat = Contact(
+            channel=destination.channel,
+            address=destination.address,
+            display_name=ctx.opd_name(complaint.opd),
+            language=ctx.default_language,
+        )
+        session.add(chat)
+        session.flush()
+    language = chat.language
+    location = document["location"]
+    where = location.get("address") or (
+        f"{location['lat']}, {location['lon']}" if location.get("lat") is not None else "-"
+    )
+    text = ctx.text(
+        language,
+        "opd_complaint",
+        code=complaint.code,
+        category=document["category_name"],
+        opd=document["opd_name"],
+        text=complaint.text,
+        location=where,
+        due=document["due_local"],
+    )
+    buttons = [
+        Button(label=ctx.text(language, f"button_{action}"), payload=f"{command} {complaint.code}")
+        for action, command in STAFF_BUTTONS
+    ]
+    return message_to_contact(
+        session,
+        chat,
+        text,
+        key,
+        complaint,
+        buttons=buttons,
+        attachments=complaint.attachments,
+        location=location if location.get("lat") is not None else None,
+    )
+
+
 def dispatch_to_opd(
     session: Session, complaint: Complaint, ctx: DispatchContext, event: str, key: str
 ) -> list[OutboxItem]:
@@ -89,6 +151,11 @@ def dispatch_to_opd(
     items = []
     document = complaint_document(complaint, ctx, event)
     for index, destination in enumerate(ctx.destinations.get(complaint.opd, [])):
+        if isinstance(destination, ChatDestination):
+            items.append(
+                _post_to_chat(session, complaint, ctx, destination, document, f"{key}:{index}")
+            )
+            continue
         item = OutboxItem(
             kind="dispatch",
             target=destination.kind,

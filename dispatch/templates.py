@@ -25,6 +25,11 @@ PLACEHOLDERS: dict[str, set[str]] = {
     "status_none": set(),
     "status_changed": {"code", "status", "note", "opd"},
     "staff_message": {"code", "opd", "text"},
+    "opd_complaint": {"code", "category", "opd", "text", "location", "due"},
+    "button_in_progress": set(),
+    "button_resolve": set(),
+    "button_reject": set(),
+    "button_reassign": set(),
 }
 
 
@@ -47,6 +52,11 @@ class Templates(BaseModel):
     status_none: str
     status_changed: str
     staff_message: str
+    opd_complaint: str
+    button_in_progress: str
+    button_resolve: str
+    button_reject: str
+    button_reassign: str
     status_names: dict[Status, str]
 
     @model_validator(mode="after")

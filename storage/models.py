@@ -87,6 +87,11 @@ class Complaint(SQLModel, table=True):
     first_response_at: datetime | None = _time()
     resolved_at: datetime | None = _time()
     rating: int | None = None
+    duplicate_of_id: int | None = Field(default=None, foreign_key="complaint.id", index=True)
+    awaiting_citizen: bool = False
+    reminded_at: datetime | None = _time()
+    escalated_at: datetime | None = _time()
+    escalations: int = 0
 
 
 class Message(SQLModel, table=True):
@@ -168,6 +173,24 @@ class RuleVersion(SQLModel, table=True):
     author: str = Field(max_length=255)
     note: str = ""
     created_at: datetime = _created()
+
+
+class Staff(SQLModel, table=True):
+    """A person who acts on complaints: staff of one OPD, or an admin (all OPDs)."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(max_length=255)
+    opd: str | None = Field(default=None, max_length=64, index=True)
+    role: str = Field(default="staff", max_length=16)  # "staff" or "admin"
+    active: bool = True
+
+
+class StaffAddress(SQLModel, table=True):
+    """One way a staff member is known: `telegram:123`, `mailto:a@b.id`, `tel:+62…`."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    staff_id: int = Field(foreign_key="staff.id", index=True)
+    address: str = Field(max_length=255, unique=True)
 
 
 class OpdToken(SQLModel, table=True):

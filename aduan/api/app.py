@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from contextlib import asynccontextmanager
 from typing import Any
 
@@ -12,25 +12,25 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from sqlalchemy import text
 
-from aduan.api import opd, web_channel
+from aduan.api import channel_webhooks, opd, web_channel
 from aduan.runtime import Runtime
 from channels.contract import Adapter
-from dispatch.outbox import OutboxWorker
+
+Background = Callable[[asyncio.Event], Awaitable[None]]
 
 
 def create_app(
-    runtime: Runtime, adapters: Mapping[str, Adapter], worker: OutboxWorker | None = None
+    runtime: Runtime, adapters: Mapping[str, Adapter], background: Sequence[Background] = ()
 ) -> FastAPI:
-    """The app; when `worker` is given it runs beside the server for the app's lifetime."""
+    """The app; `background` jobs (outbox worker, pollers, timers) run for its lifetime."""
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         stop = asyncio.Event()
-        task = asyncio.create_task(worker.run_forever(stop)) if worker else None
+        tasks = [asyncio.create_task(job(stop)) for job in background]
         yield
         stop.set()
-        if task:
-            await task
+        await asyncio.gather(*tasks, return_exceptions=True)
 
     app = FastAPI(title="Aduan", version="0.1.0", lifespan=lifespan)
     app.state.runtime = runtime
@@ -58,4 +58,5 @@ def create_app(
 
     app.include_router(web_channel.router)
     app.include_router(opd.router)
+    app.include_router(channel_webhooks.router)
     return app
