@@ -59,6 +59,7 @@ _ASKING = frozenset(
         "gimana", "kemana", "dimana", "harus", "perlu", "boleh", "berapa", "kapan", "apa",
     }
 )  # fmt: skip
+_MAX_QUESTION_WORDS = 16
 _HYPOTHETICAL = frozenset({"kalau", "jika", "bagaimana", "cara", "caranya", "how", "apakah"})
 
 
@@ -67,7 +68,7 @@ def detect_intent(text: str, words: Sequence[str], has_keywords: bool) -> Intent
     content = [w for w in words if w not in ("<num>", "<url>", "<email>")]
     if not content or all(w in _TEST for w in content):
         return "empty"
-    if _CODE_RE.search(text) or _STATUS_RE.match(text):
+    if _CODE_RE.search(text) or (len(content) <= 4 and _STATUS_RE.match(text)):
         return "status"
     vocab = set(content)
     if vocab & _GREETING and vocab <= _GREETING | _FILLER:
@@ -105,10 +106,11 @@ def _is_service_question(
 ) -> bool:
     if not vocab & _SERVICE:
         return False
-    if not ("?" in text or vocab & _ASKING):
+    # A question about the service is short; a long text that asks something is a report.
+    if len(content) > _MAX_QUESTION_WORDS or not ("?" in text or vocab & _ASKING):
         return False
     if not has_keywords:
-        return len(content) <= 20
+        return True
     # "kalau mau lapor pohon tumbang ..." asks how to report, it does not report.
     first_service = next(i for i, w in enumerate(content) if w in _SERVICE)
     return any(w in _HYPOTHETICAL for w in content[:first_service])

@@ -1,0 +1,188 @@
+"""Propose weighted keywords per label from a labelled history, for an admin to review.
+
+The statistic is the log-odds ratio with an informative Dirichlet prior (Monroe, Colaresi and
+Quinn, 2008, "Fightin' Words"), one label against all the others, on document frequencies of
+normalised unigrams and bigrams. Its z-score rewards terms that are both distinctive and
+frequent enough to trust; the prior (the term's frequency in the whole history) keeps rare
+terms from looking distinctive by chance. The keyword weight grows with the z-score.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+
+import yaml
+from Sastrawi.StopWordRemover.StopWordRemoverFactory import StopWordRemoverFactory
+
+from classifier.evaluate import NOT_COMPLAINT, Example
+from classifier.normalize import base_tokens
+
+
+@dataclass(frozen=True)
+class Suggestion:
+    """One proposed keyword for one label."""
+
+    label: str
+    term: str
+    weight: float
+    z: float
+    count: int  # documents of this label containing the term
+
+
+@dataclass(frozen=True)
+class SuggestOptions:
+    """Knobs of the suggestion; the defaults suit a few hundred labelled complaints."""
+
+    min_count: int = 3
+    top: int = 100
+    min_z: float = 1.0  # one standard error: a keyword is a hint, the admin reviews it
+    prior_mass: float = 300.0  # alpha_0: total pseudo-documents of the prior
+    scale: float = 2.0  # keyword weight per unit of log-odds ratio (hand-written rules use 1-5)
+    max_weight: float = 5.0
+    bigrams: bool = True
+
+
+@lru_cache(maxsize=1)
+def stop_words() -> frozenset[str]:
+    """Function words that never make a keyword (PySastrawi's list plus chat fillers)."""
+    extra = {
+        "<num>", "<url>", "<email>", "nomor", "email", "mohon", "tolong", "terima", "kasih",
+        "admin", "bapak", "ibu", "saya", "kami", "yth", "assalamualaikum", "selamat", "pagi",
+        "siang", "sore", "malam", "tidak", "sudah", "belum", "yang", "banget", "sih", "nya",
+    }  # fmt: skip
+    return frozenset(StopWordRemoverFactory().get_stop_words()) | extra
+
+
+def features(text: str, *, bigrams: bool = True) -> set[str]:
+    """Distinct unigrams and bigrams of the normalised text, stop words left out."""
+    stops = stop_words()
+    words = base_tokens(text)
+    terms = {w for w in words if w not in stops and len(w) > 1}
+    if bigrams:
+        for a, b in zip(words, words[1:], strict=False):
+            if a not in stops and b not in stops and len(a) > 1 and len(b) > 1:
+                terms.add(f"{a} {b}")
+    return terms
+
+
+def suggest(
+    examples: Sequence[Example], options: SuggestOptions | None = None
+) -> dict[str, list[Suggestion]]:
+    """Top keywords per label, strongest first. `not_complaint` rows are not a category."""
+    opts = options or SuggestOptions()
+    docs = [(ex.label, features(ex.text, bigrams=opts.bigrams)) for ex in examples]
+    docs = [(label, terms) for label, terms in docs if label != NOT_COMPLAINT]
+    total = Counter(term for _, terms in docs for term in terms)
+    n_docs = len(docs)
+    by_label: dict[str, Counter[str]] = {}
+    label_docs: Counter[str] = Counter()
+    for label, terms in docs:
+        by_label.setdefault(label, Counter()).update(terms)
+        label_docs[label] += 1
+    out: dict[str, list[Suggestion]] = {}
+    for label in sorted(by_label):
+        counts = by_label[label]
+        n_in, n_out = label_docs[label], n_docs - label_docs[label]
+        found = []
+        for term, y_in in counts.items():
+            if y_in < opts.min_count:
+                continue
+            delta, z = _log_odds(y_in, total[term] - y_in, n_in, n_out, total[term] / n_docs, opts)
+            if z >= opts.min_z:
+                weight = min(opts.max_weight, round(delta * opts.scale, 1))
+                found.append(Suggestion(label, term, max(weight, 0.1), z, y_in))
+        found.sort(key=lambda s: -s.z)
+        out[label] = _drop_redundant(found)[: opts.top]
+    return out
+
+
+def _log_odds(
+    y_in: int, y_out: int, n_in: int, n_out: int, share: float, opts: SuggestOptions
+) -> tuple[float, float]:
+    """Monroe et al.'s z-score of delta, the difference of smoothed log-odds in vs out."""
+    alpha = opts.prior_mass * share
+    alpha0 = opts.prior_mass
+    odds_in = (y_in + alpha) / (n_in + alpha0 - y_in - alpha)
+    odds_out = (y_out + alpha) / (n_out + alpha0 - y_out - alpha)
+    delta = math.log(odds_in) - math.log(odds_out)
+    variance = 1.0 / (y_in + alpha) + 1.0 / (y_out + alpha)
+    return delta, delta / math.sqrt(variance)
+
+
+def _drop_redundant(found: list[Suggestion]) -> list[Suggestion]:
+    """A bigram whose words are already keywords of the label adds nothing unless stronger."""
+    kept: list[Suggestion] = []
+    weights = {s.term: s.weight for s in found}
+    for item in found:
+        parts = item.term.split()
+        if len(parts) == 2 and all(weights.get(p, 0) >= item.weight for p in parts):
+            continue
+        kept.append(item)
+    return kept
+
+
+def to_yaml(
+    suggestions: dict[str, list[Suggestion]],
+    *,
+    opd_of: dict[str, str] | None = None,
+    names: dict[str, str] | None = None,
+) -> str:
+    """A `categories:` draft shaped like config.yaml, with the evidence as comments."""
+    lines = [
+        "# Draft keywords proposed by `aduan rules suggest` (log-odds with an informative",
+        "# Dirichlet prior). Review every term before importing: drop place names, people and",
+        "# anything that only describes where, not what.",
+        "categories:",
+    ]
+    for label, items in suggestions.items():
+        code = category_code(label)
+        opd = (opd_of or {}).get(label, label if label.isupper() else label.upper())
+        name = (names or {}).get(label, label)
+        lines += [
+            f"  {code}:",
+            f"    opd: {opd}",
+            f"    name: {{id: {yaml_scalar(name)}, en: {yaml_scalar(name)}}}",
+            "    keywords:",
+        ]
+        for item in items:
+            lines.append(
+                f"      {yaml_scalar(item.term)}: {item.weight:g}"
+                f"  # z={item.z:.1f}, in {item.count} reports"
+            )
+        if not items:
+            lines[-1] = "    keywords: {}"
+    return "\n".join(lines) + "\n"
+
+
+def to_categories(
+    suggestions: dict[str, list[Suggestion]], *, opd_of: dict[str, str] | None = None
+) -> dict[str, dict[str, object]]:
+    """The draft as plain data, ready for `RuleSet(categories=...)`."""
+    return {
+        category_code(label): {
+            "opd": (opd_of or {}).get(label, label if label.isupper() else label.upper()),
+            "name": {"id": label, "en": label},
+            "keywords": {s.term: s.weight for s in items},
+        }
+        for label, items in suggestions.items()
+    }
+
+
+def category_code(label: str) -> str:
+    """Category code for a label: OPD codes become lowercase codes (DPUTR -> dputr)."""
+    return label.lower()
+
+
+def yaml_scalar(value: str) -> str:
+    """`value` as a YAML flow scalar, quoted only when it has to be."""
+    dumped = yaml.safe_dump(value, default_flow_style=True, allow_unicode=True).strip()
+    return dumped.removesuffix("...").strip()
+
+
+def labels_of(examples: Iterable[Example]) -> Counter[str]:
+    """How many examples each label has."""
+    return Counter(ex.label for ex in examples)
