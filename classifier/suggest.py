@@ -9,6 +9,7 @@ terms from looking distinctive by chance. The keyword weight grows with the z-sc
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections import Counter
 from collections.abc import Iterable, Sequence
@@ -63,7 +64,7 @@ def features(text: str, *, bigrams: bool = True) -> set[str]:
     words = base_tokens(text)
     terms = {w for w in words if w not in stops and len(w) > 1}
     if bigrams:
-        for a, b in zip(words, words[1:], strict=False):
+        for a, b in itertools.pairwise(words):
             if a not in stops and b not in stops and len(a) > 1 and len(b) > 1:
                 terms.add(f"{a} {b}")
     return terms
