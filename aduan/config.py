@@ -16,6 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from channels.registry import validate_channel_section
 from classifier.rules import CategoryRule, ClassifierSettings, RuleSet
 from dispatch.destinations import Destination
+from dispatch.policy import LifecycleSettings, SlaSettings
 from dispatch.templates import Templates
 
 Language = Literal["id", "en"]
@@ -88,6 +89,8 @@ class AppConfig(BaseModel):
     instance: InstanceSettings
     classifier: ClassifierSettings = Field(default_factory=ClassifierSettings)
     dispatch: DispatchSettings = Field(default_factory=DispatchSettings)
+    lifecycle: LifecycleSettings = Field(default_factory=LifecycleSettings)
+    sla: SlaSettings = Field(default_factory=SlaSettings)
     channels: dict[str, dict[str, Any]] = Field(default_factory=dict)
     opds: dict[str, OpdConfig]
     categories: dict[str, CategoryRule]

@@ -27,6 +27,8 @@ def dispatch_context(config: AppConfig) -> DispatchContext:
         category_names={code: dict(c.name) for code, c in config.categories.items()},
         destinations={code: list(opd.destinations) for code, opd in config.opds.items()},
         settings=DispatchSettings(**config.dispatch.model_dump()),
+        lifecycle=config.lifecycle,
+        sla=config.sla,
     )
 
 

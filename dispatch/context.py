@@ -8,6 +8,7 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from dispatch.destinations import Destination
+from dispatch.policy import LifecycleSettings, SlaSettings
 from dispatch.templates import Templates
 
 
@@ -30,6 +31,8 @@ class DispatchContext:
     category_names: Mapping[str, Mapping[str, str]]
     destinations: Mapping[str, list[Destination]]
     settings: DispatchSettings = field(default_factory=DispatchSettings)
+    lifecycle: LifecycleSettings = field(default_factory=LifecycleSettings)
+    sla: SlaSettings = field(default_factory=SlaSettings)
 
     def language(self, preferred: str | None) -> str:
         return preferred if preferred in self.templates else self.default_language

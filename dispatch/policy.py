@@ -1,0 +1,40 @@
+"""Deployment policy for the complaint lifecycle and SLAs (sections `lifecycle:` and `sla:`)."""
+
+from __future__ import annotations
+
+from datetime import time
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from dispatch.destinations import Destination
+
+
+class BusinessHours(BaseModel):
+    """Working hours in the instance's time zone; SLA clocks only run inside them."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    start: time = time(8, 0)
+    end: time = time(16, 0)
+    weekdays: list[int] = Field(default=[0, 1, 2, 3, 4], description="0 = Monday")
+
+
+class SlaSettings(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    reminder_before_hours: float = Field(default=6, ge=0)
+    repeat_every_hours: float = Field(default=24, gt=0)
+    escalate_to: list[Destination] = Field(
+        default_factory=list, description="supervisor destinations for overdue complaints"
+    )
+    business_hours: BusinessHours | None = None
+    red_threshold: float = Field(default=0.8, ge=0, le=1, description="on-time share for green")
+
+
+class LifecycleSettings(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    reopen_days: int = Field(default=7, ge=0, description="days a citizen may reopen")
+    duplicate_window_hours: float = Field(default=24, ge=0)
+    duplicate_similarity: float = Field(default=75, ge=0, le=100, description="rapidfuzz score")
+    duplicate_radius_m: float = Field(default=300, ge=0)
