@@ -20,7 +20,7 @@ from collections.abc import Container, Iterable
 from dataclasses import dataclass, field
 
 from classifier.intent import detect_intent
-from classifier.normalize import Normalizer, Token, base_tokens
+from classifier.normalize import Normalizer, base_tokens
 from classifier.result import Classification, Match
 from classifier.rules import RuleSet
 
@@ -89,10 +89,9 @@ def compile_rules(rules: RuleSet) -> CompiledRules:
 
 def classify(text: str, rules: CompiledRules) -> Classification:
     """Decide intent, category and OPD for one message and say why."""
-    tokens = rules.normalizer.tokens(text)
-    words = [t.word for t in tokens]
+    words, raws = rules.normalizer.tokens(text)
     normalized = " ".join(words)
-    found, cancelled = _scan(tokens, words, rules.index)
+    found, cancelled = _scan(words, raws, rules.index)
     scores = _category_scores(found.values(), cancelled)
     matched = tuple(found.values()) + tuple(
         Match(code, term, -scores.pop(code, 0.0), raw) for code, (term, raw) in cancelled.items()
@@ -143,22 +142,27 @@ def confidences(scores: dict[str, float]) -> dict[str, float]:
 
 
 def _scan(
-    tokens: list[Token], words: list[str], index: dict[str, tuple[_Phrase, ...]]
+    words: list[str], raws: list[str], index: dict[str, tuple[_Phrase, ...]]
 ) -> tuple[dict[tuple[str, str], Match], dict[str, tuple[str, str]]]:
     """Find keywords (leftmost-longest, consuming) and negative terms in `words`."""
     found: dict[tuple[str, str], Match] = {}
     cancelled: dict[str, tuple[str, str]] = {}
+    get = index.get
     i, n = 0, len(words)
     while i < n:
+        phrases = get(words[i])
+        if phrases is None:
+            i += 1
+            continue
         step = 1
         consumed = False
-        for phrase in index.get(words[i], ()):
+        for phrase in phrases:
             size = len(phrase.words)
             if size > 1 and tuple(words[i : i + size]) != phrase.words:
                 continue
             if consumed and phrase.positive:
                 continue
-            raw = " ".join(dict.fromkeys(t.raw for t in tokens[i : i + size]))
+            raw = raws[i] if size == 1 else " ".join(dict.fromkeys(raws[i : i + size]))
             for entry in phrase.entries:
                 if entry.negative:
                     cancelled.setdefault(entry.category, (entry.term, raw))

@@ -81,7 +81,8 @@ def detect_intent(text: str, words: Sequence[str], has_keywords: bool) -> Intent
 
 
 def _is_thanks(content: Sequence[str], vocab: set[str], has_keywords: bool) -> bool:
-    thanked = "thanks" in vocab or "nuhun" in vocab or _has_bigram(content, "terima", "kasih")
+    thanked = "thanks" in vocab or "nuhun" in vocab
+    thanked = thanked or ("kasih" in vocab and _has_bigram(content, "terima", "kasih"))
     thanked = thanked or ("thank" in vocab and "you" in vocab)
     if not thanked and not vocab & _ACK:
         return False

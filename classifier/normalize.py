@@ -16,7 +16,6 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Iterable
-from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
 
@@ -31,6 +30,7 @@ _EMAIL_RE = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
 # `anak2`, `bolong2an` style reduplication: letters followed by a lone 2.
 _REDUP_RE = re.compile(r"\b([^\W\d_]{2,})2(?:an)?\b")
 _NUM_RE = re.compile(r"\d+(?:[.,]\d+)*")
+_HAS_DIGIT = re.compile(r"\d").search
 _TOKEN_RE = re.compile(r"<(?:url|email|num)>|[^\W\d_]+")
 _REPEAT_RE = re.compile(r"([^\W\d_])\1{2,}")
 
@@ -91,10 +91,15 @@ def stem(word: str) -> str:
 def clean(text: str) -> str:
     """Unicode-normalise, lowercase and mask URLs, e-mails and numbers."""
     text = unicodedata.normalize("NFKC", text).lower()
-    text = _URL_RE.sub(f" {URL} ", text)
-    text = _EMAIL_RE.sub(f" {EMAIL} ", text)
-    text = _REDUP_RE.sub(r"\1 \1", text)
-    return _NUM_RE.sub(f" {NUM} ", text)
+    # The substitutions are skipped when they cannot apply: most chat messages need none.
+    if "http" in text or "www." in text:
+        text = _URL_RE.sub(f" {URL} ", text)
+    if "@" in text:
+        text = _EMAIL_RE.sub(f" {EMAIL} ", text)
+    if _HAS_DIGIT(text):
+        text = _REDUP_RE.sub(r"\1 \1", text)
+        text = _NUM_RE.sub(f" {NUM} ", text)
+    return text
 
 
 @lru_cache(maxsize=65536)
@@ -123,14 +128,6 @@ def base_tokens(text: str) -> list[str]:
     return [word for token in raw_tokens(text) for word in base_token(token)]
 
 
-@dataclass(frozen=True)
-class Token:
-    """A normalised token and the raw text it came from (for explanations)."""
-
-    word: str
-    raw: str
-
-
 class Normalizer:
     """Rule-aware normaliser: maps unknown tokens onto the rules' vocabulary."""
 
@@ -147,9 +144,16 @@ class Normalizer:
                 self._by_initial.setdefault(word[0], []).append(word)
         self.resolve = lru_cache(maxsize=max_cache)(self._resolve)
 
-    def tokens(self, text: str) -> list[Token]:
-        """Normalised tokens of `text`, each tied to its raw form."""
-        return [Token(word, raw) for raw in raw_tokens(text) for word in self.resolve(raw)]
+    def tokens(self, text: str) -> tuple[list[str], list[str]]:
+        """Normalised words of `text` and, in parallel, the raw token each came from."""
+        words: list[str] = []
+        raws: list[str] = []
+        resolve = self.resolve
+        for raw in raw_tokens(text):
+            for word in resolve(raw):
+                words.append(word)
+                raws.append(raw)
+        return words, raws
 
     def normalize(self, text: str) -> str:
         """The normalised text as one string (what the rules see)."""
