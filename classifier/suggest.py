@@ -10,6 +10,7 @@ terms from looking distinctive by chance. The keyword weight grows with the z-sc
 from __future__ import annotations
 
 import itertools
+import json
 import math
 from collections import Counter
 from collections.abc import Iterable, Sequence
@@ -179,9 +180,12 @@ def category_code(label: str) -> str:
 
 
 def yaml_scalar(value: str) -> str:
-    """`value` as a YAML flow scalar, quoted only when it has to be."""
-    dumped = yaml.safe_dump(value, default_flow_style=True, allow_unicode=True).strip()
-    return dumped.removesuffix("...").strip()
+    """`value` as a YAML scalar usable inside a flow mapping, quoted only when it has to be."""
+    dumped = yaml.safe_dump(value, default_flow_style=True, allow_unicode=True)
+    dumped = dumped.strip().removesuffix("...").strip()
+    if any(ch in dumped for ch in ",[]{}") and not dumped.startswith(("'", '"')):
+        return json.dumps(value, ensure_ascii=False)
+    return dumped
 
 
 def labels_of(examples: Iterable[Example]) -> Counter[str]:
