@@ -42,7 +42,7 @@ class SuggestOptions:
     min_count: int = 3
     top: int = 100
     min_z: float = 1.0  # one standard error: a keyword is a hint, the admin reviews it
-    prior_mass: float = 300.0  # alpha_0: total pseudo-documents of the prior
+    prior_share: float = 0.4  # alpha_0, the prior's pseudo-documents, per labelled document
     scale: float = 2.0  # keyword weight per unit of log-odds ratio (hand-written rules use 1-5)
     max_weight: float = 5.0
     bigrams: bool = True
@@ -106,8 +106,8 @@ def _log_odds(
     y_in: int, y_out: int, n_in: int, n_out: int, share: float, opts: SuggestOptions
 ) -> tuple[float, float]:
     """Monroe et al.'s z-score of delta, the difference of smoothed log-odds in vs out."""
-    alpha = opts.prior_mass * share
-    alpha0 = opts.prior_mass
+    alpha0 = opts.prior_share * (n_in + n_out)
+    alpha = alpha0 * share
     odds_in = (y_in + alpha) / (n_in + alpha0 - y_in - alpha)
     odds_out = (y_out + alpha) / (n_out + alpha0 - y_out - alpha)
     delta = math.log(odds_in) - math.log(odds_out)
