@@ -1,0 +1,308 @@
+"""SLA timer: remind the OPD before a complaint falls due, escalate to a supervisor after.
+
+Nothing is kept in memory. Each tick reads the stored due times and the `reminded_at`,
+`escalated_at` and `escalations` columns, claims the complaints it acts on with
+`FOR UPDATE SKIP LOCKED` (SQLite serialises writers anyway), and commits the new timestamps
+together with the outbox rows. A restart, or a second process ticking at the same moment,
+therefore never queues anything twice; the outbox's unique idempotency keys are the last guard.
+
+- Reminder: once per due time, `reminder_before_hours` before it falls due, to the OPD's
+  destinations. When the SLA itself is shorter than twice that lead, the reminder comes at
+  half-time instead, so a four-hour complaint is not "reminded" the minute it arrives.
+- Escalation: when overdue, to `sla.escalate_to` (the supervisor) with a copy to the OPD;
+  again every `repeat_every_hours` while it stays open. After downtime the timer sends one
+  catch-up escalation, not a burst.
+- Duplicates (`duplicate_of_id` set) are not timed: their original is.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import or_
+from sqlalchemy.engine import Engine
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, select
+
+from dispatch.context import DispatchContext
+from dispatch.destinations import ChatDestination, Destination
+from dispatch.enqueue import complaint_document, message_to_contact
+from storage.engine import transaction
+from storage.models import OPEN_STATUSES, Complaint, Contact, OutboxItem
+
+log = logging.getLogger("aduan.sla")
+
+BATCH = 200
+
+# Texts for OPD staff and supervisors, in the instance's languages.
+TEXTS: dict[str, dict[str, str]] = {
+    "id": {
+        "reminder": (
+            "Pengingat: laporan {code} ({category}) untuk {opd} jatuh tempo {due}. "
+            "Status: {status}. Mohon segera ditindaklanjuti: /proses, /selesai, /tolak "
+            "atau /alihkan {code}."
+        ),
+        "escalation": (
+            "Eskalasi ke-{n}: laporan {code} ({category}) untuk {opd} melewati target {due} "
+            "dan terlambat {late} jam. Status: {status}. Laporan: {text}"
+        ),
+    },
+    "en": {
+        "reminder": (
+            "Reminder: complaint {code} ({category}) for {opd} is due {due}. Status: {status}. "
+            "Please act on it: /proses, /selesai, /tolak or /alihkan {code}."
+        ),
+        "escalation": (
+            "Escalation #{n}: complaint {code} ({category}) for {opd} missed its target {due} "
+            "and is {late} hours late. Status: {status}. Complaint: {text}"
+        ),
+    },
+}
+
+
+def sla_text(ctx: DispatchContext, language: str | None, name: str, **values: Any) -> str:
+    """One of TEXTS in `language` (else the instance's default, else Indonesian)."""
+    texts = TEXTS.get(language or "") or TEXTS.get(ctx.default_language) or TEXTS["id"]
+    return texts[name].format(**values)
+
+
+@dataclass(frozen=True)
+class SlaCounts:
+    """What one tick did."""
+
+    reminded: int = 0
+    escalated: int = 0
+
+
+def _chat_contact(
+    session: Session, destination: ChatDestination, name: str, ctx: DispatchContext
+) -> Contact:
+    contact = session.exec(
+        select(Contact)
+        .where(Contact.channel == destination.channel)
+        .where(Contact.address == destination.address)
+    ).first()
+    if contact is None:
+        contact = Contact(
+            channel=destination.channel,
+            address=destination.address,
+            display_name=name,
+            language=ctx.default_language,
+        )
+        session.add(contact)
+        session.flush()
+    return contact
+
+
+def notify_destinations(
+    session: Session,
+    complaint: Complaint,
+    ctx: DispatchContext,
+    destinations: Sequence[Destination],
+    event: str,
+    render: Callable[[str | None], str],
+    key: str,
+    extra: dict[str, Any] | None = None,
+) -> list[OutboxItem]:
+    """Queue a notice about `complaint` for arbitrary destinations, like `dispatch_to_opd`.
+
+    Chats get `render(language)` as text; webhooks and email get the complaint document with
+    `event`, the rendered `notice` and `extra` fields. Keys are `{key}:{index}`.
+    """
+    document = {
+        **complaint_document(complaint, ctx, event),
+        "notice": render(ctx.default_language),
+        **(extra or {}),
+    }
+    items = []
+    for index, destination in enumerate(destinations):
+        item_key = f"{key}:{index}"
+        if isinstance(destination, ChatDestination):
+            chat = _chat_contact(session, destination, ctx.opd_name(complaint.opd), ctx)
+            items.append(
+                message_to_contact(session, chat, render(chat.language), item_key, complaint)
+            )
+            continue
+        item = OutboxItem(
+            kind="dispatch",
+            target=destination.kind,
+            payload={"destination": destination.model_dump(mode="json"), "document": document},
+            idempotency_key=item_key,
+            complaint_id=complaint.id,
+        )
+        session.add(item)
+        items.append(item)
+    return items
+
+
+def _queue_once(session: Session, queue: Callable[[], object]) -> None:
+    """Queue inside a savepoint; rows already in the outbox (same keys) mean it was done."""
+    try:
+        with session.begin_nested():
+            queue()
+    except IntegrityError:
+        log.warning("SLA notice already in the outbox; not queued again")
+
+
+class SlaTimer:
+    """Reminders and escalations computed from stored times; safe to run in several processes."""
+
+    def __init__(
+        self,
+        engine: Engine,
+        ctx: DispatchContext,
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+    ) -> None:
+        self.engine = engine
+        self.ctx = ctx
+        self.clock = clock
+
+    def tick(self, now: datetime | None = None) -> SlaCounts:
+        """Send every reminder and escalation due at `now` (default: the clock)."""
+        now = now or self.clock()
+        reminded = self._remind(now)
+        escalated = 0
+        while True:  # in batches, each its own transaction
+            done = self._escalate(now)
+            escalated += done
+            if done < BATCH:
+                break
+        if reminded or escalated:
+            log.info("SLA: %s reminder(s), %s escalation(s)", reminded, escalated)
+        return SlaCounts(reminded=reminded, escalated=escalated)
+
+    async def run_forever(self, stop: asyncio.Event, interval_seconds: float = 30) -> None:
+        while not stop.is_set():
+            try:
+                await asyncio.to_thread(self.tick)
+            except Exception:  # a database hiccup must not stop the timer
+                log.exception("SLA tick failed; retrying")
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), interval_seconds)
+
+    def _timed(self, limit: int | None = None) -> Any:
+        """Open, timed complaints, locked for this tick (others skip them rather than wait)."""
+        return (
+            select(Complaint)
+            .where(Complaint.status.in_([s.value for s in OPEN_STATUSES]))
+            .where(Complaint.duplicate_of_id.is_(None))
+            .where(Complaint.due_at.is_not(None))
+            .order_by(Complaint.due_at, Complaint.id)
+            .limit(limit)
+            .with_for_update(skip_locked=True)
+        )
+
+    def _remind(self, now: datetime) -> int:
+        # No batching here: the window holds at most a few hours of intake, and some rows are
+        # skipped (half-time rule), so a fixed batch could starve the rest.
+        lead = timedelta(hours=self.ctx.sla.reminder_before_hours)
+        done = 0
+        with transaction(self.engine) as session:
+            candidates = session.exec(
+                self._timed()
+                .where(Complaint.reminded_at.is_(None))
+                .where(Complaint.due_at > now)
+                .where(Complaint.due_at <= now + lead)
+            ).all()
+            for complaint in candidates:
+                assert complaint.due_at is not None
+                # Half-time for SLAs shorter than twice the lead (see the module docstring).
+                span = min(lead, (complaint.due_at - complaint.created_at) / 2)
+                if now < complaint.due_at - span:
+                    continue
+                self._send_reminder(session, complaint)
+                complaint.reminded_at = now
+                session.add(complaint)
+                done += 1
+        return done
+
+    def _escalate(self, now: datetime) -> int:
+        repeat = timedelta(hours=self.ctx.sla.repeat_every_hours)
+        with transaction(self.engine) as session:
+            candidates = session.exec(
+                self._timed(BATCH)
+                .where(Complaint.due_at <= now)
+                .where(
+                    or_(Complaint.escalated_at.is_(None), Complaint.escalated_at <= now - repeat)
+                )
+            ).all()
+            for complaint in candidates:
+                complaint.escalations += 1
+                complaint.escalated_at = now
+                self._send_escalation(session, complaint, now)
+                session.add(complaint)
+        return len(candidates)
+
+    def _values(self, complaint: Complaint, language: str | None) -> dict[str, Any]:
+        lang = self.ctx.language(language)
+        return {
+            "code": complaint.code,
+            "category": self.ctx.category_name(lang, complaint.category),
+            "opd": self.ctx.opd_name(complaint.opd),
+            "due": self.ctx.local_time(complaint.due_at),
+            "status": self.ctx.status_name(lang, complaint.status),
+            "text": complaint.text,
+        }
+
+    def _send_reminder(self, session: Session, complaint: Complaint) -> None:
+        assert complaint.due_at is not None
+        # One reminder per due time: a new deadline (reopened, reassigned) earns a new one.
+        key = f"sla:{complaint.code}:reminder:{int(complaint.due_at.timestamp())}"
+        _queue_once(
+            session,
+            lambda: notify_destinations(
+                session,
+                complaint,
+                self.ctx,
+                self.ctx.destinations.get(complaint.opd, []),
+                "complaint.reminder",
+                lambda lang: sla_text(self.ctx, lang, "reminder", **self._values(complaint, lang)),
+                key,
+                {"sla": {"kind": "reminder"}},
+            ),
+        )
+
+    def _send_escalation(self, session: Session, complaint: Complaint, now: datetime) -> None:
+        assert complaint.due_at is not None
+        n = complaint.escalations
+        late = max(0, round((now - complaint.due_at) / timedelta(hours=1)))
+
+        def render(lang: str | None) -> str:
+            return sla_text(
+                self.ctx, lang, "escalation", n=n, late=late, **self._values(complaint, lang)
+            )
+
+        extra = {"sla": {"kind": "escalation", "escalation": n, "hours_late": late}}
+        key = f"sla:{complaint.code}:escalation:{n}"
+        _queue_once(
+            session,
+            lambda: notify_destinations(
+                session,
+                complaint,
+                self.ctx,
+                self.ctx.sla.escalate_to,
+                "complaint.escalation",
+                render,
+                f"{key}:supervisor",
+                extra,
+            ),
+        )
+        _queue_once(
+            session,
+            lambda: notify_destinations(
+                session,
+                complaint,
+                self.ctx,
+                self.ctx.destinations.get(complaint.opd, []),
+                "complaint.escalation",
+                render,
+                f"{key}:opd",
+                extra,
+            ),
+        )
