@@ -13,6 +13,7 @@ import typer
 from sqlmodel import select
 
 from aduan.config import ConfigError, load_config
+from aduan.routing_cli import register as register_routing_commands
 from aduan.runtime import Runtime, build_runtime
 from storage.engine import make_engine, transaction
 from storage.migrate import upgrade
@@ -217,12 +218,4 @@ def opd_token(
     typer.echo(create_token(runtime.engine, opd, label))
 
 
-def _register_plugins() -> None:
-    try:
-        from aduan.routing_cli import register
-    except ImportError:  # the routing commands arrive with the classifier work
-        return
-    register(app)
-
-
-_register_plugins()
+register_routing_commands(app)

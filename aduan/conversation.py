@@ -11,7 +11,11 @@ from aduan.codes import find_code
 from dispatch.context import DispatchContext
 from storage.models import OPEN_STATUSES, Complaint, Contact, Event
 
-CommandName = Literal["welcome", "help", "status", "language"]
+CommandName = Literal["welcome", "help", "status", "language", "opt_out"]
+
+# Carrier opt-out keywords count only as the whole message, so "stop buang sampah di ..." stays
+# a complaint.
+OPT_OUT_WORDS = frozenset({"stop", "stopall", "unsubscribe", "cancel", "end", "quit", "berhenti"})
 
 _COMMANDS: dict[str, CommandName] = {
     "/start": "welcome",
@@ -43,6 +47,8 @@ def parse_command(text: str) -> Command | None:
     words = text.strip().split(maxsplit=1)
     if not words:
         return None
+    if len(words) == 1 and words[0].lower() in OPT_OUT_WORDS:
+        return Command("opt_out", "")
     head = words[0].lower().split("@")[0]  # Telegram adds @botname in groups
     name = _COMMANDS.get(head)
     if name is None:
@@ -94,7 +100,15 @@ def open_complaints_text(session: Session, contact: Contact, ctx: DispatchContex
 
 def answer_command(
     session: Session, command: Command, contact: Contact, ctx: DispatchContext
-) -> str:
+) -> str | None:
+    """The answer to a command; None when nothing may be sent (after an opt-out)."""
+    if command.name == "opt_out":
+        contact.opted_out = True
+        session.add(contact)
+        return None
+    if command.name == "welcome" and contact.opted_out:
+        contact.opted_out = False  # START after STOP: the citizen wants messages again
+        session.add(contact)
     if command.name == "language":
         choice = command.argument.lower()[:2]
         if choice in ctx.templates:

@@ -16,18 +16,21 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
+from aduan.citizen import expand_choice, find_same_problem, handle_citizen_action
 from aduan.codes import find_code, new_code
 from aduan.conversation import answer_command, parse_command, status_text
 from aduan.rulebook import RulebookProvider
+from aduan.staff import find_staff, handle_staff, target_complaint
 from channels.contract import Cursor
 from channels.masking import mask_address
-from channels.message import InboundMessage
+from channels.message import Button, InboundMessage
 from classifier import Classification, classify
 from dispatch.context import DispatchContext
+from dispatch.destinations import ChatDestination
 from dispatch.enqueue import dispatch_to_opd, message_to_contact
 from storage.cursors import save_cursor
 from storage.engine import transaction
-from storage.models import Complaint, Contact, Event, Message, Status
+from storage.models import Complaint, Contact, Event, Message, Staff, Status
 
 log = logging.getLogger("aduan.pipeline")
 
@@ -38,7 +41,7 @@ JOIN_WINDOW = timedelta(minutes=10)
 class Outcome:
     """What happened to one inbound message."""
 
-    kind: Literal["complaint", "reply", "duplicate", "joined"]
+    kind: Literal["complaint", "reply", "duplicate", "joined", "linked", "staff"]
     reply: str | None = None
     complaint_code: str | None = None
     status: str | None = None
@@ -60,6 +63,12 @@ class Pipeline:
         self.ctx = ctx
         self.rules = rules
         self.clock = clock
+        self.opd_chats = {
+            d.address
+            for dests in ctx.destinations.values()
+            for d in dests
+            if isinstance(d, ChatDestination)
+        }
 
     def handle(self, inbound: InboundMessage, cursor: Cursor | None = None) -> Outcome:
         """Handle one message; a polling channel's `cursor` commits in the same transaction."""
@@ -109,16 +118,33 @@ class Pipeline:
             mask_address(inbound.sender),
         )
 
-        command = parse_command(inbound.text)
+        staff = find_staff(session, inbound.sender)
+        in_opd_chat = inbound.conversation in self.opd_chats
+        if in_opd_chat or (staff is not None and self._addresses_staff_work(session, inbound)):
+            return self._staff(session, inbound, message, staff, in_opd_chat)
+
+        now = self.clock()
+        text = expand_choice(session, contact, inbound.text, now)
+        command = parse_command(text)
         if command is not None:
             return self._reply(
                 session, contact, inbound, answer_command(session, command, contact, self.ctx)
             )
-        if not inbound.text.strip() and (inbound.attachments or inbound.location):
+        if not text.strip() and (inbound.attachments or inbound.location):
             joined = self._join_recent(session, contact, inbound, message)
             if joined is not None:
                 return joined
-        result = classify(inbound.text, self.rules().compiled)
+        action = handle_citizen_action(session, contact, text, self.ctx, self.rules(), now)
+        if action is not None:
+            if action.complaint is not None:
+                message.complaint_id = action.complaint.id
+                session.add(message)
+            if action.reply is None:
+                return Outcome(
+                    kind="reply", complaint_code=action.complaint and action.complaint.code
+                )
+            return self._reply(session, contact, inbound, action.reply)
+        result = classify(text, self.rules().compiled)
         if not result.is_complaint:
             return self._reply(
                 session,
@@ -128,6 +154,44 @@ class Pipeline:
                 result,
             )
         return self._file_complaint(session, contact, inbound, message, result)
+
+    def _addresses_staff_work(self, session: Session, inbound: InboundMessage) -> bool:
+        """A staff member writing a command or replying to a complaint acts as staff."""
+        return (
+            inbound.text.lstrip().startswith("/")
+            or target_complaint(session, inbound, None) is not None
+        )
+
+    def _staff(
+        self,
+        session: Session,
+        inbound: InboundMessage,
+        message: Message,
+        staff: Staff | None,
+        in_opd_chat: bool,
+    ) -> Outcome:
+        result = handle_staff(session, inbound, staff, self.ctx, self.rules(), in_opd_chat)
+        if result.complaint is not None:
+            message.complaint_id = result.complaint.id
+            session.add(message)
+        if result.reply is None:
+            return Outcome(kind="staff")
+        where = inbound.conversation or inbound.sender
+        chat = self._contact(session, inbound.model_copy(update={"sender": where}))
+        message_to_contact(
+            session,
+            chat,
+            result.reply,
+            f"reply:{inbound.channel}:{inbound.external_id}",
+            result.complaint,
+            reply_to=inbound.external_id,
+        )
+        return Outcome(
+            kind="staff",
+            reply=result.reply,
+            complaint_code=result.complaint.code if result.complaint else None,
+            status=result.complaint.status if result.complaint else None,
+        )
 
     def _contact(self, session: Session, inbound: InboundMessage) -> Contact:
         contact = session.exec(
@@ -154,9 +218,11 @@ class Pipeline:
         session: Session,
         contact: Contact,
         inbound: InboundMessage,
-        text: str,
+        text: str | None,
         result: Classification | None = None,
     ) -> Outcome:
+        if text is None:
+            return Outcome(kind="reply", classification=result)
         key = f"reply:{inbound.channel}:{inbound.external_id}"
         message_to_contact(session, contact, text, key, reply_to=inbound.external_id)
         return Outcome(kind="reply", reply=text, classification=result)
@@ -230,7 +296,18 @@ class Pipeline:
         now = self.clock()
         category = result.category or rulebook.ruleset.settings.fallback_category
         opd = result.opd or rulebook.ruleset.categories[category].opd
-        status = Status.needs_review if result.needs_review else Status.routed
+        same = None
+        if not result.needs_review:
+            same = find_same_problem(
+                session, contact, inbound, category, result.normalized, self.ctx, now
+            )
+        if same is not None and same.contact_id == contact.id:
+            return self._join_own(session, contact, inbound, message, same)
+        status = (
+            Status(same.status)
+            if same
+            else (Status.needs_review if result.needs_review else Status.routed)
+        )
         location = inbound.location
         complaint = Complaint(
             code=self._unused_code(session),
@@ -238,7 +315,7 @@ class Pipeline:
             channel=inbound.channel,
             text=inbound.text,
             category=category,
-            opd=opd,
+            opd=same.opd if same else opd,
             confidence=result.confidence,
             explanation={**result.as_dict(), "rules_version": rulebook.version},
             status=status,
@@ -247,7 +324,8 @@ class Pipeline:
             location_lon=location.lon if location else None,
             location_address=location.address if location else None,
             attachments=[a.model_dump(mode="json") for a in inbound.attachments],
-            due_at=now + timedelta(hours=rulebook.sla_hours(category)),
+            due_at=same.due_at if same else now + timedelta(hours=rulebook.sla_hours(category)),
+            duplicate_of_id=same.id if same else None,
             created_at=now,
             updated_at=now,
         )
@@ -264,45 +342,150 @@ class Pipeline:
                 created_at=now,
             )
         )
+        note = (
+            f"same problem as {same.code}"
+            if same
+            else f"{category} -> {opd} ({result.confidence:.2f})"
+        )
         session.add(
             Event(
                 complaint_id=complaint.id,
-                kind="status",
+                kind="linked" if same else "status",
                 actor="classifier",
                 from_status=Status.received,
                 to_status=status,
-                note=f"{category} -> {opd} ({result.confidence:.2f})",
+                note=note,
                 created_at=now,
             )
         )
-
-        language = contact.language
-        template = "ack_review" if result.needs_review else "ack"
-        ack = self.ctx.text(
-            language,
-            template,
-            code=complaint.code,
-            category=self.ctx.category_name(language, category),
-            opd=self.ctx.opd_name(opd),
-            due=self.ctx.local_time(complaint.due_at),
-        )
-        message_to_contact(
-            session, contact, ack, f"ack:{complaint.code}", complaint, reply_to=inbound.external_id
-        )
-        if status == Status.routed:
+        ack = self._acknowledge(session, contact, inbound, complaint, result, same)
+        if status == Status.routed and same is None:
             dispatch_to_opd(
                 session, complaint, self.ctx, "complaint.created", f"dispatch:{complaint.code}:1"
             )
-        log.info("complaint %s filed: %s -> %s (%s)", complaint.code, category, opd, status)
+        log.info(
+            "complaint %s filed: %s -> %s (%s%s)",
+            complaint.code,
+            category,
+            complaint.opd,
+            status,
+            f", same as {same.code}" if same else "",
+        )
         return Outcome(
-            kind="complaint",
+            kind="linked" if same else "complaint",
             reply=ack,
             complaint_code=complaint.code,
             status=status,
             category=category,
-            opd=opd,
+            opd=complaint.opd,
             due_at=complaint.due_at,
             classification=result,
+        )
+
+    def _acknowledge(
+        self,
+        session: Session,
+        contact: Contact,
+        inbound: InboundMessage,
+        complaint: Complaint,
+        result: Classification,
+        same: Complaint | None,
+    ) -> str:
+        """Tell the citizen the code and what happens next; offer categories when unsure."""
+        language = contact.language
+        ctx = self.ctx
+        values = {
+            "code": complaint.code,
+            "opd": ctx.opd_name(complaint.opd),
+            "category": ctx.category_name(language, complaint.category),
+            "due": ctx.local_time(complaint.due_at),
+            "status": ctx.status_name(language, complaint.status),
+        }
+        buttons: list[Button] = []
+        if same is not None:
+            text = ctx.text(language, "duplicate_linked", **values)
+        elif complaint.status == Status.needs_review:
+            text = ctx.text(language, "ack_review", **values)
+            buttons = self._category_choices(complaint, result, language)
+            if buttons:
+                text = f"{text} {ctx.text(language, 'choose_category', code=complaint.code)}"
+        else:
+            text = ctx.text(language, "ack", **values)
+        message_to_contact(
+            session,
+            contact,
+            text,
+            f"ack:{complaint.code}",
+            complaint,
+            reply_to=inbound.external_id,
+            buttons=buttons,
+        )
+        return text
+
+    def _category_choices(
+        self, complaint: Complaint, result: Classification, language: str
+    ) -> list[Button]:
+        fallback = self.rules().ruleset.settings.fallback_category
+        ranked = sorted(
+            (
+                (score, code)
+                for code, score in result.scores.items()
+                if score > 0 and code != fallback
+            ),
+            reverse=True,
+        )[:3]
+        if not ranked:
+            return []
+        codes = [code for _, code in ranked] + [fallback]
+        return [
+            Button(
+                label=self.ctx.category_name(language, code),
+                payload=f"/kategori {complaint.code} {code}",
+            )
+            for code in codes
+        ]
+
+    def _join_own(
+        self,
+        session: Session,
+        contact: Contact,
+        inbound: InboundMessage,
+        message: Message,
+        open_complaint: Complaint,
+    ) -> Outcome:
+        """The same citizen repeating an open complaint: keep the words, don't file again."""
+        message.complaint_id = open_complaint.id
+        session.add(message)
+        session.add(
+            Event(
+                complaint_id=open_complaint.id,
+                kind="citizen_message",
+                actor=contact.address,
+                note=inbound.text,
+            )
+        )
+        reply = self.ctx.text(
+            contact.language,
+            "already_reported",
+            code=open_complaint.code,
+            status=self.ctx.status_name(contact.language, open_complaint.status),
+        )
+        message_to_contact(
+            session,
+            contact,
+            reply,
+            f"reply:{inbound.channel}:{inbound.external_id}",
+            open_complaint,
+            reply_to=inbound.external_id,
+        )
+        return Outcome(
+            kind="joined",
+            reply=reply,
+            complaint_code=open_complaint.code,
+            status=open_complaint.status,
+            category=open_complaint.category,
+            opd=open_complaint.opd,
+            due_at=open_complaint.due_at,
         )
 
     def _duplicate(self, session: Session, existing: Message) -> Outcome:

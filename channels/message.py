@@ -81,6 +81,9 @@ class OutboundMessage(BaseModel):
     complaint_code: str | None = None
     reply_to: str | None = None
     idempotency_key: str
+    last_inbound_at: datetime | None = Field(
+        default=None, description="when the recipient last wrote to us (WhatsApp's 24-hour window)"
+    )
 
 
 DeliveryState = Literal["queued", "sent", "delivered", "read", "failed"]

@@ -1,15 +1,25 @@
-"""What staff (or an OPD's system) can do to a complaint, whatever channel they use."""
+"""What staff, OPD systems and citizens can do to a complaint, whatever channel they use.
+
+Every function works inside the caller's transaction, records an Event, and queues what must
+be sent; it raises ActionError (or TransitionError) before changing anything when refused.
+"""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from sqlmodel import Session, func, select
 
+from channels.message import Button
 from dispatch.context import DispatchContext
-from dispatch.enqueue import message_to_contact
-from dispatch.lifecycle import CITIZEN_VISIBLE, check_transition
+from dispatch.enqueue import dispatch_to_opd, message_to_contact
+from dispatch.lifecycle import CITIZEN_VISIBLE, TransitionError, check_transition
 from storage.models import Complaint, Contact, Event, Status
+
+
+class ActionError(ValueError):
+    """A refused action; the message says why, and nothing was changed."""
 
 
 def _now() -> datetime:
@@ -21,25 +31,64 @@ def _sequence(session: Session, complaint: Complaint) -> int:
     return int(count) + 1
 
 
-def _mark_first_response(complaint: Complaint, now: datetime) -> None:
-    if complaint.first_response_at is None:
-        complaint.first_response_at = now
+def followers(session: Session, complaint: Complaint) -> list[tuple[Complaint, Contact]]:
+    """The complaint's citizen first, then the citizens whose reports were linked to it."""
+    linked = session.exec(
+        select(Complaint).where(Complaint.duplicate_of_id == complaint.id).order_by(Complaint.id)
+    ).all()
+    result = []
+    for row in [complaint, *linked]:
+        contact = session.get(Contact, row.contact_id)
+        if contact is not None:
+            result.append((row, contact))
+    return result
 
 
-def change_status(
+def _rating_buttons(complaint: Complaint, language: str) -> list[Button]:
+    stars = [Button(label=str(n), payload=f"/nilai {complaint.code} {n}") for n in range(1, 6)]
+    reopen = "BELUM BERES" if language == "id" else "NOT FIXED"
+    return [*stars, Button(label=reopen, payload=f"/belumberes {complaint.code}")]
+
+
+def _notify(
     session: Session,
     complaint: Complaint,
-    target: str,
-    actor: str,
+    goal: Status,
     ctx: DispatchContext,
-    note: str | None = None,
-) -> Event:
-    """Apply one lifecycle transition, record it, and tell the citizen if they should know.
+    note: str | None,
+    attachments: list[dict[str, Any]] | None = None,
+) -> None:
+    """Tell every follower of `complaint` about its new status, once each."""
+    sequence = _sequence(session, complaint)
+    for row, contact in followers(session, complaint):
+        language = contact.language
+        note_text = ctx.text(language, "status_note", note=note) if note else ""
+        text = ctx.text(
+            language,
+            "status_changed",
+            code=row.code,
+            status=ctx.status_name(language, goal.value),
+            note=note_text,
+            opd=ctx.opd_name(complaint.opd),
+        )
+        buttons: list[Button] = []
+        if goal == Status.resolved:
+            text = f"{text} {ctx.text(language, 'rate_prompt', code=row.code)}"
+            buttons = _rating_buttons(row, language)
+        key = f"status:{complaint.code}:{sequence}:{contact.id}"
+        message_to_contact(
+            session, contact, text, key, row, buttons=buttons, attachments=attachments or []
+        )
 
-    Raises TransitionError (nothing changed) when the transition is not allowed.
-    """
-    goal = check_transition(complaint.status, target, note)
-    now = _now()
+
+def _record(
+    session: Session,
+    complaint: Complaint,
+    goal: Status,
+    actor: str,
+    note: str | None,
+    now: datetime,
+) -> Event:
     event = Event(
         complaint_id=complaint.id,
         kind="status",
@@ -52,54 +101,216 @@ def change_status(
     session.add(event)
     complaint.status = goal.value
     complaint.updated_at = now
-    if goal in (Status.in_progress, Status.resolved, Status.rejected):
-        _mark_first_response(complaint, now)
+    if (
+        goal in (Status.in_progress, Status.resolved, Status.rejected, Status.reassigned)
+        and complaint.first_response_at is None
+    ):
+        complaint.first_response_at = now
     if goal == Status.resolved:
         complaint.resolved_at = now
     if goal == Status.reopened:
         complaint.resolved_at = None
+        complaint.rating = None
     session.add(complaint)
+    for row, _ in followers(session, complaint)[1:]:  # linked reports mirror the status
+        row.status, row.updated_at, row.resolved_at = goal.value, now, complaint.resolved_at
+        session.add(row)
+    return event
+
+
+def change_status(
+    session: Session,
+    complaint: Complaint,
+    target: str,
+    actor: str,
+    ctx: DispatchContext,
+    note: str | None = None,
+    attachments: list[dict[str, Any]] | None = None,
+) -> Event:
+    """Apply one lifecycle transition, record it, and tell the citizens if they should know."""
+    if target == Status.reassigned:
+        raise ActionError("use reassign() to move a complaint to another OPD")
+    goal = check_transition(complaint.status, target, note)
+    event = _record(session, complaint, goal, actor, note, _now())
     if goal in CITIZEN_VISIBLE:
-        contact = session.get(Contact, complaint.contact_id)
-        assert contact is not None
-        language = contact.language
-        note_text = ctx.text(language, "status_note", note=note) if note else ""
-        text = ctx.text(
-            language,
-            "status_changed",
-            code=complaint.code,
-            status=ctx.status_name(language, goal.value),
-            note=note_text,
-            opd=ctx.opd_name(complaint.opd),
-        )
-        key = f"status:{complaint.code}:{_sequence(session, complaint)}"
-        message_to_contact(session, contact, text, key, complaint)
+        _notify(session, complaint, goal, ctx, note, attachments)
+    return event
+
+
+def reassign(
+    session: Session,
+    complaint: Complaint,
+    new_opd: str,
+    actor: str,
+    ctx: DispatchContext,
+    reason: str | None,
+) -> Event:
+    """Hand the complaint to another OPD, which receives it; the citizen is told."""
+    if new_opd not in ctx.opd_names or new_opd == "TRIAGE":
+        raise ActionError(f"unknown OPD {new_opd!r}")
+    if new_opd == complaint.opd:
+        raise ActionError(f"{complaint.code} is already with {new_opd}")
+    goal = check_transition(complaint.status, Status.reassigned, reason)
+    now = _now()
+    allowed = (complaint.due_at - complaint.created_at) if complaint.due_at else timedelta(0)
+    old_opd = complaint.opd
+    event = _record(session, complaint, goal, actor, reason, now)
+    event.data = {"from_opd": old_opd, "to_opd": new_opd}
+    complaint.opd = new_opd
+    complaint.due_at = now + allowed  # the new OPD gets the full time the category allows
+    complaint.reminded_at = complaint.escalated_at = None
+    session.add(complaint)
+    dispatch_to_opd(
+        session,
+        complaint,
+        ctx,
+        "complaint.reassigned",
+        f"dispatch:{complaint.code}:{_sequence(session, complaint)}",
+    )
+    _notify(session, complaint, goal, ctx, f"{ctx.opd_name(new_opd)} - {reason}")
+    return event
+
+
+def assign_category(
+    session: Session,
+    complaint: Complaint,
+    category: str,
+    opd: str,
+    actor: str,
+    ctx: DispatchContext,
+) -> Event:
+    """Route a complaint waiting for review (triage, or the citizen's own choice)."""
+    if complaint.status != Status.needs_review:
+        raise TransitionError(f"{complaint.code} is {complaint.status}, not waiting for review")
+    goal = check_transition(complaint.status, Status.routed, None)
+    complaint.category, complaint.opd = category, opd
+    event = _record(session, complaint, goal, actor, f"{category} -> {opd}", _now())
+    dispatch_to_opd(
+        session,
+        complaint,
+        ctx,
+        "complaint.created",
+        f"dispatch:{complaint.code}:{_sequence(session, complaint)}",
+    )
+    _notify(session, complaint, goal, ctx, ctx.opd_name(opd))
     return event
 
 
 def message_citizen(
-    session: Session, complaint: Complaint, text: str, actor: str, ctx: DispatchContext
+    session: Session,
+    complaint: Complaint,
+    text: str,
+    actor: str,
+    ctx: DispatchContext,
+    question: bool = False,
 ) -> Event:
-    """Relay a staff member's message to the citizen on the citizen's channel."""
+    """Relay staff's words to the citizen; a question makes the citizen's next message an answer."""
     if not text.strip():
-        raise ValueError("the message to the citizen must not be empty")
+        raise ActionError("the message to the citizen must not be empty")
     now = _now()
     event = Event(
-        complaint_id=complaint.id, kind="staff_message", actor=actor, note=text, created_at=now
+        complaint_id=complaint.id,
+        kind="question" if question else "staff_message",
+        actor=actor,
+        note=text.strip(),
+        created_at=now,
     )
     session.add(event)
-    _mark_first_response(complaint, now)
+    if complaint.first_response_at is None:
+        complaint.first_response_at = now
     complaint.updated_at = now
+    complaint.awaiting_citizen = question or complaint.awaiting_citizen
     session.add(complaint)
     contact = session.get(Contact, complaint.contact_id)
     assert contact is not None
+    template = "staff_question" if question else "staff_message"
     rendered = ctx.text(
         contact.language,
-        "staff_message",
+        template,
         code=complaint.code,
         opd=ctx.opd_name(complaint.opd),
         text=text.strip(),
     )
     key = f"staff:{complaint.code}:{_sequence(session, complaint)}"
     message_to_contact(session, contact, rendered, key, complaint)
+    return event
+
+
+def forward_citizen_answer(
+    session: Session, complaint: Complaint, text: str, ctx: DispatchContext
+) -> Event:
+    """The citizen answered the OPD's question: pass it on to the OPD."""
+    event = Event(complaint_id=complaint.id, kind="citizen_answer", actor="citizen", note=text)
+    session.add(event)
+    complaint.awaiting_citizen = False
+    complaint.updated_at = _now()
+    session.add(complaint)
+    message = ctx.text(ctx.default_language, "citizen_answer", code=complaint.code, text=text)
+    dispatch_to_opd(
+        session,
+        complaint,
+        ctx,
+        "complaint.citizen_answer",
+        f"answer:{complaint.code}:{_sequence(session, complaint)}",
+        message=message,
+    )
+    return event
+
+
+def rate(session: Session, complaint: Complaint, stars: int, contact: Contact) -> Event:
+    if complaint.contact_id != contact.id:
+        raise ActionError(f"{complaint.code} is not your report")
+    if complaint.status != Status.resolved:
+        raise ActionError(f"{complaint.code} is not resolved yet")
+    if not 1 <= stars <= 5:
+        raise ActionError("a rating is a number from 1 to 5")
+    complaint.rating = stars
+    session.add(complaint)
+    event = Event(
+        complaint_id=complaint.id,
+        kind="rating",
+        actor=contact.address,
+        note=str(stars),
+        data={"rating": stars},
+    )
+    session.add(event)
+    return event
+
+
+def reopen(
+    session: Session,
+    complaint: Complaint,
+    contact: Contact,
+    ctx: DispatchContext,
+    note: str | None = None,
+    now: datetime | None = None,
+) -> Event:
+    """The citizen says it is not fixed: back to the OPD, within the reopen window."""
+    now = now or _now()
+    if complaint.contact_id != contact.id:
+        raise ActionError(f"{complaint.code} is not your report")
+    window = timedelta(days=ctx.lifecycle.reopen_days)
+    if (
+        complaint.status == Status.resolved
+        and complaint.resolved_at
+        and now - complaint.resolved_at > window
+    ):
+        raise ActionError(
+            ctx.text(
+                contact.language,
+                "reopen_expired",
+                code=complaint.code,
+                days=ctx.lifecycle.reopen_days,
+            )
+        )
+    event = change_status(
+        session, complaint, Status.reopened, contact.address, ctx, note or "belum beres"
+    )
+    dispatch_to_opd(
+        session,
+        complaint,
+        ctx,
+        "complaint.reopened",
+        f"dispatch:{complaint.code}:{_sequence(session, complaint)}",
+    )
     return event

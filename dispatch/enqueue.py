@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlmodel import Session, select
+from sqlmodel import Session, func, select
 
 from channels.message import Button, OutboundMessage
 from dispatch.context import DispatchContext
@@ -27,7 +27,11 @@ def message_to_contact(
     complaint: Complaint | None = None,
     **extra: Any,
 ) -> OutboxItem:
-    """Queue `text` for `contact` on their own channel; the outbound Message is stored now."""
+    """Queue `text` for `contact` on their own channel; the outbound Message is stored now.
+
+    Buttons are kept on the stored message so that a later reply "2" can mean the second one.
+    """
+    buttons = extra.get("buttons") or []
     message = Message(
         direction="out",
         channel=contact.channel,
@@ -35,15 +39,22 @@ def message_to_contact(
         complaint_id=complaint.id if complaint else None,
         text=text,
         delivery_state="queued",
+        payload={"buttons": [b.model_dump() for b in buttons]} if buttons else None,
     )
     session.add(message)
     session.flush()
+    last_inbound_at = session.exec(
+        select(func.max(Message.created_at))
+        .where(Message.contact_id == contact.id)
+        .where(Message.direction == "in")
+    ).one()
     outbound = OutboundMessage(
         channel=contact.channel,
         recipient=contact.address,
         text=text,
         complaint_code=complaint.code if complaint else None,
         idempotency_key=key,
+        last_inbound_at=last_inbound_at,
         **extra,
     )
     status = OutboxStatus.pending
@@ -145,11 +156,18 @@ def _post_to_chat(
 
 
 def dispatch_to_opd(
-    session: Session, complaint: Complaint, ctx: DispatchContext, event: str, key: str
+    session: Session,
+    complaint: Complaint,
+    ctx: DispatchContext,
+    event: str,
+    key: str,
+    message: str | None = None,
 ) -> list[OutboxItem]:
-    """Queue the complaint for every destination of its OPD."""
+    """Queue the complaint for every destination of its OPD; `message` is news about it."""
     items = []
     document = complaint_document(complaint, ctx, event)
+    if message:
+        document["message"] = message
     for index, destination in enumerate(ctx.destinations.get(complaint.opd, [])):
         if isinstance(destination, ChatDestination):
             items.append(

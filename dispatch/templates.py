@@ -30,6 +30,25 @@ PLACEHOLDERS: dict[str, set[str]] = {
     "button_resolve": set(),
     "button_reject": set(),
     "button_reassign": set(),
+    "staff_done": {"code", "status"},
+    "staff_sent": {"code"},
+    "staff_refused": {"code", "opd"},
+    "staff_error": {"error"},
+    "staff_need_code": set(),
+    "staff_unknown_command": set(),
+    "staff_reassigned": {"code", "opd"},
+    "triage_list": {"items"},
+    "triage_empty": set(),
+    "staff_question": {"code", "opd", "text"},
+    "citizen_answer": {"code", "text"},
+    "answer_forwarded": {"code", "opd"},
+    "already_reported": {"code", "status"},
+    "duplicate_linked": {"code", "opd", "status"},
+    "choose_category": {"code"},
+    "rate_prompt": {"code"},
+    "rated": {"code", "rating"},
+    "reopen_expired": {"code", "days"},
+    "nothing_to_reopen": set(),
 }
 
 
@@ -57,6 +76,25 @@ class Templates(BaseModel):
     button_resolve: str
     button_reject: str
     button_reassign: str
+    staff_done: str
+    staff_sent: str
+    staff_refused: str
+    staff_error: str
+    staff_need_code: str
+    staff_unknown_command: str
+    staff_reassigned: str
+    triage_list: str
+    triage_empty: str
+    staff_question: str
+    citizen_answer: str
+    answer_forwarded: str
+    already_reported: str
+    duplicate_linked: str
+    choose_category: str
+    rate_prompt: str
+    rated: str
+    reopen_expired: str
+    nothing_to_reopen: str
     status_names: dict[Status, str]
 
     @model_validator(mode="after")

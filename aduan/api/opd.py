@@ -12,7 +12,7 @@ from aduan.api.deps import RuntimeDep, SessionDep, error
 from aduan.api.views import complaint_for_opd
 from aduan.codes import find_code
 from aduan.opd_tokens import opd_for_token
-from dispatch.actions import change_status, message_citizen
+from dispatch.actions import ActionError, change_status, message_citizen, reassign
 from dispatch.lifecycle import TransitionError
 from storage.models import Complaint, Event
 
@@ -65,6 +65,14 @@ class CitizenMessage(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     text: str = Field(min_length=1, max_length=2000)
+    question: bool = Field(default=False, description="the citizen's next message is the answer")
+
+
+class Reassignment(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    opd: str = Field(min_length=1, max_length=64)
+    reason: str = Field(min_length=1, max_length=2000)
 
 
 @router.get("/complaints", summary="This OPD's complaints")
@@ -105,7 +113,21 @@ def send_message(
 ) -> dict:
     complaint = own_complaint(session, code, opd)
     try:
-        message_citizen(session, complaint, body.text, f"opd:{opd}", runtime.ctx)
-    except ValueError as exc:
+        message_citizen(session, complaint, body.text, f"opd:{opd}", runtime.ctx, body.question)
+    except ActionError as exc:
         raise error(400, str(exc)) from exc
+    return complaint_for_opd(session, complaint, runtime.ctx)
+
+
+@router.post("/complaints/{code}/reassign", summary="Hand the complaint to another OPD")
+def reassign_complaint(
+    code: str, body: Reassignment, session: SessionDep, opd: OpdDep, runtime: RuntimeDep
+) -> dict:
+    complaint = own_complaint(session, code, opd)
+    try:
+        reassign(session, complaint, body.opd.upper(), f"opd:{opd}", runtime.ctx, body.reason)
+    except ActionError as exc:
+        raise error(400, str(exc)) from exc
+    except TransitionError as exc:
+        raise error(409, str(exc)) from exc
     return complaint_for_opd(session, complaint, runtime.ctx)

@@ -20,7 +20,11 @@ CALLBACK_SECRET = "test-callback-secret"
 
 
 def write_config(
-    path: Path, opd_webhook: str | None = None, web_callback: str | None = None, **dispatch: Any
+    path: Path,
+    opd_webhook: str | None = None,
+    web_callback: str | None = None,
+    staff: list[dict[str, Any]] | None = None,
+    **dispatch: Any,
 ) -> Path:
     """A copy of the shipped config; every OPD posts to `opd_webhook` when given."""
     data = yaml.safe_load(SHIPPED_CONFIG.read_text())
@@ -37,6 +41,8 @@ def write_config(
     if web_callback:
         data["channels"]["web"]["callback_url"] = web_callback
     data["dispatch"].update(dispatch)
+    if staff is not None:
+        data["staff"] = staff
     path.write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False))
     return path
 

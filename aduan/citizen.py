@@ -1,0 +1,171 @@
+"""The citizen's side of a complaint after intake: choices, answers, ratings, reopening."""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from rapidfuzz import fuzz
+from sqlmodel import Session, select
+
+from aduan.codes import find_code
+from aduan.rulebook import Rulebook
+from channels.message import InboundMessage
+from dispatch.actions import ActionError, assign_category, forward_citizen_answer, rate, reopen
+from dispatch.context import DispatchContext
+from dispatch.lifecycle import TransitionError
+from storage.models import OPEN_STATUSES, Complaint, Contact, Message, Status
+
+BUTTON_MEMORY = timedelta(days=7)
+REOPEN_WORDS = re.compile(r"^\s*(/belumberes|/reopen|belum\s+beres|not\s+fixed)\b", re.I)
+OPEN = [s.value for s in OPEN_STATUSES]
+
+
+def expand_choice(session: Session, contact: Contact, text: str, now: datetime) -> str:
+    """A bare number answers the last message that offered numbered choices (SMS menus)."""
+    if not re.fullmatch(r"\s*\d{1,2}\s*", text):
+        return text
+    latest = session.exec(
+        select(Message)
+        .where(Message.contact_id == contact.id)
+        .where(Message.direction == "out")
+        .where(Message.created_at >= now - BUTTON_MEMORY)
+        .order_by(Message.id.desc())
+    ).first()
+    buttons = (latest.payload or {}).get("buttons") if latest else None
+    index = int(text) - 1
+    if buttons and 0 <= index < len(buttons):
+        return buttons[index]["payload"]
+    return text
+
+
+@dataclass(frozen=True)
+class CitizenResult:
+    """A handled citizen action: the reply to send (None when a status message says it all)."""
+
+    reply: str | None
+    complaint: Complaint | None = None
+
+
+def _own(
+    session: Session, contact: Contact, code: str | None, statuses: list[str]
+) -> Complaint | None:
+    query = (
+        select(Complaint)
+        .where(Complaint.contact_id == contact.id)
+        .where(Complaint.status.in_(statuses))
+    )
+    if code:
+        query = query.where(Complaint.code == code)
+    return session.exec(query.order_by(Complaint.updated_at.desc())).first()
+
+
+def handle_citizen_action(
+    session: Session,
+    contact: Contact,
+    text: str,
+    ctx: DispatchContext,
+    rulebook: Rulebook,
+    now: datetime,
+) -> CitizenResult | None:
+    """Ratings, reopening, category choice and answers to staff questions; None otherwise."""
+    language = contact.language
+    words = text.split()
+    head = words[0].lower() if words else ""
+    code = find_code(text)
+    try:
+        if head in ("/nilai", "/rate") and code and len(words) >= 3 and words[2].isdigit():
+            complaint = _own(session, contact, code, [Status.resolved.value])
+            if complaint is None:
+                raise ActionError(ctx.text(language, "nothing_to_reopen"))
+            rate(session, complaint, int(words[2]), contact)
+            return CitizenResult(
+                ctx.text(language, "rated", code=complaint.code, rating=words[2]), complaint
+            )
+        if REOPEN_WORDS.match(text):
+            complaint = _own(session, contact, code, [Status.resolved.value, Status.rejected.value])
+            if complaint is None:
+                return CitizenResult(ctx.text(language, "nothing_to_reopen"))
+            reopen(session, complaint, contact, ctx, now=now)
+            return CitizenResult(None, complaint)
+        if head in ("/kategori", "/category") and code and len(words) >= 3:
+            complaint = _own(session, contact, code, [Status.needs_review.value])
+            rule = rulebook.ruleset.categories.get(words[2].lower())
+            if complaint is None or rule is None:
+                return CitizenResult(ctx.text(language, "help"))
+            assign_category(session, complaint, words[2].lower(), rule.opd, contact.address, ctx)
+            return CitizenResult(None, complaint)
+    except (ActionError, TransitionError) as exc:
+        return CitizenResult(str(exc))
+    waiting = session.exec(
+        select(Complaint)
+        .where(Complaint.contact_id == contact.id)
+        .where(Complaint.awaiting_citizen)
+        .where(Complaint.status.in_(OPEN))
+        .order_by(Complaint.updated_at.desc())
+    ).first()
+    if waiting is not None and text.strip():
+        forward_citizen_answer(session, waiting, text.strip(), ctx)
+        return CitizenResult(
+            ctx.text(
+                language, "answer_forwarded", code=waiting.code, opd=ctx.opd_name(waiting.opd)
+            ),
+            waiting,
+        )
+    return None
+
+
+def distance_m(a: tuple[float, float], b: tuple[float, float]) -> float:
+    """Great-circle distance in metres (haversine)."""
+    lat1, lon1, lat2, lon2 = map(math.radians, (*a, *b))
+    h = (
+        math.sin((lat2 - lat1) / 2) ** 2
+        + math.cos(lat1) * math.cos(lat2) * math.sin((lon2 - lon1) / 2) ** 2
+    )
+    return 2 * 6_371_000 * math.asin(math.sqrt(h))
+
+
+def find_same_problem(
+    session: Session,
+    contact: Contact,
+    inbound: InboundMessage,
+    category: str,
+    normalized: str,
+    ctx: DispatchContext,
+    now: datetime,
+) -> Complaint | None:
+    """An open complaint about the same problem, reported within the window.
+
+    The citizen's own open complaint of the same category is always the same problem; another
+    citizen's must read alike (rapidfuzz) and, when both carry a location, lie within the radius.
+    """
+    policy = ctx.lifecycle
+    candidates = session.exec(
+        select(Complaint)
+        .where(Complaint.category == category)
+        .where(Complaint.status.in_(OPEN))
+        .where(Complaint.duplicate_of_id.is_(None))
+        .where(Complaint.created_at >= now - timedelta(hours=policy.duplicate_window_hours))
+        .order_by(Complaint.created_at)
+    ).all()
+    here = inbound.location
+    for candidate in candidates:
+        if candidate.contact_id == contact.id:
+            return candidate
+        theirs = (candidate.explanation or {}).get("normalized") or candidate.text.lower()
+        if fuzz.token_set_ratio(normalized, theirs) < policy.duplicate_similarity:
+            continue
+        if (
+            here
+            and here.lat is not None
+            and here.lon is not None
+            and candidate.location_lat is not None
+            and candidate.location_lon is not None
+        ):
+            far = distance_m((here.lat, here.lon), (candidate.location_lat, candidate.location_lon))
+            if far > policy.duplicate_radius_m:
+                continue
+        return candidate
+    return None

@@ -1,0 +1,232 @@
+"""The OPD scorecard ("rapor"): how each OPD handles its complaints over a period.
+
+Each figure counts what happened inside the period [since, until):
+
+- received: complaints filed in the period;
+- resolved: complaints resolved in the period (whenever filed), and of those, resolved on
+  time (resolved_at <= due_at);
+- due_unresolved: complaints that fell due in the period and are still open now;
+- on-time % = resolved on time / (resolved + due_unresolved). Counting the ignored ones as
+  late is deliberate: an OPD must not look better by leaving complaints open than by
+  resolving them late. With nothing to count (nothing resolved, nothing fell due unresolved)
+  there is no share: shown as "-", neither red nor green;
+- median first response: from filing to the OPD's first action, for first actions in the
+  period; median resolution: from filing to resolution, for resolutions in the period;
+- average rating: of the complaints resolved in the period that the citizen rated;
+- open and overdue: a snapshot at report time (`now`), whatever the period.
+
+An OPD is red when its on-time share is under the threshold. Complaints count for the OPD
+holding them now (after any reassignment); duplicates linked to another complaint are left
+out.
+"""
+
+from __future__ import annotations
+
+import statistics
+from collections.abc import Iterable, Mapping
+from dataclasses import asdict, dataclass
+from datetime import date, datetime, time, timedelta
+from typing import Any, Literal, NamedTuple
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import and_, or_
+from sqlmodel import Session, select
+
+from storage.models import OPEN_STATUSES, Complaint
+
+TOTAL = "TOTAL"
+Grade = Literal["red", "green", "none"]
+
+
+class _Row(NamedTuple):
+    opd: str
+    status: str
+    created_at: datetime
+    due_at: datetime | None
+    first_response_at: datetime | None
+    resolved_at: datetime | None
+    rating: int | None
+
+
+@dataclass(frozen=True)
+class OpdScore:
+    opd: str
+    name: str
+    received: int
+    resolved: int
+    resolved_on_time: int
+    due_unresolved: int
+    on_time_pct: float | None
+    open_now: int
+    overdue_now: int
+    median_first_response_hours: float | None
+    median_resolution_hours: float | None
+    average_rating: float | None
+    ratings: int
+    grade: Grade
+
+    @property
+    def red(self) -> bool:
+        return self.grade == "red"
+
+    def as_dict(self) -> dict[str, Any]:
+        """JSON/CSV form, rounded for reading: percentages and hours to 0.1, ratings to 0.01."""
+        row = asdict(self)
+        for name, digits in (
+            ("on_time_pct", 1),
+            ("median_first_response_hours", 1),
+            ("median_resolution_hours", 1),
+            ("average_rating", 2),
+        ):
+            if row[name] is not None:
+                row[name] = round(row[name], digits)
+        row["red"] = self.red
+        return row
+
+
+@dataclass(frozen=True)
+class Scorecard:
+    since: datetime | None
+    until: datetime
+    generated_at: datetime
+    red_threshold: float
+    opds: list[OpdScore]
+    total: OpdScore
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "since": self.since.isoformat() if self.since else None,
+            "until": self.until.isoformat(),
+            "generated_at": self.generated_at.isoformat(),
+            "red_threshold": self.red_threshold,
+            "opds": [score.as_dict() for score in self.opds],
+            "total": self.total.as_dict(),
+        }
+
+
+def period(
+    since: date | None, until: date | None, tz: ZoneInfo
+) -> tuple[datetime | None, datetime | None]:
+    """Whole local days: from the start of `since` to the end of `until` (both included)."""
+    if since and until and since > until:
+        raise ValueError(f"since ({since}) is after until ({until})")
+    start = datetime.combine(since, time(), tzinfo=tz) if since else None
+    end = datetime.combine(until + timedelta(days=1), time(), tzinfo=tz) if until else None
+    return start, end
+
+
+def _hours(start: datetime, end: datetime) -> float:
+    return (end - start) / timedelta(hours=1)
+
+
+def _median(values: list[float]) -> float | None:
+    return statistics.median(values) if values else None
+
+
+def _score(
+    opd: str,
+    name: str,
+    rows: Iterable[_Row],
+    inside: Any,
+    now: datetime,
+    threshold: float,
+) -> OpdScore:
+    rows = list(rows)
+    resolved = [r for r in rows if r.resolved_at is not None and inside(r.resolved_at)]
+    on_time = [
+        r for r in resolved if r.due_at is None or (r.resolved_at and r.resolved_at <= r.due_at)
+    ]
+    open_now = [r for r in rows if r.status in OPEN_STATUSES]
+    overdue = [r for r in open_now if r.due_at is not None and r.due_at <= now]
+    due_unresolved = [r for r in overdue if r.due_at is not None and inside(r.due_at)]
+    ratings = [r.rating for r in resolved if r.rating is not None]
+    counted = len(resolved) + len(due_unresolved)
+    share = len(on_time) / counted if counted else None
+    grade: Grade = "none" if share is None else ("red" if share < threshold else "green")
+    return OpdScore(
+        opd=opd,
+        name=name,
+        received=sum(1 for r in rows if inside(r.created_at)),
+        resolved=len(resolved),
+        resolved_on_time=len(on_time),
+        due_unresolved=len(due_unresolved),
+        on_time_pct=None if share is None else 100 * share,
+        open_now=len(open_now),
+        overdue_now=len(overdue),
+        median_first_response_hours=_median(
+            [
+                _hours(r.created_at, r.first_response_at)
+                for r in rows
+                if r.first_response_at is not None and inside(r.first_response_at)
+            ]
+        ),
+        median_resolution_hours=_median(
+            [_hours(r.created_at, r.resolved_at) for r in resolved if r.resolved_at]
+        ),
+        average_rating=statistics.fmean(ratings) if ratings else None,
+        ratings=len(ratings),
+        grade=grade,
+    )
+
+
+def build_scorecard(
+    session: Session,
+    opd_names: Mapping[str, str],
+    red_threshold: float,
+    now: datetime,
+    since: datetime | None = None,
+    until: datetime | None = None,
+) -> Scorecard:
+    """The scorecard of every OPD in `opd_names` (and any other holding complaints)."""
+    end = until or now
+
+    def inside(moment: datetime) -> bool:
+        return (since is None or moment >= since) and moment < end
+
+    def in_period(column: Any) -> Any:
+        return and_(column >= since, column < end) if since else column < end
+
+    rows = [
+        _Row(*row)
+        for row in session.exec(
+            select(
+                Complaint.opd,
+                Complaint.status,
+                Complaint.created_at,
+                Complaint.due_at,
+                Complaint.first_response_at,
+                Complaint.resolved_at,
+                Complaint.rating,
+            )
+            .where(Complaint.duplicate_of_id.is_(None))
+            .where(
+                or_(
+                    in_period(Complaint.created_at),
+                    in_period(Complaint.first_response_at),
+                    in_period(Complaint.resolved_at),
+                    Complaint.status.in_([s.value for s in OPEN_STATUSES]),
+                )
+            )
+        )
+    ]
+    codes = list(opd_names) + sorted({r.opd for r in rows} - set(opd_names))
+    scores = [
+        _score(
+            code,
+            opd_names.get(code, code),
+            (r for r in rows if r.opd == code),
+            inside,
+            now,
+            red_threshold,
+        )
+        for code in codes
+    ]
+    total = _score(TOTAL, TOTAL, rows, inside, now, red_threshold)
+    return Scorecard(
+        since=since,
+        until=end,
+        generated_at=now,
+        red_threshold=red_threshold,
+        opds=scores,
+        total=total,
+    )
