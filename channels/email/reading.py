@@ -1,0 +1,225 @@
+"""One raw mail -> what Aduan does with it: take it in, leave it unanswered, or set it aside.
+
+Pure: no I/O. Image attachments are returned as bytes with the path they are to be stored at,
+and the poller writes them before it hands the message over.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Collection
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from email import errors, policy
+from email.message import EmailMessage, Message
+from email.parser import BytesParser, Parser
+from pathlib import Path
+from typing import Literal
+
+from channels.contract import Parsed
+from channels.email.loops import automatic_reason
+from channels.email.text import html_to_text, strip_reply
+from channels.message import (
+    MAX_TEXT_CHARS,
+    Attachment,
+    DeliveryReceipt,
+    InboundMessage,
+)
+
+Verdict = Literal["accept", "automatic", "set_aside"]
+
+# Defects after which the parser could not find the parts: whatever text we took would be wrong.
+BROKEN_STRUCTURE = (
+    errors.NoBoundaryInMultipartDefect,
+    errors.StartBoundaryNotFoundDefect,
+    errors.MultipartInvariantViolationDefect,
+)
+IMAGE_SUFFIXES = {
+    "image/jpeg": ".jpg",
+    "image/png": ".png",
+    "image/gif": ".gif",
+    "image/webp": ".webp",
+    "image/heic": ".heic",
+}
+_MSGID = re.compile(r"<([^<>\s]+)>")
+_ADDRESS = re.compile(r"^[^@\s<>]+@[^@\s<>]+\.[^@\s<>]+$")
+
+
+@dataclass(frozen=True)
+class ReadSettings:
+    channel: str
+    own_addresses: Collection[str]
+    message_id_domain: str
+    attachments_dir: Path
+    max_parts: int = 100
+    max_attachments: int = 5
+    max_attachment_bytes: int = 5_000_000
+
+
+@dataclass(frozen=True)
+class Reading:
+    verdict: Verdict
+    items: list[Parsed] = field(default_factory=list)
+    reason: str = ""
+    files: dict[Path, bytes] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
+
+
+def message_ids(value: object) -> list[str]:
+    """The ids in a Message-ID / In-Reply-To / References header, without angle brackets."""
+    return _MSGID.findall(str(value or ""))
+
+
+def read_mail(raw: bytes, settings: ReadSettings, received_at: datetime | None = None) -> Reading:
+    """Decide what `raw` is; never raises, a mail we cannot read is set aside with the reason."""
+    try:
+        mail = BytesParser(policy=policy.default).parsebytes(raw)
+        assert isinstance(mail, EmailMessage)
+        return _read(mail, raw, settings, received_at or datetime.now(UTC))
+    except LookupError as exc:
+        return Reading("set_aside", reason=f"unknown charset: {exc}")
+    except Exception as exc:  # the email package raises many kinds on hostile input
+        return Reading("set_aside", reason=f"unreadable: {type(exc).__name__}: {exc}")
+
+
+def _read(mail: EmailMessage, raw: bytes, settings: ReadSettings, received_at: datetime) -> Reading:
+    parts = list(mail.walk())
+    if len(parts) > settings.max_parts:
+        return Reading("set_aside", reason=f"{len(parts)} MIME parts (limit {settings.max_parts})")
+    for part in parts:
+        broken = [d for d in part.defects if isinstance(d, BROKEN_STRUCTURE)]
+        if broken:
+            return Reading("set_aside", reason=f"malformed MIME: {type(broken[0]).__name__}")
+    sender, name = _sender(mail)
+    if sender is None:
+        return Reading("set_aside", reason="no valid From address")
+
+    automatic = automatic_reason(mail, sender, settings.own_addresses)
+    if automatic is not None:
+        receipt = _bounce_receipt(mail, settings)
+        return Reading("automatic", items=[receipt] if receipt else [], reason=automatic)
+
+    text = _body_text(mail)
+    attachments, files, notes = _images(parts, settings)
+    subject = str(mail.get("Subject", "")).strip() or None
+    inbound = InboundMessage(
+        channel=settings.channel,
+        external_id=_external_id(mail, raw),
+        sender=f"mailto:{sender}",
+        sender_name=name,
+        text=text[:MAX_TEXT_CHARS],
+        subject=subject,
+        attachments=attachments,
+        received_at=received_at,
+        reply_to=_reply_to(mail, settings.message_id_domain),
+        raw=_audit(mail),
+    )
+    return Reading("accept", items=[inbound], files=files, notes=notes)
+
+
+def _sender(mail: EmailMessage) -> tuple[str | None, str | None]:
+    header = mail.get("From")
+    addresses = getattr(header, "addresses", ()) if header is not None else ()
+    for address in addresses:
+        candidate = address.addr_spec.strip().lower()
+        if _ADDRESS.match(candidate):
+            return candidate, address.display_name or None
+    return None, None
+
+
+def _external_id(mail: EmailMessage, raw: bytes) -> str:
+    """The Message-ID, the same whichever UID the mail has; a content hash when there is none."""
+    ids = message_ids(mail.get("Message-ID"))
+    if ids and len(ids[0]) <= 250:
+        return ids[0]
+    return "sha256-" + hashlib.sha256(raw).hexdigest()
+
+
+def _reply_to(mail: EmailMessage, our_domain: str) -> str | None:
+    """The message answered: preferably one of ours, so a reply to a colleague's forward of our
+    mail still finds its complaint through References."""
+    in_reply_to = message_ids(mail.get("In-Reply-To"))
+    candidates = [*in_reply_to, *reversed(message_ids(mail.get("References")))]
+    for candidate in candidates:
+        if candidate.rpartition("@")[2].lower() == our_domain.lower():
+            return candidate
+    return candidates[0] if candidates else None
+
+
+def _body_text(mail: EmailMessage) -> str:
+    body = mail.get_body(preferencelist=("plain", "html"))
+    if body is None:
+        return ""
+    content = body.get_content()
+    if not isinstance(content, str):
+        return ""
+    if body.get_content_subtype() == "html":
+        content = html_to_text(content)
+    return strip_reply(content)
+
+
+def _images(
+    parts: list[Message], settings: ReadSettings
+) -> tuple[list[Attachment], dict[Path, bytes], list[str]]:
+    attachments: list[Attachment] = []
+    files: dict[Path, bytes] = {}
+    notes: list[str] = []
+    for part in parts:
+        suffix = IMAGE_SUFFIXES.get(part.get_content_type())
+        if suffix is None:
+            continue
+        data = part.get_payload(decode=True) or b""
+        if len(data) > settings.max_attachment_bytes:
+            notes.append(f"image of {len(data)} bytes skipped (limit)")
+            continue
+        if len(attachments) >= settings.max_attachments:
+            notes.append("image skipped (too many)")
+            continue
+        path = settings.attachments_dir / f"{hashlib.sha256(data).hexdigest()}{suffix}"
+        files[path] = data
+        attachments.append(
+            Attachment(
+                url=path.resolve().as_uri(),
+                content_type=part.get_content_type(),
+                size=len(data),
+                name=part.get_filename(),
+            )
+        )
+    return attachments, files, notes
+
+
+def _bounce_receipt(mail: EmailMessage, settings: ReadSettings) -> DeliveryReceipt | None:
+    """A delivery status report about one of our mails -> a failed receipt for that mail."""
+    if mail.get_content_type() != "multipart/report":
+        return None
+    status = action = diagnostic = None
+    original: list[str] = []
+    for part in mail.walk():
+        kind = part.get_content_type()
+        if kind == "message/delivery-status":
+            for block in part.get_payload():
+                action = action or block.get("Action")
+                status = status or block.get("Status")
+                diagnostic = diagnostic or block.get("Diagnostic-Code")
+        elif kind == "message/rfc822":
+            original = original or message_ids(part.get_payload(0).get("Message-ID"))
+        elif kind == "text/rfc822-headers":
+            headers = Parser(policy=policy.default).parsestr(part.get_content(), headersonly=True)
+            original = original or message_ids(headers.get("Message-ID"))
+    ours = [i for i in original if i.rpartition("@")[2].lower() == settings.message_id_domain]
+    if not ours or str(action or "").strip().lower() != "failed":
+        return None
+    return DeliveryReceipt(
+        channel=settings.channel,
+        external_id=ours[0],
+        state="failed",
+        error_code=str(status or "").strip() or None,
+        error_message=" ".join(str(diagnostic or "").split())[:500] or None,
+    )
+
+
+def _audit(mail: EmailMessage) -> dict[str, str]:
+    """The headers worth keeping for audit; the body is already in the message text."""
+    keep = ("From", "To", "Cc", "Subject", "Date", "Message-ID", "In-Reply-To", "References")
+    return {name: str(mail[name])[:2000] for name in keep if mail[name] is not None}
