@@ -11,11 +11,20 @@ from pydantic import ValidationError
 
 from channels.console import ConsoleAdapter
 from channels.contract import Adapter
+from channels.email import EmailAdapter
+from channels.meta_whatsapp import MetaWhatsAppAdapter
+from channels.telegram import TelegramAdapter
+from channels.twilio import TwilioSmsAdapter, TwilioWhatsAppAdapter
 from channels.web import WebAdapter
 
 ADAPTER_CLASSES: tuple[type, ...] = (
     WebAdapter,
     ConsoleAdapter,
+    EmailAdapter,
+    TwilioSmsAdapter,
+    TwilioWhatsAppAdapter,
+    MetaWhatsAppAdapter,
+    TelegramAdapter,
 )
 
 REGISTRY: dict[str, type] = {cls.name: cls for cls in ADAPTER_CLASSES}

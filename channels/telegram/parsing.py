@@ -1,0 +1,204 @@
+"""Telegram updates -> the common format. Pure functions: no network, no bot needed."""
+
+from __future__ import annotations
+
+import hmac
+import json
+import logging
+from typing import Any
+
+from telegram import CallbackQuery, Message, Update, User
+
+from channels.contract import Ignore, InvalidRequest, RawRequest, Unauthenticated
+from channels.message import MAX_RAW_CHARS, Attachment, InboundMessage, Location
+
+log = logging.getLogger("aduan.channels.telegram")
+
+SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
+FILE_SCHEME = "telegram-file:"
+GROUP_TYPES = frozenset({"group", "supergroup"})
+MAX_BODY_BYTES = 1_000_000
+
+
+def address(chat_or_user_id: int) -> str:
+    return f"telegram:{chat_or_user_id}"
+
+
+def message_ref(chat_id: int, message_id: int) -> str:
+    """A Telegram message as Aduan names it (SendResult.external_id, InboundMessage.reply_to)."""
+    return f"{chat_id}:{message_id}"
+
+
+def check_secret(request: RawRequest, expected: str) -> None:
+    """The webhook's secret token header must match, compared in constant time."""
+    given = request.header(SECRET_HEADER)
+    if given is None or not hmac.compare_digest(given.encode(), expected.encode()):
+        raise Unauthenticated(f"{SECRET_HEADER} missing or wrong")
+
+
+def decode_update(body: bytes) -> Update:
+    """A webhook body as the Bot API posts it: one Update object as JSON."""
+    if len(body) > MAX_BODY_BYTES:
+        raise InvalidRequest(f"body too large: at most {MAX_BODY_BYTES} bytes")
+    try:
+        data = json.loads(body)
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise InvalidRequest(f"invalid JSON: {exc}") from exc
+    if not isinstance(data, dict) or not isinstance(data.get("update_id"), int):
+        raise InvalidRequest("body must be a Telegram Update object with an integer update_id")
+    return update_from_dict(data)
+
+
+def update_from_dict(data: dict[str, Any]) -> Update:
+    """An update in a shape python-telegram-bot cannot read is skipped, not retried forever."""
+    try:
+        return Update.de_json(data)
+    except (KeyError, TypeError, ValueError, AttributeError) as exc:
+        why = f"update {data.get('update_id')} unreadable: {type(exc).__name__}: {exc}"
+        log.warning("telegram: %s", why)
+        raise Ignore(why) from exc
+
+
+def parse_update(update: Update, channel: str) -> list[InboundMessage]:
+    """One update -> at most one message; anything Aduan does not handle raises Ignore.
+
+    `external_id` is the update_id, so a redelivered update is recognised as a duplicate.
+    """
+    if update.callback_query is not None:
+        return [_from_callback(update, update.callback_query, channel)]
+    message = update.message
+    if message is None:
+        kinds = ", ".join(sorted(k for k in update.to_dict() if k != "update_id")) or "empty"
+        raise Ignore(f"update {update.update_id}: {kinds} is not handled")
+    user = message.from_user
+    if user is None or user.is_bot:
+        raise Ignore(f"update {update.update_id}: not from a person")
+    if message.chat.type in GROUP_TYPES:
+        return [_from_group(update, message, user, channel)]
+    if message.chat.type == "private":
+        return [_from_private(update, message, user, channel)]
+    raise Ignore(f"update {update.update_id}: chat type {message.chat.type} is not handled")
+
+
+def _from_private(update: Update, message: Message, user: User, channel: str) -> InboundMessage:
+    # Stickers, voice notes, polls... carry no text: the core answers them with its "empty" help.
+    return InboundMessage(
+        channel=channel,
+        external_id=str(update.update_id),
+        sender=address(user.id),
+        sender_name=_display_name(user),
+        text=_text(message),
+        attachments=_attachments(message),
+        location=_location(message),
+        received_at=message.date,
+        raw=_bounded(update),
+    )
+
+
+def _from_group(update: Update, message: Message, user: User, channel: str) -> InboundMessage:
+    """In an OPD's group only commands and replies to the bot are for Aduan; chatter is not."""
+    text = _text(message)
+    replied = message.reply_to_message
+    to_bot = replied is not None and replied.from_user is not None and replied.from_user.is_bot
+    if not text.startswith("/") and not to_bot:
+        raise Ignore(f"update {update.update_id}: group chatter")
+    return InboundMessage(
+        channel=channel,
+        external_id=str(update.update_id),
+        sender=address(user.id),
+        sender_name=_display_name(user),
+        text=text,
+        attachments=_attachments(message),
+        location=_location(message),
+        received_at=message.date,
+        reply_to=message_ref(message.chat.id, replied.message_id) if replied else None,
+        conversation=address(message.chat.id),
+        raw=_bounded(update),
+    )
+
+
+def _from_callback(update: Update, query: CallbackQuery, channel: str) -> InboundMessage:
+    """A button press: its payload is the text, the message that carried it is `reply_to`."""
+    if not query.data:
+        raise Ignore(f"update {update.update_id}: callback query without data")
+    carrier = query.message  # None for buttons under inline-mode messages
+    in_group = carrier is not None and carrier.chat.type in GROUP_TYPES
+    return InboundMessage(
+        channel=channel,
+        external_id=str(update.update_id),
+        sender=address(query.from_user.id),
+        sender_name=_display_name(query.from_user),
+        text=_command(query.data),
+        reply_to=message_ref(carrier.chat.id, carrier.message_id) if carrier else None,
+        conversation=address(carrier.chat.id) if in_group and carrier else None,
+        raw=_bounded(update),
+    )
+
+
+def callback_query_id(body: bytes) -> str | None:
+    """The id of the button press in a webhook body, if it is one (to answer it)."""
+    try:
+        data = json.loads(body)
+    except (json.JSONDecodeError, UnicodeDecodeError):
+        return None
+    query = data.get("callback_query") if isinstance(data, dict) else None
+    return str(query["id"]) if isinstance(query, dict) and "id" in query else None
+
+
+def _text(message: Message) -> str:
+    return _command((message.text or message.caption or "").strip())
+
+
+def _command(text: str) -> str:
+    """`/selesai@AduanBot ADU-7K3Q9` -> `/selesai ADU-7K3Q9`: groups address commands to a bot."""
+    if not text.startswith("/"):
+        return text
+    head, sep, rest = text.partition(" ")
+    return head.split("@", 1)[0] + sep + rest
+
+
+def _display_name(user: User) -> str:
+    return user.full_name or (f"@{user.username}" if user.username else str(user.id))
+
+
+def _attachments(message: Message) -> list[Attachment]:
+    """The largest photo size and any file, named by file_id (resolved later through getFile)."""
+    found: list[Attachment] = []
+    if message.photo:
+        largest = max(message.photo, key=lambda size: (size.width * size.height, size.file_size))
+        found.append(
+            Attachment(
+                url=FILE_SCHEME + largest.file_id,
+                content_type="image/jpeg",
+                size=largest.file_size,
+                name=f"{largest.file_unique_id}.jpg",
+            )
+        )
+    for media in (message.document, message.video):
+        if media is not None:
+            found.append(
+                Attachment(
+                    url=FILE_SCHEME + media.file_id,
+                    content_type=media.mime_type or "application/octet-stream",
+                    size=media.file_size,
+                    name=media.file_name,
+                )
+            )
+    return found
+
+
+def _location(message: Message) -> Location | None:
+    if message.venue is not None:
+        venue = message.venue
+        where = ", ".join(part for part in (venue.title, venue.address) if part)
+        return Location(lat=venue.location.latitude, lon=venue.location.longitude, address=where)
+    if message.location is not None:
+        return Location(lat=message.location.latitude, lon=message.location.longitude)
+    return None
+
+
+def _bounded(update: Update) -> dict[str, Any]:
+    raw = update.to_dict()
+    if len(json.dumps(raw, ensure_ascii=False)) <= MAX_RAW_CHARS:
+        return raw
+    return {"update_id": update.update_id, "truncated": True}

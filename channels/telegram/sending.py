@@ -1,0 +1,193 @@
+"""The common format -> Bot API calls, and Bot API errors -> SendError."""
+
+from __future__ import annotations
+
+import logging
+import warnings
+from collections import OrderedDict
+from collections.abc import Awaitable, Callable
+from datetime import timedelta
+
+from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, Message, ReplyParameters
+from telegram.error import (
+    BadRequest,
+    ChatMigrated,
+    Forbidden,
+    InvalidToken,
+    RetryAfter,
+    TelegramError,
+)
+from telegram.warnings import PTBDeprecationWarning
+
+from channels.contract import SendError
+from channels.message import Attachment, Button, OutboundMessage, SendResult
+from channels.telegram.parsing import FILE_SCHEME, message_ref
+
+log = logging.getLogger("aduan.channels.telegram")
+
+MAX_TEXT = 4096  # Bot API limit for sendMessage text
+MAX_CALLBACK_DATA = 64  # bytes
+BUTTONS_PER_ROW = 2
+
+
+def chat_id_of(recipient: str) -> int:
+    scheme, _, rest = recipient.partition(":")
+    try:
+        if scheme != "telegram":
+            raise ValueError
+        return int(rest)
+    except ValueError:
+        raise SendError(f"not a Telegram chat address: {recipient!r}", retryable=False) from None
+
+
+def send_error(exc: TelegramError) -> SendError:
+    """Classify a Bot API failure: can trying again help, and is the chat gone for good?"""
+    if isinstance(exc, RetryAfter):
+        with warnings.catch_warnings():  # PTB is moving retry_after from int to timedelta
+            warnings.simplefilter("ignore", PTBDeprecationWarning)
+            wait = exc.retry_after
+        seconds = wait.total_seconds() if isinstance(wait, timedelta) else float(wait)
+        return SendError(
+            f"Telegram flood control: retry after {seconds:g} s",
+            retryable=True,
+            retry_after=seconds,
+        )
+    if isinstance(exc, Forbidden):  # blocked by the user, kicked from the group
+        return SendError(f"Telegram refused: {exc.message}", retryable=False, unreachable=True)
+    if isinstance(exc, ChatMigrated):
+        return SendError(
+            f"the group became a supergroup; its address is now telegram:{exc.new_chat_id}",
+            retryable=False,
+        )
+    if isinstance(exc, BadRequest):  # before NetworkError: BadRequest is a subclass of it
+        return SendError(f"Telegram rejected the request: {exc.message}", retryable=False)
+    if isinstance(exc, InvalidToken):  # retry: messages wait until the token is fixed
+        return SendError("Telegram rejected the bot token (TELEGRAM_BOT_TOKEN)", retryable=True)
+    return SendError(f"Telegram unavailable: {type(exc).__name__}: {exc.message}", retryable=True)
+
+
+def keyboard(buttons: list[Button]) -> tuple[InlineKeyboardMarkup | None, list[Button]]:
+    """Inline keyboard for the buttons whose payload fits callback data; the rest stay as text."""
+    fitting = [b for b in buttons if 0 < len(b.payload.encode()) <= MAX_CALLBACK_DATA]
+    left = [b for b in buttons if b not in fitting]
+    if not fitting:
+        return None, left
+    keys = [InlineKeyboardButton(b.label, callback_data=b.payload) for b in fitting]
+    rows = [keys[i : i + BUTTONS_PER_ROW] for i in range(0, len(keys), BUTTONS_PER_ROW)]
+    return InlineKeyboardMarkup(rows), left
+
+
+def chunks(text: str, limit: int = MAX_TEXT) -> list[str]:
+    """Split long text at line or word breaks into messages Telegram accepts."""
+    parts: list[str] = []
+    while len(text) > limit:
+        cut = text.rfind("\n", 0, limit)
+        if cut <= 0:
+            cut = text.rfind(" ", 0, limit)
+        if cut <= 0:
+            cut = limit
+        parts.append(text[:cut].rstrip())
+        text = text[cut:].lstrip()
+    parts.append(text)
+    return [p for p in parts if p] or [""]
+
+
+class SentParts:
+    """Parts of a multi-message send that already went out, so a retry does not repeat them.
+
+    Telegram has no idempotency keys; this covers the common case (a 429 in the middle of a
+    post with photos) within one process.
+    """
+
+    def __init__(self, capacity: int = 2000) -> None:
+        self.capacity = capacity
+        self._done: OrderedDict[tuple[str, int], Message | None] = OrderedDict()
+
+    async def once(
+        self, key: str, index: int, call: Callable[[], Awaitable[Message | None]]
+    ) -> Message | None:
+        if (key, index) in self._done:
+            return self._done[(key, index)]
+        sent = await call()
+        self._done[(key, index)] = sent
+        while len(self._done) > self.capacity:
+            self._done.popitem(last=False)
+        return sent
+
+    def forget(self, key: str) -> None:
+        for done in [k for k in self._done if k[0] == key]:
+            del self._done[done]
+
+
+async def send_outbound(bot: Bot, out: OutboundMessage, parts: SentParts) -> SendResult:
+    """Attachments, then the location pin, then the text with its buttons (last, on top)."""
+    chat_id = chat_id_of(out.recipient)
+    key = out.idempotency_key
+    markup, unbuttoned = keyboard(out.buttons)
+    text = out.text
+    if unbuttoned:
+        text += "".join(f"\n{b.label}: {b.payload}" for b in unbuttoned)
+    index = 0
+    try:
+        for attachment in out.attachments:
+            sent = await parts.once(key, index, lambda a=attachment: _send_file(bot, chat_id, a))
+            if sent is None:
+                text += f"\n{attachment.url}"
+            index += 1
+        if (
+            out.location is not None
+            and out.location.lat is not None
+            and out.location.lon is not None
+        ):
+            lat, lon = out.location.lat, out.location.lon
+            await parts.once(
+                key, index, lambda: bot.send_location(chat_id, latitude=lat, longitude=lon)
+            )
+            index += 1
+        pieces = chunks(text)
+        reply = _reply_parameters(out.reply_to, chat_id)
+        last: Message | None = None
+        for number, piece in enumerate(pieces):
+            final = number == len(pieces) - 1
+            last = await parts.once(
+                key,
+                index + number,
+                lambda piece=piece, first=number == 0, final=final: bot.send_message(
+                    chat_id,
+                    piece,
+                    reply_markup=markup if final else None,
+                    reply_parameters=reply if first else None,
+                ),
+            )
+    except TelegramError as exc:
+        raise send_error(exc) from None
+    parts.forget(key)
+    assert last is not None
+    return SendResult(external_id=message_ref(last.chat.id, last.message_id))
+
+
+async def _send_file(bot: Bot, chat_id: int, attachment: Attachment) -> Message | None:
+    """A photo or file by Telegram file_id or URL; None when Telegram cannot use it."""
+    source = attachment.url
+    if source.startswith(FILE_SCHEME):
+        source = source.removeprefix(FILE_SCHEME)
+    elif not source.startswith(("http://", "https://")):
+        return None  # a local path means nothing to Telegram's servers
+    try:
+        if attachment.content_type.startswith("image/"):
+            return await bot.send_photo(chat_id, source)
+        return await bot.send_document(chat_id, source)
+    except BadRequest as exc:
+        # A broken attachment must not keep the complaint itself from the OPD: link it instead.
+        log.warning("attachment not accepted by Telegram (%s); sent as a link", exc.message)
+        return None
+
+
+def _reply_parameters(reply_to: str | None, chat_id: int) -> ReplyParameters | None:
+    """Quote the message answered when it is a message in the same chat."""
+    if not reply_to:
+        return None
+    chat, _, message_id = reply_to.partition(":")
+    if chat != str(chat_id) or not message_id.isdigit():
+        return None
+    return ReplyParameters(int(message_id), allow_sending_without_reply=True)
