@@ -1,0 +1,201 @@
+"""The conformance harness: every webhook channel runs the same behaviours from data files.
+
+A channel joins with a `Kit` (how to build its adapter, make an authentic request, and script
+its provider's stand-in) and a folder of YAML cases. Each case names the behaviour it proves:
+
+    behaviour: media_parsed            # one of BEHAVIOURS; every kit covers REQUIRED
+    label: a photo with a caption
+    request:                           # an inbound webhook (the kit encodes and signs it)
+      path: inbound                    # under /channels/<name>/
+      form: {...} | json: {...} | body: "raw text"
+      signature: valid | missing | wrong
+      repeat: 2                        # deliver it again (duplicate_ignored)
+    send:                              # or an outbound message...
+      message: {recipient: ..., text: ..., buttons: [...]}
+      provider: {status: 400, body: {...}} | unreachable | {delay: 3}
+    expect:
+      error: Unauthenticated | InvalidRequest | Ignore
+      parsed: [{type: message, external_id: ..., attachments: [...]}]   # subset match
+      response: {status: 200, content_type: text/xml, body_contains: "<Response"}
+      send_error: {retryable: false, unreachable: true, contains: "21610"}
+      sent: {external_id: true, request: {...subset of what the provider received}}
+
+Expected values are matched as subsets, so a case states only what it is about; a string
+starting with `re:` is a regular expression (for URLs that contain a stand-in's port).
+"""
+
+from __future__ import annotations
+
+import re
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Protocol
+
+import yaml
+
+from channels.contract import (
+    Adapter,
+    ChannelError,
+    Ignore,
+    InvalidRequest,
+    RawRequest,
+    SendError,
+    Unauthenticated,
+)
+from channels.message import DeliveryReceipt, InboundMessage, OutboundMessage
+
+REQUIRED = frozenset(
+    {
+        "signature_rejected",
+        "malformed_rejected",
+        "duplicate_ignored",
+        "media_parsed",
+        "location_parsed",
+        "send_error_classified",
+    }
+)
+# Behaviours a channel may also prove from data: plain messages, receipts, what it sends,
+# consent keywords (STOP), and subscription handshakes.
+BEHAVIOURS = REQUIRED | {"message_parsed", "receipt_parsed", "sent", "opt_out", "verification"}
+ERRORS: dict[str, type[ChannelError]] = {
+    "Unauthenticated": Unauthenticated,
+    "InvalidRequest": InvalidRequest,
+    "Ignore": Ignore,
+}
+
+
+class Kit(Protocol):
+    """What a channel provides to the harness."""
+
+    def adapter(self, provider_url: str | None = None) -> Adapter:
+        """The adapter under test, talking to the stand-in (or to `provider_url`)."""
+
+    def request(self, spec: dict[str, Any]) -> RawRequest:
+        """An inbound request as the provider would make it, signed as `spec` says."""
+
+    def script(self, status: int, body: dict[str, Any], delay: float = 0) -> None:
+        """Make the stand-in give this answer to the next send."""
+
+    def last_sent(self) -> dict[str, Any]:
+        """What the stand-in received for the last accepted send, as flat fields."""
+
+    def close(self) -> None: ...
+
+
+@dataclass(frozen=True)
+class KitSpec:
+    """One line of the harness's registry: the channel's case folder and its kit factory."""
+
+    cases: Path
+    make: Callable[[], Kit]
+
+
+@dataclass(frozen=True)
+class Case:
+    path: Path
+    data: dict[str, Any]
+
+    @property
+    def behaviour(self) -> str:
+        return self.data["behaviour"]
+
+    @property
+    def id(self) -> str:
+        return self.path.stem
+
+
+def load_cases(folder: Path) -> list[Case]:
+    cases = [Case(path, yaml.safe_load(path.read_text())) for path in sorted(folder.glob("*.yaml"))]
+    for case in cases:
+        assert case.behaviour in BEHAVIOURS, f"{case.path}: unknown behaviour {case.behaviour!r}"
+    return cases
+
+
+def subset(expected: Any, actual: Any, where: str = "") -> None:
+    """Assert that everything in `expected` is in `actual` (lists: same length, elementwise)."""
+    if isinstance(expected, dict):
+        assert isinstance(actual, dict), f"{where}: expected an object, got {actual!r}"
+        for key, value in expected.items():
+            assert key in actual, f"{where}.{key}: missing in {sorted(actual)}"
+            subset(value, actual[key], f"{where}.{key}")
+    elif isinstance(expected, list):
+        assert isinstance(actual, list), f"{where}: expected a list, got {actual!r}"
+        assert len(actual) == len(expected), f"{where}: {len(actual)} items, not {len(expected)}"
+        for index, (want, got) in enumerate(zip(expected, actual, strict=True)):
+            subset(want, got, f"{where}[{index}]")
+    elif expected is True and not isinstance(actual, bool):
+        assert actual, f"{where}: expected a value, got {actual!r}"
+    elif isinstance(expected, str) and expected.startswith("re:"):
+        assert isinstance(actual, str) and re.search(expected[3:], actual), (
+            f"{where}: {actual!r} does not match {expected[3:]!r}"
+        )
+    else:
+        assert expected == actual, f"{where}: expected {expected!r}, got {actual!r}"
+
+
+def _as_data(item: InboundMessage | DeliveryReceipt) -> dict[str, Any]:
+    kind = "message" if isinstance(item, InboundMessage) else "receipt"
+    return {"type": kind, **item.model_dump(mode="json")}
+
+
+def check_inbound(kit: Kit, case: Case) -> None:
+    spec, expect = case.data["request"], case.data["expect"]
+    adapter = kit.adapter()
+    deliveries = []
+    for _ in range(spec.get("repeat", 1)):
+        request = kit.request(spec)
+        if "error" in expect:
+            try:
+                adapter.parse(request)
+            except ERRORS[expect["error"]]:
+                continue
+            raise AssertionError(f"{case.id}: expected {expect['error']}")
+        parsed = adapter.parse(request)
+        deliveries.append([_as_data(item) for item in parsed])
+        if "parsed" in expect:
+            subset(expect["parsed"], deliveries[-1], case.id)
+        if "response" in expect:
+            response = adapter.respond(request, parsed)
+            wanted = dict(expect["response"])
+            contains = wanted.pop("body_contains", None)
+            subset(wanted, {"status": response.status, "content_type": response.content_type})
+            if contains is not None:
+                assert contains in response.body.decode(), response.body
+    if len(deliveries) > 1:
+        ids = [[item["external_id"] for item in parsed] for parsed in deliveries]
+        assert all(i == ids[0] for i in ids), f"redelivery changed the ids: {ids}"
+        assert all(ids), "a redelivery must carry the provider's id, for the core to dedupe"
+
+
+async def check_send(kit: Kit, case: Case) -> None:
+    spec, expect = case.data["send"], case.data["expect"]
+    provider = spec.get("provider")
+    url = None
+    if provider == "unreachable":
+        url = "http://127.0.0.1:9"  # discard port: nothing listens, the connection is refused
+    elif isinstance(provider, dict):
+        kit.script(provider.get("status", 200), provider.get("body", {}), provider.get("delay", 0))
+    adapter = kit.adapter(url)
+    message = OutboundMessage.model_validate(
+        {"channel": adapter.name, "idempotency_key": uuid.uuid4().hex, **spec["message"]}
+    )
+    if "send_error" in expect:
+        try:
+            await adapter.send(message)
+        except SendError as exc:
+            wanted = dict(expect["send_error"])
+            contains = wanted.pop("contains", None)
+            got = {"retryable": exc.retryable, "unreachable": exc.unreachable}
+            subset(wanted, got, case.id)
+            if contains is not None:
+                assert contains in str(exc), f"{case.id}: {contains!r} not in {exc}"
+            return
+        raise AssertionError(f"{case.id}: expected a SendError")
+    result = await adapter.send(message)
+    sent = expect.get("sent", {})
+    if sent.get("external_id"):
+        assert result.external_id, f"{case.id}: no external id"
+    if "request" in sent:
+        subset(sent["request"], kit.last_sent(), case.id)
