@@ -41,7 +41,7 @@ COLUMNS = {
         "Terbuka",
         "Terlambat",
         "Respons (jam)",
-        "Selesai (jam)",
+        "Penyelesaian (jam)",
         "Rating",
         "Rapor",
     ),

@@ -226,6 +226,41 @@ def test_short_sla_is_reminded_at_half_time_and_overdue_without_reminder_is_esca
     assert stored(engine, "ADU-KKKK2").escalations == 1
 
 
+def test_a_reassigned_complaint_gets_a_new_deadline_and_a_new_reminder(
+    deployment: tuple[Engine, DispatchContext],
+) -> None:
+    engine, ctx = deployment
+    add_complaint(engine, "ADU-QQQQ6")
+    timer = SlaTimer(engine, ctx)
+    timer.tick(T0 + 43 * HOUR)
+    timer.tick(T0 + 49 * HOUR)
+    moved = T0 + 50 * HOUR
+    with transaction(engine) as session:  # what a reassignment does to the SLA fields
+        complaint = session.exec(select(Complaint).where(Complaint.code == "ADU-QQQQ6")).one()
+        complaint.opd, complaint.status = "DLH", "reassigned"
+        complaint.due_at = moved + 48 * HOUR
+        complaint.reminded_at = complaint.escalated_at = None
+        session.add(complaint)
+    timer = replace_destinations(
+        timer, {"DLH": [ChatDestination(kind="chat", channel="console", address="dlh")]}
+    )
+    assert timer.tick(moved + HOUR).escalated == 0
+    assert timer.tick(moved + 42 * HOUR).reminded == 1
+    assert chat_texts(engine, "dlh")[0].startswith(
+        "Pengingat: laporan ADU-QQQQ6 (Jalan rusak) untuk Dinas Lingkungan Hidup"
+    )
+    assert timer.tick(moved + 48 * HOUR).escalated == 1
+    assert "Eskalasi ke-2" in chat_texts(engine, "dlh")[1]  # the count goes on
+    assert len(chat_texts(engine, "dpupr-group")) == 2  # the old OPD hears no more
+
+
+def replace_destinations(
+    timer: SlaTimer, destinations: dict[str, list[ChatDestination]]
+) -> SlaTimer:
+    ctx = replace(timer.ctx, destinations={**timer.ctx.destinations, **destinations})
+    return SlaTimer(timer.engine, ctx)
+
+
 def test_notices_follow_the_instance_language(
     deployment: tuple[Engine, DispatchContext],
 ) -> None:
