@@ -1,21 +1,49 @@
-"""CLI for routing: explain a decision, score rules on a labelled file, suggest keywords.
+"""CLI for routing: explain a decision, score rules on a labelled file, suggest keywords,
+and edit the rules in force (`aduan rules list|show|add-keyword|…|history|revert`).
 
-`register(app)` adds `classify`, `eval` and the `rules` group (with `rules suggest`) to the
-main Typer app; other `rules` commands can be added to `rules_app`.
+`register(app)` adds `classify`, `eval` and the `rules` group to the main Typer app.
+Rule edits are saved as new versions in the database; running processes pick them up.
 """
 
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated, NoReturn
 
 import typer
+import yaml
+from sqlalchemy.engine import Engine
 
-from classifier import Classification, CompiledRules, classify, compile_rules
+from aduan.rule_edits import (
+    RuleError,
+    add_category,
+    add_keyword,
+    import_rules,
+    remove_keyword,
+    resolve_opd,
+    set_opd,
+    weight_text,
+)
+from aduan.rules_store import (
+    Version,
+    apply_edit,
+    history,
+    newest_version,
+    revert,
+    sync_from_config,
+)
+from classifier import Classification, CompiledRules, RuleSet, classify, compile_rules
 from classifier.engine import confidences
 from classifier.evaluate import Report, evaluate, load_dataset
 from classifier.suggest import SuggestOptions, suggest, to_yaml
+from storage.engine import make_engine
+from storage.migrate import upgrade
+
+if TYPE_CHECKING:
+    from aduan.config import AppConfig
 
 rules_app = typer.Typer(help="Routing rules: categories, keywords, OPDs.", no_args_is_help=True)
 
@@ -120,3 +148,279 @@ def suggest_command(
     dataset = load_dataset(file)
     options = SuggestOptions(min_count=min_count, top=top)
     typer.echo(to_yaml(suggest(dataset.examples, options)), nl=False)
+
+
+# --- editing the rules in force (stored as versions in the database) ---
+
+RulesConfig = Annotated[
+    Path,
+    typer.Option("--config", "-c", envvar="ADUAN_CONFIG", help="config file (OPDs, seed rules)"),
+]
+Author = Annotated[str, typer.Option(help="who makes the change (default: your OS user)")]
+Note = Annotated[str, typer.Option(help="why the change is made")]
+Category = Annotated[str, typer.Argument(help="category code, e.g. sampah")]
+
+
+def _os_user() -> str:
+    import getpass
+
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):
+        return "unknown"
+
+
+@dataclass(frozen=True)
+class _Store:
+    config: AppConfig
+    engine: Engine
+
+
+def _store(config: Path) -> _Store:
+    """The config and database (migrated, config.yaml's rules synced), or exit with the error."""
+    from aduan.config import ConfigError, load_config
+
+    try:
+        loaded = load_config(config)
+    except ConfigError as error:
+        typer.echo(str(error), err=True)
+        raise typer.Exit(2) from None
+    engine = make_engine()
+    upgrade(engine)
+    sync_from_config(engine, loaded)
+    return _Store(loaded, engine)
+
+
+def _current(store: _Store) -> Version:
+    version = newest_version(store.engine)
+    assert version is not None  # sync_from_config saved one
+    return version
+
+
+def _refused(error: RuleError) -> NoReturn:
+    typer.echo(f"refused: {error}; nothing was changed", err=True)
+    raise typer.Exit(1)
+
+
+def _change(
+    config: Path, edit: Callable[[RuleSet], RuleSet], author: str, note: str
+) -> tuple[_Store, Version]:
+    """Apply `edit` as a new version and print it; a refused edit exits 1."""
+    store = _store(config)
+    try:
+        version = apply_edit(
+            store.engine, edit, author=author or _os_user(), note=note, opds=store.config.opds
+        )
+    except RuleError as error:
+        _refused(error)
+    typer.echo(_version_line(version))
+    return store, version
+
+
+def _version_line(version: Version, current: bool = False) -> str:
+    when = f"{version.created_at:%Y-%m-%d %H:%M:%S} UTC"
+    note = f"  ({version.note})" if version.note else ""
+    mark = "*" if current else " "
+    return f"{mark}version {version.id}  {when}  by {version.author}: {version.change}{note}"
+
+
+@rules_app.command("list")
+def rules_list(config: RulesConfig = DEFAULT_CONFIG) -> None:
+    """The categories in force: code, OPD, SLA, number of keywords, name."""
+    store = _store(config)
+    version = _current(store)
+    typer.echo(_version_line(version, current=True))
+    for code, rule in version.ruleset.categories.items():
+        typer.echo(
+            f"  {code:<20} {rule.opd:<12} {rule.sla_hours:>4} h  {len(rule.keywords):>3} keywords"
+            f"  {rule.name.get('id', '')}"
+        )
+
+
+@rules_app.command("show")
+def rules_show(category: Category, config: RulesConfig = DEFAULT_CONFIG) -> None:
+    """One category in full: OPD, names, SLA, keywords by weight, cancelling terms."""
+    store = _store(config)
+    typer.echo(_describe_category(_current(store), category.lower(), store.config))
+
+
+def _describe_category(version: Version, code: str, config: AppConfig) -> str:
+    rule = version.ruleset.categories.get(code)
+    if rule is None:
+        _refused(
+            RuleError(
+                "unknown_category", category=code, known=", ".join(version.ruleset.categories)
+            )
+        )
+    lines = [
+        f"{code} (rules version {version.id})",
+        f"  OPD:      {rule.opd} ({config.opd_name(rule.opd)})",
+        f"  names:    id {rule.name.get('id', '')!r}, en {rule.name.get('en', '')!r}",
+        f"  SLA:      {rule.sla_hours} hours",
+        "  keywords:",
+    ]
+    ranked = sorted(rule.keywords.items(), key=lambda kv: (-kv[1], kv[0]))
+    lines += [f"    {weight_text(w):>5}  {t}" for t, w in ranked] or ["    (none)"]
+    if rule.negative:
+        lines.append(f"  cancelled by: {', '.join(rule.negative)}")
+    return "\n".join(lines)
+
+
+@rules_app.command("add-keyword")
+def rules_add_keyword(
+    category: Category,
+    term: Annotated[str, typer.Argument(help="word or phrase; quote phrases")],
+    weight: Annotated[float, typer.Option(help="how strongly it points to CATEGORY")] = 1.0,
+    config: RulesConfig = DEFAULT_CONFIG,
+    author: Author = "",
+    note: Note = "",
+) -> None:
+    """Add a keyword (or phrase) to a category."""
+    code = category.lower()
+    _change(config, lambda rules: add_keyword(rules, code, term, weight), author, note)
+
+
+@rules_app.command("remove-keyword")
+def rules_remove_keyword(
+    category: Category,
+    term: Annotated[str, typer.Argument(help="the keyword to remove")],
+    config: RulesConfig = DEFAULT_CONFIG,
+    author: Author = "",
+    note: Note = "",
+) -> None:
+    """Remove a keyword from a category."""
+    code = category.lower()
+    _change(config, lambda rules: remove_keyword(rules, code, term), author, note)
+
+
+@rules_app.command("set-opd")
+def rules_set_opd(
+    category: Category,
+    opd: Annotated[str, typer.Argument(help="OPD code from config.yaml, e.g. DLH")],
+    config: RulesConfig = DEFAULT_CONFIG,
+    author: Author = "",
+    note: Note = "",
+) -> None:
+    """Route a category to another OPD."""
+    code = category.lower()
+    known = load_opds(config)
+    _change(config, lambda rules: set_opd(rules, code, resolve_opd(opd, known)), author, note)
+
+
+def load_opds(config: Path) -> list[str]:
+    from aduan.config import ConfigError, load_config
+
+    try:
+        return list(load_config(config).opds)
+    except ConfigError as error:
+        typer.echo(str(error), err=True)
+        raise typer.Exit(2) from None
+
+
+@rules_app.command("add-category")
+def rules_add_category(
+    code: Annotated[str, typer.Argument(help="new category code, e.g. pohon_tumbang")],
+    opd: Annotated[str, typer.Option(help="OPD code that handles it")],
+    name_id: Annotated[str, typer.Option(help="name in Indonesian")],
+    name_en: Annotated[str, typer.Option(help="name in English")],
+    sla_hours: Annotated[int, typer.Option(min=1, help="hours the OPD has to resolve it")] = 48,
+    keyword: Annotated[
+        list[str] | None, typer.Option(help="a keyword with weight 1 (repeatable)")
+    ] = None,
+    config: RulesConfig = DEFAULT_CONFIG,
+    author: Author = "",
+    note: Note = "",
+) -> None:
+    """Add a category routed to an OPD."""
+    known = load_opds(config)
+    names = {"id": name_id, "en": name_en}
+    terms = [(term, 1.0) for term in keyword or []]
+    _change(
+        config,
+        lambda rules: add_category(rules, code, resolve_opd(opd, known), names, sla_hours, terms),
+        author,
+        note,
+    )
+
+
+@rules_app.command("import")
+def rules_import(
+    file: Annotated[Path, typer.Argument(help="YAML with a `categories:` mapping", exists=True)],
+    replace: Annotated[
+        bool, typer.Option("--replace", help="replace all categories instead of merging")
+    ] = False,
+    config: RulesConfig = DEFAULT_CONFIG,
+    author: Author = "",
+    note: Note = "",
+) -> None:
+    """Import categories and keywords (e.g. a reviewed `rules suggest` draft)."""
+    try:
+        draft = yaml.safe_load(file.read_text(encoding="utf-8"))
+    except (OSError, yaml.YAMLError) as error:
+        typer.echo(f"cannot read {file}: {error}", err=True)
+        raise typer.Exit(2) from None
+    if not isinstance(draft, dict):
+        _refused(RuleError("invalid", detail=f"{file} must be a mapping with `categories:`"))
+    how = "replace" if replace else "merge"
+    _change(
+        config,
+        lambda rules: import_rules(rules, draft, replace=replace),
+        author,
+        note or f"import {file.name} ({how})",
+    )
+
+
+@rules_app.command("export")
+def rules_export(
+    file: Annotated[Path | None, typer.Argument(help="write here instead of stdout")] = None,
+    config: RulesConfig = DEFAULT_CONFIG,
+) -> None:
+    """The rules in force as YAML (`categories:` and `classifier:`, as in config.yaml)."""
+    version = _current(_store(config))
+    text = export_yaml(version)
+    if file is None:
+        typer.echo(text, nl=False)
+        return
+    file.write_text(text, encoding="utf-8")
+    typer.echo(f"rules version {version.id} written to {file}")
+
+
+def export_yaml(version: Version) -> str:
+    data = version.ruleset.model_dump(mode="json")
+    for rule in data["categories"].values():
+        rule["keywords"] = {t: _plain(w) for t, w in rule["keywords"].items()}
+    when = f"{version.created_at:%Y-%m-%d %H:%M} UTC"
+    header = f"# Aduan routing rules, version {version.id} ({version.author}, {when})\n"
+    body = {"categories": data["categories"], "classifier": data["settings"]}
+    return header + yaml.safe_dump(body, allow_unicode=True, sort_keys=False, width=100)
+
+
+def _plain(weight: float) -> float | int:
+    return int(weight) if float(weight).is_integer() else weight
+
+
+@rules_app.command("history")
+def rules_history(
+    limit: Annotated[int, typer.Option(help="how many versions")] = 20,
+    config: RulesConfig = DEFAULT_CONFIG,
+) -> None:
+    """Rule versions, newest first: when, who, what changed, why (* = in force)."""
+    versions = history(_store(config).engine, limit)
+    for index, version in enumerate(versions):
+        typer.echo(_version_line(version, current=index == 0))
+
+
+@rules_app.command("revert")
+def rules_revert(
+    version: Annotated[int, typer.Argument(help="the version whose rules to bring back")],
+    config: RulesConfig = DEFAULT_CONFIG,
+    author: Author = "",
+    note: Note = "",
+) -> None:
+    """Bring back an earlier version's rules as a new version."""
+    store = _store(config)
+    try:
+        saved = revert(store.engine, version, author or _os_user(), note, opds=store.config.opds)
+    except RuleError as error:
+        _refused(error)
+    typer.echo(_version_line(saved))

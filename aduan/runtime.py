@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -10,7 +10,8 @@ from sqlalchemy.engine import Engine
 
 from aduan.config import AppConfig, load_config
 from aduan.pipeline import Pipeline
-from aduan.rulebook import Rulebook, RulebookProvider
+from aduan.rulebook import RulebookProvider
+from aduan.rules_store import LiveCategoryNames, live_rulebook, sync_from_config
 from aduan.staff_seed import seed_staff
 from dispatch.context import DispatchContext, DispatchSettings
 from storage.engine import make_engine
@@ -49,9 +50,9 @@ def build_runtime(
     if migrate:
         upgrade(engine)
         seed_staff(engine, config.staff)
-    ctx = dispatch_context(config)
-    rulebook = Rulebook.build(config.ruleset())
-    rules: RulebookProvider = lambda: rulebook  # noqa: E731
+        sync_from_config(engine, config)
+    rules: RulebookProvider = live_rulebook(engine, config)
+    ctx = replace(dispatch_context(config), category_names=LiveCategoryNames(rules))
     return Runtime(
         config=config, engine=engine, ctx=ctx, rules=rules, pipeline=Pipeline(engine, ctx, rules)
     )

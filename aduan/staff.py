@@ -16,6 +16,7 @@ from typing import Literal
 from sqlmodel import Session, select
 
 from aduan.codes import find_code
+from aduan.rule_commands import handle_rule_command, is_rule_command
 from aduan.rulebook import Rulebook
 from channels.message import InboundMessage
 from dispatch.actions import (
@@ -121,6 +122,8 @@ def handle_staff(
 ) -> StaffResult:
     """Carry out a staff member's message; refuse politely (and audit) what they may not do."""
     language = ctx.default_language
+    if is_rule_command(inbound.text):
+        return StaffResult(handle_rule_command(session, staff, inbound.text, ctx, inbound.sender))
     command = parse_staff_command(inbound.text)
     complaint = target_complaint(session, inbound, command)
     if command is None and complaint is None:

@@ -1,0 +1,302 @@
+"""Routing rules in the database: each change is a new, validated version; the newest rules.
+
+A version's `rules` JSON holds the rule set, a short account of what changed, and the hash of
+the config.yaml rules it descends from. That hash lets start-up tell "config.yaml was edited"
+(save it as a new version) from "an admin edited the rules since" (keep them).
+Running processes follow the newest version through `LiveRulebook`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+import threading
+import time
+from collections.abc import Callable, Collection, Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import text
+from sqlalchemy.engine import Engine
+from sqlmodel import Session, select
+
+from aduan.config import AppConfig
+from aduan.rule_edits import RuleError, check, describe
+from aduan.rulebook import Rulebook, RulebookProvider
+from classifier import RuleSet
+from storage.engine import transaction
+from storage.models import RuleVersion
+
+log = logging.getLogger("aduan.rules")
+
+CONFIG_AUTHOR = "config.yaml"
+CHECK_ENV = "ADUAN_RULES_CHECK_SECONDS"
+# Serialises rule edits on PostgreSQL (SQLite's BEGIN IMMEDIATE already does).
+_PG_LOCK_KEY = 0x41D0A11
+
+Target = Engine | Session
+
+
+@dataclass(frozen=True)
+class Version:
+    id: int
+    ruleset: RuleSet
+    author: str
+    note: str
+    change: str
+    config_hash: str | None
+    created_at: datetime
+
+
+def config_hash(rules: RuleSet) -> str:
+    canonical = json.dumps(rules.model_dump(mode="json"), sort_keys=True, ensure_ascii=False)
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def _version(row: RuleVersion) -> Version:
+    assert row.id is not None
+    return Version(
+        id=row.id,
+        ruleset=RuleSet.model_validate(row.rules["ruleset"]),
+        author=row.author,
+        note=row.note,
+        change=row.rules.get("change", ""),
+        config_hash=row.rules.get("config_hash"),
+        created_at=row.created_at,
+    )
+
+
+@contextmanager
+def _session(target: Target) -> Iterator[Session]:
+    """The caller's session as is (its transaction decides), or a new transaction."""
+    if isinstance(target, Session):
+        yield target
+        return
+    with transaction(target) as session:
+        yield session
+
+
+def _newest(session: Session) -> Version | None:
+    row = session.exec(select(RuleVersion).order_by(RuleVersion.id.desc()).limit(1)).first()
+    return _version(row) if row else None
+
+
+def newest_version(target: Target) -> Version | None:
+    with _session(target) as session:
+        return _newest(session)
+
+
+def current_rulebook(engine: Target) -> Rulebook | None:
+    """The newest version, compiled; None before the first version exists."""
+    version = newest_version(engine)
+    return Rulebook.build(version.ruleset, version.id) if version else None
+
+
+def history(target: Target, limit: int = 50) -> list[Version]:
+    """The newest `limit` versions, newest first."""
+    with _session(target) as session:
+        rows = session.exec(select(RuleVersion).order_by(RuleVersion.id.desc()).limit(limit))
+        return [_version(row) for row in rows]
+
+
+def get_version(target: Target, version_id: int) -> Version:
+    with _session(target) as session:
+        row = session.get(RuleVersion, version_id)
+        if row is None:
+            raise RuleError("unknown_version", version=version_id)
+        return _version(row)
+
+
+def _lock(session: Session) -> None:
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _PG_LOCK_KEY})
+
+
+def _insert(
+    session: Session,
+    current: Version | None,
+    rules: RuleSet,
+    author: str,
+    note: str,
+    source_hash: str | None,
+) -> Version:
+    row = RuleVersion(
+        rules={
+            "ruleset": rules.model_dump(mode="json"),
+            "change": describe(current.ruleset if current else None, rules),
+            "config_hash": source_hash,
+        },
+        author=author[:255],
+        note=note,
+    )
+    session.add(row)
+    session.flush()
+    return _version(row)
+
+
+def apply_edit(
+    target: Target,
+    edit: Callable[[RuleSet], RuleSet],
+    *,
+    author: str,
+    note: str = "",
+    opds: Collection[str],
+) -> Version:
+    """Apply `edit` to the newest version and save the result as a new version.
+
+    Raises RuleError (and saves nothing) when the result is invalid or changes nothing.
+    """
+    with _session(target) as session:
+        _lock(session)
+        current = _newest(session)
+        if current is None:
+            raise RuleError("no_rules")
+        rules = edit(current.ruleset)
+        check(rules, opds)
+        if rules == current.ruleset:
+            raise RuleError("no_change")
+        return _insert(session, current, rules, author, note, current.config_hash)
+
+
+def save_version(
+    target: Target, ruleset: RuleSet, author: str, note: str = "", *, opds: Collection[str]
+) -> int:
+    """Save `ruleset` as the newest version (validated; a no-op is refused); its id."""
+    with _session(target) as session:
+        _lock(session)
+        current = _newest(session)
+        check(ruleset, opds)
+        if current is not None and ruleset == current.ruleset:
+            raise RuleError("no_change")
+        source = current.config_hash if current else None
+        return _insert(session, current, ruleset, author, note, source).id
+
+
+def revert(
+    target: Target, version_id: int, author: str, note: str = "", *, opds: Collection[str]
+) -> Version:
+    """A new version with the rules of `version_id` (history is never rewritten)."""
+    with _session(target) as session:
+        old = get_version(session, version_id)
+        return apply_edit(
+            session,
+            lambda _: old.ruleset,
+            author=author,
+            note=note or f"revert to version {version_id}",
+            opds=opds,
+        )
+
+
+def sync_from_config(engine: Target, config: AppConfig) -> int | None:
+    """Save config.yaml's rules as a version if there is none yet or config.yaml changed.
+
+    Returns the new version's id, or None when the database is already up to date.
+    """
+    rules = config.ruleset()
+    source = config_hash(rules)
+    with _session(engine) as session:
+        _lock(session)
+        current = _newest(session)
+        if current is not None and current.config_hash == source:
+            return None
+        check(rules, config.opds)
+        note = "config.yaml loaded" if current is None else "config.yaml changed"
+        return _insert(session, current, rules, CONFIG_AUTHOR, note, source).id
+
+
+def check_interval() -> float:
+    """Seconds between checks for a newer version: ADUAN_RULES_CHECK_SECONDS, default 1."""
+    try:
+        return max(0.0, float(os.environ.get(CHECK_ENV, "1")))
+    except ValueError:
+        return 1.0
+
+
+class LiveRulebook:
+    """A RulebookProvider following the newest version, compiled once per version.
+
+    It asks the database for the newest version id at most every `check_every` seconds; until a
+    version exists (or while the database cannot answer) it serves the last rules it had,
+    starting with `fallback`.
+    """
+
+    def __init__(
+        self,
+        engine: Engine,
+        fallback: RuleSet,
+        check_every: float = 1.0,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.engine = engine
+        self.check_every = check_every
+        self.clock = clock
+        self._rulebook = Rulebook.build(fallback)
+        self._next_check = float("-inf")
+        self._lock = threading.Lock()
+        self._failing = False
+
+    def __call__(self) -> Rulebook:
+        if self.clock() >= self._next_check:
+            with self._lock:
+                if self.clock() >= self._next_check:
+                    self._refresh()
+                    self._next_check = self.clock() + self.check_every
+        return self._rulebook
+
+    def _refresh(self) -> None:
+        try:
+            newest = _peek(self.engine, self._rulebook.version)
+        except self.engine.dialect.loaded_dbapi.Error as exc:
+            if not self._failing:
+                log.warning("cannot read rule versions, keeping the rules in use: %s", exc)
+            self._failing = True
+            return
+        self._failing = False
+        if newest is not None:
+            version_id, ruleset = newest
+            self._rulebook = Rulebook.build(ruleset, version_id)
+            log.info("routing rules version %s in force", version_id)
+
+
+def _peek(engine: Engine, known: int | None) -> tuple[int, RuleSet] | None:
+    """The newest version if it is not `known`.
+
+    Reads on a plain DBAPI connection, outside any transaction: the pipeline calls the provider
+    while its own session may hold SQLite's write lock, which a new transaction would wait on.
+    """
+    connection = engine.raw_connection()
+    try:
+        cursor = connection.cursor()
+        cursor.execute("SELECT max(id) FROM ruleversion")
+        (newest,) = cursor.fetchone() or (None,)
+        if newest is None or newest == known:
+            return None
+        cursor.execute(f"SELECT rules FROM ruleversion WHERE id = {int(newest)}")
+        (rules,) = cursor.fetchone()
+        data = json.loads(rules) if isinstance(rules, str | bytes) else rules
+        return int(newest), RuleSet.model_validate(data["ruleset"])
+    finally:
+        connection.close()
+
+
+def live_rulebook(engine: Engine, config: AppConfig) -> LiveRulebook:
+    return LiveRulebook(engine, config.ruleset(), check_every=check_interval())
+
+
+class LiveCategoryNames(Mapping[str, Mapping[str, str]]):
+    """Category display names read from the rules in force (categories added live included)."""
+
+    def __init__(self, rules: RulebookProvider) -> None:
+        self.rules = rules
+
+    def __getitem__(self, code: str) -> Mapping[str, str]:
+        return self.rules().ruleset.categories[code].name
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.rules().ruleset.categories)
+
+    def __len__(self) -> int:
+        return len(self.rules().ruleset.categories)
