@@ -202,6 +202,12 @@ def test_webhook_with_wrong_secret_is_refused_and_nothing_is_stored(
         good = {"X-Telegram-Bot-Api-Secret-Token": api.webhook["secret_token"]}
         assert httpx.post(url, json=update, headers=good).status_code == 200
         wait_text(api, CITIZEN, "Kode:")
+
+        # What the bot cannot read gets a friendly answer, never a crash.
+        sticker = updates.fixture("private_sticker")
+        del sticker["update_id"]
+        api.push(sticker)
+        wait_text(api, CITIZEN, "Silakan tulis keluhan Anda")
     finally:
         server.stop()
 
