@@ -5,7 +5,6 @@ from __future__ import annotations
 import hashlib
 import hmac
 import logging
-from datetime import datetime
 from typing import Any, ClassVar
 
 import httpx
@@ -164,16 +163,14 @@ class MetaWhatsAppAdapter:
     def _headers(self) -> dict[str, str]:
         return {"Authorization": f"Bearer {self.config.access_token.get_secret_value()}"}
 
-    def payload(
-        self, message: OutboundMessage, last_inbound_at: datetime | None = None
-    ) -> dict[str, Any]:
+    def payload(self, message: OutboundMessage) -> dict[str, Any]:
         """The Graph API body: a template outside the window, else buttons, a list or text."""
         base = {
             "messaging_product": "whatsapp",
             "recipient_type": "individual",
             "to": message.recipient.removeprefix("whatsapp:").lstrip("+"),
         }
-        if outside_window(last_inbound_at):
+        if outside_window(message.last_inbound_at):
             return {**base, **self._template(message)}
         buttons = message.buttons
         text = message.text
@@ -218,14 +215,7 @@ class MetaWhatsAppAdapter:
         }
 
     async def send(self, message: OutboundMessage) -> SendResult:
-        # `last_inbound_at` arrives once the core passes it on OutboundMessage (see docs).
-        return await self.deliver(message, getattr(message, "last_inbound_at", None))
-
-    async def deliver(
-        self, message: OutboundMessage, last_inbound_at: datetime | None = None
-    ) -> SendResult:
-        """Send `message`; `last_inbound_at` is when the recipient last wrote to us, if known."""
-        body = self.payload(message, last_inbound_at)
+        body = self.payload(message)
         url = f"{self.base}/{self.config.phone_number_id}/messages"
         try:
             async with httpx.AsyncClient(timeout=self.config.timeout_seconds) as client:

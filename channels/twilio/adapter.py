@@ -11,7 +11,6 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-from datetime import datetime
 from typing import Any, ClassVar
 from urllib.parse import parse_qsl, urlsplit
 
@@ -314,23 +313,16 @@ class TwilioAdapter:
         assert self.config.from_number is not None
         return {"from_": self.address(self.config.from_number).removeprefix("tel:")}
 
-    def content(self, message: OutboundMessage, last_inbound_at: datetime | None) -> dict[str, Any]:
+    def content(self, message: OutboundMessage) -> dict[str, Any]:
         """The Messages API fields that carry the message itself (Body, or a template)."""
         return {"body": numbered(message.text, message.buttons)}
 
     async def send(self, message: OutboundMessage) -> SendResult:
-        # `last_inbound_at` arrives once the core passes it on OutboundMessage (see docs).
-        return await self.deliver(message, getattr(message, "last_inbound_at", None))
-
-    async def deliver(
-        self, message: OutboundMessage, last_inbound_at: datetime | None = None
-    ) -> SendResult:
-        """Send `message`; `last_inbound_at` is when the recipient last wrote to us, if known."""
         fields = {
             "to": self.recipient(message.recipient),
             "status_callback": self.status_callback(),
             **self.sender(),
-            **self.content(message, last_inbound_at),
+            **self.content(message),
         }
         try:
             sent = await asyncio.to_thread(self.client.messages.create, **fields)
@@ -350,7 +342,7 @@ class TwilioSmsAdapter(TwilioAdapter):
     scheme: ClassVar[str] = "tel"
     config: TwilioSmsConfig
 
-    def content(self, message: OutboundMessage, last_inbound_at: datetime | None) -> dict[str, Any]:
+    def content(self, message: OutboundMessage) -> dict[str, Any]:
         text = numbered(message.text, message.buttons)
         return {"body": fit_segments(text, self.config.max_segments)}
 
@@ -366,9 +358,9 @@ class TwilioWhatsAppAdapter(TwilioAdapter):
     def recipient(self, address: str) -> str:
         return self.address(address.removeprefix("tel:"))
 
-    def content(self, message: OutboundMessage, last_inbound_at: datetime | None) -> dict[str, Any]:
-        if not outside_window(last_inbound_at):
-            return super().content(message, last_inbound_at)
+    def content(self, message: OutboundMessage) -> dict[str, Any]:
+        if not outside_window(message.last_inbound_at):
+            return super().content(message)
         template = self.config.template
         if template is None:
             raise SendError(

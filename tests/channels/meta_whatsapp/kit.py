@@ -26,6 +26,7 @@ def adapter_for(graph_url: str, **settings: Any) -> MetaWhatsAppAdapter:
             "graph_url": graph_url,
             "api_version": graph_api.VERSION,
             "timeout_seconds": 1,
+            "template": {"name": "aduan_pembaruan", "parameters": ["{code}", "{text}"]},
             **settings,
         }
     )

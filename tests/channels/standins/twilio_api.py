@@ -69,6 +69,8 @@ class TwilioStandIn(StandIn):
     scripted: deque[tuple[int, dict[str, Any], float]] = field(default_factory=deque)
     refusals: dict[str, tuple[int, dict[str, Any]]] = field(default_factory=dict)
     undeliverable: dict[str, str] = field(default_factory=dict)  # To -> ErrorCode
+    # Public URL prefix -> where it really listens: the TLS-terminating proxy in front of Aduan.
+    proxy: dict[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         super().__init__()
@@ -202,6 +204,10 @@ class TwilioStandIn(StandIn):
         headers = {"User-Agent": "TwilioProxy/1.1"}
         if signature:
             headers["X-Twilio-Signature"] = signature
+        for public, private in self.proxy.items():
+            if url.startswith(public):
+                url = private + url[len(public) :]
+                headers["X-Forwarded-Proto"] = "https"
         return httpx.post(url, data=fields, headers=headers, timeout=10)
 
 

@@ -21,9 +21,10 @@ FORM = "application/x-www-form-urlencoded"
 
 
 class TwilioKit:
-    def __init__(self, cls: type[TwilioAdapter], from_number: str) -> None:
+    def __init__(self, cls: type[TwilioAdapter], from_number: str, **settings: Any) -> None:
         self.cls = cls
         self.from_number = from_number
+        self.settings = settings
         self.standin = TwilioStandIn()
 
     def adapter(self, provider_url: str | None = None) -> TwilioAdapter:
@@ -35,6 +36,7 @@ class TwilioKit:
                 "public_url": PUBLIC_URL,
                 "api_base_url": provider_url or self.standin.url,
                 "timeout_seconds": 1,
+                **self.settings,
             }
         )
         return self.cls(config)  # type: ignore[arg-type]
@@ -73,4 +75,11 @@ class TwilioKit:
 
 
 SMS = KitSpec(CASES / "sms", lambda: TwilioKit(TwilioSmsAdapter, "+62215550100"))
-WHATSAPP = KitSpec(CASES / "whatsapp", lambda: TwilioKit(TwilioWhatsAppAdapter, "+14155238886"))
+TEMPLATE = {
+    "content_sid": "HX" + "0123456789abcdef" * 2,
+    "variables": {"1": "{code}", "2": "{text}"},
+}
+WHATSAPP = KitSpec(
+    CASES / "whatsapp",
+    lambda: TwilioKit(TwilioWhatsAppAdapter, "+14155238886", template=TEMPLATE),
+)
