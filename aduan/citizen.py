@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from rapidfuzz import fuzz
+from rapidfuzz.utils import default_process
 from sqlmodel import Session, select
 
 from aduan.codes import find_code
@@ -19,6 +20,7 @@ from dispatch.lifecycle import TransitionError
 from storage.models import OPEN_STATUSES, Complaint, Contact, Message, Status
 
 BUTTON_MEMORY = timedelta(days=7)
+MAX_CANDIDATES = 200  # bounds the fuzzy comparisons per new complaint under heavy load
 REOPEN_WORDS = re.compile(r"^\s*(/belumberes|/reopen|belum\s+beres|not\s+fixed)\b", re.I)
 OPEN = [s.value for s in OPEN_STATUSES]
 
@@ -127,45 +129,32 @@ def distance_m(a: tuple[float, float], b: tuple[float, float]) -> float:
     return 2 * 6_371_000 * math.asin(math.sqrt(h))
 
 
-def find_same_problem(
-    session: Session,
-    contact: Contact,
-    inbound: InboundMessage,
-    category: str,
-    normalized: str,
-    ctx: DispatchContext,
-    now: datetime,
-) -> Complaint | None:
+def find_same_problem(session: Session, contact: Contact, inbound: InboundMessage,
+                      category: str, ctx: DispatchContext, now: datetime) -> Complaint | None:
     """An open complaint about the same problem, reported within the window.
 
     The citizen's own open complaint of the same category is always the same problem; another
     citizen's must read alike (rapidfuzz) and, when both carry a location, lie within the radius.
+    Only the columns compared are loaded: this runs for every new complaint.
     """
     policy = ctx.lifecycle
-    candidates = session.exec(
-        select(Complaint)
+    rows = session.exec(
+        select(Complaint.id, Complaint.contact_id, Complaint.text, Complaint.location_lat,
+               Complaint.location_lon)
         .where(Complaint.category == category)
-        .where(Complaint.status.in_(OPEN))
-        .where(Complaint.duplicate_of_id.is_(None))
+        .where(Complaint.status.in_(OPEN)).where(Complaint.duplicate_of_id.is_(None))
         .where(Complaint.created_at >= now - timedelta(hours=policy.duplicate_window_hours))
-        .order_by(Complaint.created_at)
+        .order_by(Complaint.created_at.desc()).limit(MAX_CANDIDATES)
     ).all()
     here = inbound.location
-    for candidate in candidates:
-        if candidate.contact_id == contact.id:
-            return candidate
-        theirs = (candidate.explanation or {}).get("normalized") or candidate.text.lower()
-        if fuzz.token_set_ratio(normalized, theirs) < policy.duplicate_similarity:
-            continue
-        if (
-            here
-            and here.lat is not None
-            and here.lon is not None
-            and candidate.location_lat is not None
-            and candidate.location_lon is not None
-        ):
-            far = distance_m((here.lat, here.lon), (candidate.location_lat, candidate.location_lon))
-            if far > policy.duplicate_radius_m:
+    located = here is not None and here.lat is not None and here.lon is not None
+    for complaint_id, contact_id, text, lat, lon in reversed(rows):  # oldest report first
+        if contact_id != contact.id:
+            score = fuzz.token_set_ratio(inbound.text, text, processor=default_process)
+            if score < policy.duplicate_similarity:
                 continue
-        return candidate
+            if located and lat is not None and lon is not None \
+                    and distance_m((here.lat, here.lon), (lat, lon)) > policy.duplicate_radius_m:
+                continue
+        return session.get(Complaint, complaint_id)
     return None

@@ -298,9 +298,7 @@ class Pipeline:
         opd = result.opd or rulebook.ruleset.categories[category].opd
         same = None
         if not result.needs_review:
-            same = find_same_problem(
-                session, contact, inbound, category, result.normalized, self.ctx, now
-            )
+            same = find_same_problem(session, contact, inbound, category, self.ctx, now)
         if same is not None and same.contact_id == contact.id:
             return self._join_own(session, contact, inbound, message, same)
         status = (

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -51,10 +53,25 @@ def make_engine(url: str | None = None) -> Engine:
     return create_engine(resolved, pool_pre_ping=True, pool_size=10, max_overflow=20)
 
 
+_sqlite_writers: dict[int, threading.RLock] = {}
+
+
+def _writer_lock(engine: Engine) -> contextlib.AbstractContextManager[object]:
+    """SQLite has one writer at a time; queue this process's transactions on a lock.
+
+    Without it, every web thread holds a pooled connection while it waits for SQLite's write
+    lock, the pool runs dry, and anything needing one more connection stalls for the pool
+    timeout. PostgreSQL needs no such lock.
+    """
+    if engine.dialect.name != "sqlite":
+        return contextlib.nullcontext()
+    return _sqlite_writers.setdefault(id(engine), threading.RLock())
+
+
 @contextmanager
 def transaction(engine: Engine) -> Iterator[Session]:
     """A session whose work commits together at the end, or not at all."""
-    with Session(engine, expire_on_commit=False) as session:
+    with _writer_lock(engine), Session(engine, expire_on_commit=False) as session:
         try:
             yield session
             session.commit()

@@ -156,3 +156,20 @@ def test_opd_webhook_down_is_retried_then_dead_lettered_then_retried_by_hand(
         assert opd_system.wait_for(2)[1].json()["code"] == code
     finally:
         server.stop()
+
+
+def test_citizens_addresses_are_masked_in_the_server_log(
+    sqlite_url: str, tmp_path: Path, city_app: Recorder
+) -> None:
+    config = write_config(tmp_path / "config.yaml", web_callback=city_app.url)
+    server = Server(config, aduan_env(sqlite_url), tmp_path)
+    try:
+        phone = "+6281234567890"
+        httpx.post(f"{server.url}/api/v1/web/messages",
+                   json={**POTHOLE, "sender": phone}).raise_for_status()
+        city_app.wait_for(1)
+    finally:
+        server.stop()
+    log = server.output()
+    assert "web:+628" in log and "complaint ADU-" in log  # the log does name the sender...
+    assert phone not in log  # ...but never in full

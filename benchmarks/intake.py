@@ -1,0 +1,143 @@
+"""Intake speed: complaints per second stored and acknowledged through the web channel.
+
+Starts `aduan serve` on a fresh SQLite file (or ADUAN_DATABASE_URL) and a bare FastAPI endpoint
+served the same way, then for each: (1) throughput with a closed loop of concurrent clients,
+(2) latency percentiles at a fixed 200 requests/s. Prints the figures and the ratio.
+
+    .venv/bin/python -m benchmarks.intake [--requests 3000] [--concurrency 64]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import httpx
+
+ROOT = Path(__file__).resolve().parents[1]
+TEXTS = [
+    "Jalan berlubang besar di Jl. Merdeka blok {n}, motor sering jatuh",
+    "Sampah menumpuk di TPS pasar blok {n} sudah seminggu belum diangkut",
+    "Lampu jalan mati di gang mawar nomor {n} sudah tiga malam",
+    "Banjir setinggi lutut di perumahan griya blok {n} sejak subuh",
+    "Air PDAM tidak mengalir ke rumah nomor {n} sejak kemarin",
+]
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def start(command: list[str], env: dict[str, str], cwd: Path) -> tuple[subprocess.Popen, str]:
+    port = free_port()
+    process = subprocess.Popen([*command, "--port", str(port)], env=env, cwd=cwd,
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    url = f"http://127.0.0.1:{port}"
+    for _ in range(300):
+        try:
+            if httpx.get(f"{url}/health", timeout=1).status_code == 200:
+                return process, url
+        except httpx.HTTPError:
+            time.sleep(0.1)
+    process.kill()
+    raise RuntimeError(f"{command} did not start")
+
+
+def body(n: int, tag: str) -> dict[str, str]:
+    return {"id": f"{tag}-{n}", "sender": f"bench-{tag}-{n}", "text": TEXTS[n % 5].format(n=n)}
+
+
+async def closed_loop(url: str, requests: int, concurrency: int, tag: str) -> float:
+    queue = iter(range(requests))
+    failures = 0
+
+    async def client_loop(client: httpx.AsyncClient) -> None:
+        nonlocal failures
+        for n in queue:
+            response = await client.post(f"{url}/api/v1/web/messages", json=body(n, tag))
+            failures += response.status_code not in (200, 201)  # filed, joined or linked
+
+    limits = httpx.Limits(max_connections=concurrency)
+    async with httpx.AsyncClient(limits=limits, timeout=30) as client:
+        started = time.perf_counter()
+        await asyncio.gather(*(client_loop(client) for _ in range(concurrency)))
+        elapsed = time.perf_counter() - started
+    if failures:
+        raise RuntimeError(f"{failures} requests failed")
+    return requests / elapsed
+
+
+async def fixed_rate(url: str, rate: float, seconds: float, tag: str) -> list[float]:
+    latencies: list[float] = []
+
+    async def one(client: httpx.AsyncClient, n: int) -> None:
+        started = time.perf_counter()
+        response = await client.post(f"{url}/api/v1/web/messages", json=body(n, tag))
+        response.raise_for_status()
+        latencies.append((time.perf_counter() - started) * 1000)
+
+    async with httpx.AsyncClient(limits=httpx.Limits(max_connections=500), timeout=30) as client:
+        tasks = []
+        started = time.perf_counter()
+        for n in range(int(rate * seconds)):
+            delay = started + n / rate - time.perf_counter()
+            if delay > 0:
+                await asyncio.sleep(delay)
+            tasks.append(asyncio.create_task(one(client, n)))
+        await asyncio.gather(*tasks)
+    return latencies
+
+
+def percentile(values: list[float], p: float) -> float:
+    return statistics.quantiles(values, n=1000)[int(p * 10) - 1]
+
+
+def measure(name: str, url: str, args: argparse.Namespace) -> float:
+    asyncio.run(closed_loop(url, 300, args.concurrency, f"{name}-warm"))
+    throughput = asyncio.run(closed_loop(url, args.requests, args.concurrency, f"{name}-tp"))
+    latencies = asyncio.run(fixed_rate(url, args.rate, args.seconds, f"{name}-lat"))
+    print(f"{name:<14} {throughput:8.0f} req/s closed loop (concurrency {args.concurrency}); "
+          f"at {args.rate:.0f} req/s: p50 {percentile(latencies, 50):.1f} ms, "
+          f"p99 {percentile(latencies, 99):.1f} ms")
+    return throughput
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--requests", type=int, default=3000)
+    parser.add_argument("--concurrency", type=int, default=64)
+    parser.add_argument("--rate", type=float, default=200)
+    parser.add_argument("--seconds", type=float, default=10)
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        env = dict(os.environ)
+        env.setdefault("ADUAN_DATABASE_URL", f"sqlite:///{tmp}/bench.db")
+        aduan, aduan_url = start([sys.executable, "-m", "aduan", "serve", "--config",
+                                  str(ROOT / "config.yaml")], env, Path(tmp))
+        bare, bare_url = start([sys.executable, "-m", "uvicorn", "benchmarks.bare_app:app",
+                                "--log-level", "warning"], env, ROOT)
+        try:
+            print(f"database: {env['ADUAN_DATABASE_URL'].split('://')[0]}, "
+                  f"cores: {os.cpu_count()}")
+            complaints = measure("aduan intake", aduan_url, args)
+            baseline = measure("bare endpoint", bare_url, args)
+            print(f"ratio aduan/bare: {complaints / baseline:.2f}")
+        finally:
+            for process in (aduan, bare):
+                process.terminate()
+                process.wait()
+
+
+if __name__ == "__main__":
+    main()
