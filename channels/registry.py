@@ -41,7 +41,20 @@ def validate_channel_section(name: str, section: Mapping[str, Any]) -> None:
     """Check one `channels:` section against its adapter's declared Config."""
     if name not in REGISTRY:
         raise ValueError(f"unknown channel {name!r}; known: {', '.join(sorted(REGISTRY))}")
-    REGISTRY[name].Config.model_validate(dict(section))
+    cls = REGISTRY[name]
+    in_yaml = sorted(set(section) & set(cls.secrets))
+    if in_yaml:
+        variables = ", ".join(cls.secrets[field] for field in in_yaml)
+        raise ValueError(f"{', '.join(in_yaml)}: secrets come from the environment ({variables})")
+    try:
+        cls.Config.model_validate(dict(section))
+    except ValidationError as exc:
+        # Secrets are read from the environment at start-up; only the rest is checked here.
+        problems = [e for e in exc.errors()
+                    if not (e["type"] == "missing" and e["loc"] and e["loc"][0] in cls.secrets)]
+        if problems:
+            raise ValueError("; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}"
+                                       for e in problems)) from None
 
 
 def build_adapters(
