@@ -70,8 +70,8 @@ def is_rule_command(text: str) -> bool:
     return bool(words) and words[0].lower().split("@")[0] == COMMAND
 
 
-def _say(language: str, name: str, **values: object) -> str:
-    return TEXTS.get(language, TEXTS["id"])[name].format(**values)
+def _say(language: str, key: str, /, **values: object) -> str:
+    return TEXTS.get(language, TEXTS["id"])[key].format(**values)
 
 
 def _split(text: str) -> list[str]:
