@@ -51,9 +51,6 @@ def deployment(
         "graph_url": graph.url,
         "api_version": graph_api.VERSION,
         "template": TEMPLATE,
-        # The core's config check still wants env secrets in the YAML section (reported);
-        # the environment below is what `aduan serve` actually uses.
-        **secrets,
     }
     config = channel_config(
         tmp_path,

@@ -49,10 +49,6 @@ def deployment(
             "from_number": spec["from_number"],
             "public_url": PUBLIC_URL,
             "api_base_url": twilio.url,
-            # The core's config check still wants env secrets in the YAML section (reported);
-            # the environment below is what `aduan serve` actually uses.
-            "account_sid": twilio.account_sid,
-            "auth_token": twilio.auth_token,
         }
         for name, spec in CHANNELS.items()
     }
