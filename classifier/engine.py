@@ -3,20 +3,29 @@
 `compile_rules` runs once per rule version; `classify` runs per message and does no I/O.
 
 Scoring: every keyword or phrase found counts once for its category, strongest first, each
-further one with half the weight of the one before (see DECAY). Phrases are
-matched leftmost-longest and consume their words, so "lampu jalan" counts as the street-light
-phrase and not also as "jalan". A negative term found anywhere cancels its category.
+further one with `decay` times the weight of the one before (settings.decay, 0.5 by default).
+Phrases are matched leftmost-longest and consume their words, so "lampu jalan" counts as the
+street-light phrase and not also as "jalan". A negative term found anywhere cancels its category.
+
+Areas (optional, settings.areas): a kecamatan/kelurahan named in the text adds the table's
+weight to the categories that route by area, and when one of those categories wins, the
+complaint goes to that area's own office.
 
 Confidence: a multinomial logit over the categories that scored plus a "none of them" option,
-p(c) = exp(s_c / T) / (exp(B / T) + sum_j exp(s_j / T)). T and B were set by hand on the
-labelled chat messages (shared/data/chat-dev.jsonl) so that the default threshold routes
-about four in five messages with no wrong routings; they are not yet fitted by log-loss.
+p(c) = exp(s_c / T) / (exp(B / T) + sum_j exp(s_j / T)). For the default rules T and B were set
+by hand on the labelled chat messages (shared/data/chat-dev.jsonl) so that the default threshold
+routes about four in five messages with no wrong routings; a deployment may set its own
+(settings.temperature, settings.none_score), e.g. chosen by cross-validation on its history.
+
+Speed: every keyword, phrase and area spelling sits in one dict keyed by its first normalised
+word (a one-level trie); tokens are normalised once and cached by the `Normalizer`, so a message
+costs one regex tokenisation, one dict lookup per token and work proportional to what matched.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Container, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from classifier.intent import detect_intent
@@ -24,26 +33,34 @@ from classifier.normalize import Normalizer, base_tokens
 from classifier.result import Classification, Match
 from classifier.rules import RuleSet
 
+# Defaults of settings.temperature / none_score / decay, kept for callers that import them.
 TEMPERATURE = 1.6
 NONE_SCORE = 1.6
 # Diminishing returns: a category does not win on many loosely related words ("sekolah",
 # "murid", "guru") against one decisive term of another ("sarang tawon").
 DECAY = 0.5
 
+_KEYWORD, _NEGATIVE, _AREA = 0, 1, 2
+AREA_TERM = "<area>"
+
 
 @dataclass(frozen=True)
 class _Entry:
-    category: str
+    category: str  # for an area entry: the area's name
     term: str
     weight: float
-    negative: bool
+    kind: int
+
+    @property
+    def negative(self) -> bool:
+        return self.kind == _NEGATIVE
 
 
 @dataclass(frozen=True)
 class _Phrase:
     words: tuple[str, ...]
     entries: tuple[_Entry, ...]
-    positive: bool
+    positive: bool  # has a keyword: consumes its words when matched
 
 
 @dataclass(frozen=True)
@@ -56,27 +73,41 @@ class CompiledRules:
     index: dict[str, tuple[_Phrase, ...]]
     opd: dict[str, str]
     order: dict[str, int] = field(default_factory=dict)
+    area_categories: tuple[str, ...] = ()
+    area_weight: float = 0.0
+    area_office: dict[str, str] = field(default_factory=dict)
+    thresholds: dict[str, float] = field(default_factory=dict)  # per-category overrides
 
 
 def compile_rules(rules: RuleSet) -> CompiledRules:
     """Normalise every keyword the way messages are normalised and index them by first word."""
     grouped: dict[tuple[str, ...], list[_Entry]] = {}
     for code, rule in rules.categories.items():
-        terms = [(t, w, False) for t, w in rule.keywords.items()]
-        terms += [(t, 0.0, True) for t in rule.negative]
-        for term, weight, negative in terms:
+        terms = [(t, w, _KEYWORD) for t, w in rule.keywords.items()]
+        terms += [(t, 0.0, _NEGATIVE) for t in rule.negative]
+        for term, weight, kind in terms:
             words = tuple(base_tokens(term))
-            entries = grouped.setdefault(words, []) if words else []
+            if not words:
+                continue
+            entries = grouped.setdefault(words, [])
             # Spellings that normalise alike ("jln rusak", "jalan rusak") count once.
-            same = [e for e in entries if e.category == code and e.negative == negative]
-            if not words or (same and same[0].weight >= weight):
+            same = [e for e in entries if e.category == code and e.kind == kind]
+            if same and same[0].weight >= weight:
                 continue
             entries[:] = [e for e in entries if e not in same]
-            entries.append(_Entry(code, term, weight, negative))
+            entries.append(_Entry(code, term, weight, kind))
+    areas = rules.settings.areas
+    area_office: dict[str, str] = {}
+    if areas is not None:
+        for spelling, name in areas.spellings().items():
+            words = tuple(base_tokens(spelling))
+            if words and not any(e.kind == _AREA for e in grouped.get(words, ())):
+                grouped.setdefault(words, []).append(_Entry(name, spelling, 0.0, _AREA))
+        area_office = {name: place.office for name, place in areas.places.items()}
     vocabulary = {word for words in grouped for word in words if not word.startswith("<")}
     index: dict[str, list[_Phrase]] = {}
     for words, entries in grouped.items():
-        phrase = _Phrase(words, tuple(entries), any(not e.negative for e in entries))
+        phrase = _Phrase(words, tuple(entries), any(e.kind == _KEYWORD for e in entries))
         index.setdefault(words[0], []).append(phrase)
     return CompiledRules(
         rules=rules,
@@ -84,93 +115,143 @@ def compile_rules(rules: RuleSet) -> CompiledRules:
         index={k: tuple(sorted(v, key=lambda p: -len(p.words))) for k, v in index.items()},
         opd={code: rule.opd for code, rule in rules.categories.items()},
         order={code: i for i, code in enumerate(rules.categories)},
+        area_categories=tuple(areas.categories) if areas else (),
+        area_weight=areas.weight if areas else 0.0,
+        area_office=area_office,
+        thresholds={
+            code: rule.threshold
+            for code, rule in rules.categories.items()
+            if rule.threshold is not None
+        },
     )
 
 
 def classify(text: str, rules: CompiledRules) -> Classification:
     """Decide intent, category and OPD for one message and say why."""
     words, raws = rules.normalizer.tokens(text)
+    found, cancelled, area = _scan(words, raws, rules.index)
+    settings = rules.rules.settings
+    if area is not None and rules.area_weight:
+        for code in rules.area_categories:
+            found[(code, AREA_TERM)] = Match(code, AREA_TERM, rules.area_weight, area[1])
+    scores = _category_scores(found.values(), cancelled, settings.decay)
+    matched = tuple(found.values())
+    if cancelled:
+        matched += tuple(
+            Match(code, term, -scores.pop(code, 0.0), raw)
+            for code, (term, raw) in cancelled.items()
+        )
     normalized = " ".join(words)
-    found, cancelled = _scan(words, raws, rules.index)
-    scores = _category_scores(found.values(), cancelled)
-    matched = tuple(found.values()) + tuple(
-        Match(code, term, -scores.pop(code, 0.0), raw) for code, (term, raw) in cancelled.items()
-    )
+    area_name = area[0] if area is not None else None
     intent = detect_intent(text, words, bool(scores))
     if intent != "complaint":
-        return Classification(intent, None, None, 1.0, False, normalized, matched, scores)
-    settings = rules.rules.settings
-    ranked = sorted(scores, key=lambda c: (-scores[c], rules.order.get(c, 0)))
-    if not ranked:
+        return Classification(
+            intent, None, None, 1.0, False, normalized, matched, scores, area_name
+        )
+    if not scores:
         fallback = settings.fallback_category
         return Classification(
-            "complaint", fallback, rules.opd.get(fallback), 0.0, True, normalized, matched, scores
-        )
-    probs = confidences(scores)
-    best = ranked[0]
-    second = probs[ranked[1]] if len(ranked) > 1 else 0.0
+            "complaint", fallback, rules.opd.get(fallback), 0.0, True, normalized, matched, scores,
+            area_name,
+        )  # fmt: skip
+    if len(scores) == 1:
+        best = next(iter(scores))
+        second = 0.0
+        probs = confidences(scores, settings.temperature, settings.none_score)
+    else:
+        order = rules.order
+        ranked = sorted(scores, key=lambda c: (-scores[c], order.get(c, 0)))
+        best = ranked[0]
+        probs = confidences(scores, settings.temperature, settings.none_score)
+        second = probs[ranked[1]]
+    confidence = probs[best]
     needs_review = (
-        probs[best] < settings.threshold
-        or probs[best] - second < settings.margin
+        confidence < rules.thresholds.get(best, settings.threshold)
+        or confidence - second < settings.margin
         or best == settings.fallback_category
     )
+    opd = rules.opd.get(best)
+    if area_name is not None and best in rules.area_categories:
+        opd = rules.area_office.get(area_name, opd)
     return Classification(
-        "complaint", best, rules.opd.get(best), probs[best], needs_review, normalized, matched,
-        scores,
-    )  # fmt: skip
+        "complaint", best, opd, confidence, needs_review, normalized, matched, scores, area_name
+    )
 
 
-def _category_scores(matches: Iterable[Match], cancelled: Container[str]) -> dict[str, float]:
-    """Strongest evidence first, each further term counting DECAY times the one before."""
+def _category_scores(
+    matches: Iterable[Match], cancelled: dict[str, tuple[str, str]], decay: float = DECAY
+) -> dict[str, float]:
+    """Strongest evidence first, each further term counting `decay` times the one before."""
     weights: dict[str, list[float]] = {}
     for match in matches:
         if match.category not in cancelled:
-            weights.setdefault(match.category, []).append(match.weight)
-    return {
-        code: sum(w * DECAY**i for i, w in enumerate(sorted(ws, reverse=True)))
-        for code, ws in weights.items()
-    }
+            ws = weights.get(match.category)
+            if ws is None:
+                weights[match.category] = [match.weight]
+            else:
+                ws.append(match.weight)
+    scores: dict[str, float] = {}
+    for code, ws in weights.items():
+        if len(ws) == 1:
+            scores[code] = ws[0]
+            continue
+        ws.sort(reverse=True)
+        total, factor = 0.0, 1.0
+        for w in ws:
+            total += w * factor
+            factor *= decay
+        scores[code] = total
+    return scores
 
 
-def confidences(scores: dict[str, float]) -> dict[str, float]:
+def confidences(
+    scores: dict[str, float], temperature: float = TEMPERATURE, none_score: float = NONE_SCORE
+) -> dict[str, float]:
     """Calibrated probability of each scored category (the rest goes to "none of them")."""
     top = max(scores.values(), default=0.0)
+    exp = math.exp
     # Shift by the top score so large sums on long texts cannot overflow exp().
-    exps = {c: math.exp((s - top) / TEMPERATURE) for c, s in scores.items()}
-    total = sum(exps.values()) + math.exp((NONE_SCORE - top) / TEMPERATURE)
+    exps = {c: exp((s - top) / temperature) for c, s in scores.items()}
+    total = sum(exps.values()) + exp((none_score - top) / temperature)
     return {c: e / total for c, e in exps.items()}
 
 
 def _scan(
     words: list[str], raws: list[str], index: dict[str, tuple[_Phrase, ...]]
-) -> tuple[dict[tuple[str, str], Match], dict[str, tuple[str, str]]]:
-    """Find keywords (leftmost-longest, consuming) and negative terms in `words`."""
+) -> tuple[dict[tuple[str, str], Match], dict[str, tuple[str, str]], tuple[str, str] | None]:
+    """Find keywords (leftmost-longest, consuming), negative terms and the first area named."""
     found: dict[tuple[str, str], Match] = {}
     cancelled: dict[str, tuple[str, str]] = {}
-    get = index.get
-    i, n = 0, len(words)
-    while i < n:
-        phrases = get(words[i])
-        if phrases is None:
-            i += 1
-            continue
+    area: tuple[str, str] | None = None
+    n = len(words)
+    # Only positions whose word starts some term are visited (most words start none).
+    hits = [i for i, word in enumerate(words) if word in index]
+    i = 0
+    for i0 in hits:
+        if i0 < i:
+            continue  # consumed by a phrase
+        phrases = index[words[i0]]
+        i = i0
         step = 1
         consumed = False
         for phrase in phrases:
             size = len(phrase.words)
-            if size > 1 and tuple(words[i : i + size]) != phrase.words:
+            if size > 1 and (i + size > n or tuple(words[i : i + size]) != phrase.words):
                 continue
             if consumed and phrase.positive:
                 continue
             raw = raws[i] if size == 1 else " ".join(dict.fromkeys(raws[i : i + size]))
             for entry in phrase.entries:
-                if entry.negative:
+                kind = entry.kind
+                if kind == _KEYWORD:
+                    key = (entry.category, entry.term)
+                    if key not in found:
+                        found[key] = Match(entry.category, entry.term, entry.weight, raw)
+                elif kind == _NEGATIVE:
                     cancelled.setdefault(entry.category, (entry.term, raw))
-                elif (entry.category, entry.term) not in found:
-                    found[(entry.category, entry.term)] = Match(
-                        entry.category, entry.term, entry.weight, raw
-                    )
+                elif area is None:
+                    area = (entry.category, raw)
             if phrase.positive:
                 consumed, step = True, size
         i += step
-    return found, cancelled
+    return found, cancelled, area

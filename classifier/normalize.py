@@ -90,7 +90,8 @@ def stem(word: str) -> str:
 
 def clean(text: str) -> str:
     """Unicode-normalise, lowercase and mask URLs, e-mails and numbers."""
-    text = unicodedata.normalize("NFKC", text).lower()
+    # NFKC leaves plain ASCII unchanged: skip it for the (common) ASCII message.
+    text = text.lower() if text.isascii() else unicodedata.normalize("NFKC", text).lower()
     # The substitutions are skipped when they cannot apply: most chat messages need none.
     if "http" in text or "www." in text:
         text = _URL_RE.sub(f" {URL} ", text)
@@ -143,17 +144,35 @@ class Normalizer:
             if len(word) >= _MIN_FUZZY_LEN - 1:
                 self._by_initial.setdefault(word[0], []).append(word)
         self.resolve = lru_cache(maxsize=max_cache)(self._resolve)
+        # Raw token -> resolved words; a plain dict is the fastest lookup on the hot path.
+        self._cache: dict[str, tuple[str, ...]] = {}
+        self._max_cache = max_cache
 
     def tokens(self, text: str) -> tuple[list[str], list[str]]:
         """Normalised words of `text` and, in parallel, the raw token each came from."""
+        raws = raw_tokens(text)
+        cache = self._cache
         words: list[str] = []
-        raws: list[str] = []
-        resolve = self.resolve
-        for raw in raw_tokens(text):
-            for word in resolve(raw):
-                words.append(word)
-                raws.append(raw)
-        return words, raws
+        append = words.append
+        multi = False
+        for raw in raws:
+            resolved = cache.get(raw)
+            if resolved is None:
+                resolved = self.resolve(raw)
+                if len(cache) < self._max_cache:
+                    cache[raw] = resolved
+            if len(resolved) == 1:
+                append(resolved[0])
+            else:
+                words.extend(resolved)
+                multi = True
+        if not multi:
+            return words, raws  # one word per raw token: the common case
+        parallel: list[str] = []
+        for raw in raws:
+            resolved = cache.get(raw) or self.resolve(raw)
+            parallel.extend([raw] * len(resolved))
+        return words, parallel
 
     def normalize(self, text: str) -> str:
         """The normalised text as one string (what the rules see)."""

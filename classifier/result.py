@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Literal, NamedTuple
 
 Intent = Literal["complaint", "greeting", "thanks", "question", "status", "empty"]
 
 
-@dataclass(frozen=True)
-class Match:
-    """One keyword that contributed to a category's score."""
+class Match(NamedTuple):
+    """One keyword that contributed to a category's score (or, for an area, the place named)."""
 
     category: str
     term: str
@@ -34,6 +33,7 @@ class Classification:
     normalized: str
     matched: tuple[Match, ...] = ()
     scores: dict[str, float] = field(default_factory=dict)
+    area: str | None = None  # the area (kecamatan) named in the text, when an area table is set
 
     @property
     def is_complaint(self) -> bool:
@@ -47,6 +47,7 @@ class Classification:
             "confidence": round(self.confidence, 4),
             "needs_review": self.needs_review,
             "normalized": self.normalized,
-            "matched": [m.__dict__ for m in self.matched],
+            "matched": [m._asdict() for m in self.matched],
             "scores": {k: round(v, 4) for k, v in self.scores.items()},
+            "area": self.area,
         }

@@ -6,7 +6,7 @@ They are plain data, validated once, then compiled by `classifier.compile_rules`
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 
 def _clean_term(term: str) -> str:
@@ -30,6 +30,12 @@ class CategoryRule(BaseModel):
     )
     negative: list[str] = Field(
         default_factory=list, description="terms that cancel this category when present"
+    )
+    threshold: float | None = Field(
+        default=None,
+        ge=0,
+        le=1,
+        description="minimum confidence to route this category (default: classifier.threshold)",
     )
 
     @field_validator("keywords", mode="before")
@@ -58,6 +64,61 @@ class CategoryRule(BaseModel):
         return [_clean_term(term) for term in value]
 
 
+class AreaPlace(BaseModel):
+    """One area (a kecamatan or kelurahan): the office that handles it and how it is written."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    office: str = Field(description="OPD code of this area's own office")
+    aliases: list[str] = Field(
+        default_factory=list,
+        description="other spellings, e.g. 'bale endah' for Baleendah; the name always counts",
+    )
+
+    @field_validator("aliases")
+    @classmethod
+    def _clean_aliases(cls, value: list[str]) -> list[str]:
+        return [_clean_term(term) for term in value]
+
+
+class AreaTable(BaseModel):
+    """Optional area table: a named kecamatan/kelurahan routes to its own office.
+
+    Only complaints whose category is listed in `categories` route by area (village-level
+    matters); the rest keep their category's OPD wherever they happen. An area named in the
+    text also adds `weight` to the score of those categories (0 = routing only).
+    """
+
+    model_config = ConfigDict(extra="forbid")
+
+    categories: list[str] = Field(
+        min_length=1, description="category codes whose complaints route to the area's office"
+    )
+    weight: float = Field(default=0.0, ge=0, description="score an area mention adds to them")
+    places: dict[str, AreaPlace] = Field(min_length=1, description="area name -> office")
+
+    @field_validator("places")
+    @classmethod
+    def _unique_spellings(cls, value: dict[str, AreaPlace]) -> dict[str, AreaPlace]:
+        seen: dict[str, str] = {}
+        cleaned: dict[str, AreaPlace] = {}
+        for name, place in value.items():
+            key = _clean_term(name)
+            for spelling in (key, *place.aliases):
+                if seen.setdefault(spelling, key) != key:
+                    raise ValueError(
+                        f"area spelling {spelling!r} used by {seen[spelling]!r} and {key!r}"
+                    )
+            if key in cleaned:
+                raise ValueError(f"duplicate area {key!r}")
+            cleaned[key] = place
+        return cleaned
+
+    def spellings(self) -> dict[str, str]:
+        """Every way an area may be written -> its name."""
+        return {s: name for name, place in self.places.items() for s in (name, *place.aliases)}
+
+
 class ClassifierSettings(BaseModel):
     """How sure the classifier must be before it routes without a human."""
 
@@ -70,6 +131,21 @@ class ClassifierSettings(BaseModel):
     fallback_category: str = Field(
         default="lainnya", description="category used when nothing matches"
     )
+    # Scoring constants. The defaults were set by hand on the chat messages; a deployment whose
+    # rules were suggested from long reports may use others (chosen by cross-validation).
+    decay: float = Field(
+        default=0.5,
+        gt=0,
+        le=1,
+        description="each further keyword of a category counts this much of the one before",
+    )
+    temperature: float = Field(default=1.6, gt=0, description="softness of the confidence")
+    none_score: float = Field(
+        default=1.6, ge=0, description="score of 'none of the categories' in the confidence"
+    )
+    areas: AreaTable | None = Field(
+        default=None, description="optional area table (kecamatan/kelurahan -> own office)"
+    )
 
 
 class RuleSet(BaseModel):
@@ -79,3 +155,12 @@ class RuleSet(BaseModel):
 
     categories: dict[str, CategoryRule]
     settings: ClassifierSettings = Field(default_factory=ClassifierSettings)
+
+    @model_validator(mode="after")
+    def _area_categories_exist(self) -> RuleSet:
+        areas = self.settings.areas
+        if areas is not None:
+            unknown = [code for code in areas.categories if code not in self.categories]
+            if unknown:
+                raise ValueError(f"classifier.areas.categories: unknown categories {unknown}")
+        return self

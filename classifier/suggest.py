@@ -4,7 +4,15 @@ The statistic is the log-odds ratio with an informative Dirichlet prior (Monroe,
 Quinn, 2008, "Fightin' Words"), one label against all the others, on document frequencies of
 normalised unigrams and bigrams. Its z-score rewards terms that are both distinctive and
 frequent enough to trust; the prior (the term's frequency in the whole history) keeps rare
-terms from looking distinctive by chance. The keyword weight grows with the z-score.
+terms from looking distinctive by chance. The keyword weight is the (scaled) log-odds ratio.
+
+Selection: a term becomes a keyword when it is supported (in at least `min_count` reports of the
+label), distinctive (z >= `min_z`) and precise enough (at least `min_precision` of the reports
+containing it carry the label), strongest z first, at most `top` per label.
+
+Areas: given an area table's spellings, place names are never proposed as keywords (they say
+where, not what); instead "an area is named" becomes one feature, `<area>`, whose log-odds per
+label tells how much naming a kecamatan points to the labels routed by area.
 """
 
 from __future__ import annotations
@@ -13,7 +21,7 @@ import itertools
 import json
 import math
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -46,6 +54,7 @@ class SuggestOptions:
     scale: float = 2.0  # keyword weight per unit of log-odds ratio (hand-written rules use 1-5)
     max_weight: float = 5.0
     bigrams: bool = True
+    min_precision: float = 0.0  # share of the reports containing the term that carry the label
 
 
 @lru_cache(maxsize=1)
@@ -59,10 +68,68 @@ def stop_words() -> frozenset[str]:
     return frozenset(StopWordRemoverFactory().get_stop_words()) | extra
 
 
-def features(text: str, *, bigrams: bool = True) -> set[str]:
-    """Distinct unigrams and bigrams of the normalised text, stop words left out."""
-    stops = stop_words()
+AREA_TERM = "<area>"
+
+
+def features(
+    text: str, *, bigrams: bool = True, areas: Mapping[str, str] | None = None
+) -> set[str]:
+    """Distinct unigrams and bigrams of the normalised text, stop words left out.
+
+    With `areas` (spelling -> area name, as `AreaTable.spellings()`), place names are replaced
+    by the single feature `<area>`.
+    """
+    if areas:
+        return set(_area_features(text, bigrams, _area_words(tuple(sorted(areas)))))
+    return set(_features(text, bigrams))
+
+
+@lru_cache(maxsize=16384)
+def _features(text: str, bigrams: bool) -> frozenset[str]:
+    return frozenset(_terms(base_tokens(text), bigrams))
+
+
+@lru_cache(maxsize=16384)
+def _area_features(
+    text: str, bigrams: bool, spellings: tuple[frozenset[str], frozenset[tuple[str, str]]]
+) -> frozenset[str]:
+    single, double = spellings
     words = base_tokens(text)
+    kept: list[str] = []
+    named = False
+    i = 0
+    while i < len(words):
+        if i + 1 < len(words) and (words[i], words[i + 1]) in double:
+            named, i = True, i + 2
+            kept.append("")  # a gap, so no bigram spans the place name
+            continue
+        if words[i] in single:
+            named = True
+            kept.append("")
+        else:
+            kept.append(words[i])
+        i += 1
+    terms = _terms(kept, bigrams)
+    if named:
+        terms.add(AREA_TERM)
+    return frozenset(terms)
+
+
+@lru_cache(maxsize=8)
+def _area_words(spellings: tuple[str, ...]) -> tuple[frozenset[str], frozenset[tuple[str, str]]]:
+    single: set[str] = set()
+    double: set[tuple[str, str]] = set()
+    for spelling in spellings:
+        words = base_tokens(spelling)
+        if len(words) == 1:
+            single.add(words[0])
+        elif len(words) == 2:
+            double.add((words[0], words[1]))
+    return frozenset(single), frozenset(double)
+
+
+def _terms(words: Sequence[str], bigrams: bool) -> set[str]:
+    stops = stop_words()
     terms = {w for w in words if w not in stops and len(w) > 1}
     if bigrams:
         for a, b in itertools.pairwise(words):
@@ -72,11 +139,18 @@ def features(text: str, *, bigrams: bool = True) -> set[str]:
 
 
 def suggest(
-    examples: Sequence[Example], options: SuggestOptions | None = None
+    examples: Sequence[Example],
+    options: SuggestOptions | None = None,
+    *,
+    areas: Mapping[str, str] | None = None,
 ) -> dict[str, list[Suggestion]]:
-    """Top keywords per label, strongest first. `not_complaint` rows are not a category."""
+    """Top keywords per label, strongest first. `not_complaint` rows are not a category.
+
+    With `areas`, the label's `<area>` suggestion (if any) says how much naming an area points
+    to it; see `area_weight`.
+    """
     opts = options or SuggestOptions()
-    docs = [(ex.label, features(ex.text, bigrams=opts.bigrams)) for ex in examples]
+    docs = [(ex.label, features(ex.text, bigrams=opts.bigrams, areas=areas)) for ex in examples]
     docs = [(label, terms) for label, terms in docs if label != NOT_COMPLAINT]
     total = Counter(term for _, terms in docs for term in terms)
     n_docs = len(docs)
@@ -91,13 +165,13 @@ def suggest(
         n_in, n_out = label_docs[label], n_docs - label_docs[label]
         found = []
         for term, y_in in counts.items():
-            if y_in < opts.min_count:
+            if y_in < opts.min_count or y_in < opts.min_precision * total[term]:
                 continue
             delta, z = _log_odds(y_in, total[term] - y_in, n_in, n_out, total[term] / n_docs, opts)
             if z >= opts.min_z:
                 weight = min(opts.max_weight, round(delta * opts.scale, 1))
                 found.append(Suggestion(label, term, max(weight, 0.1), z, y_in))
-        found.sort(key=lambda s: -s.z)
+        found.sort(key=lambda s: (-s.z, s.term))
         out[label] = _drop_redundant(found)[: opts.top]
     return out
 
@@ -127,6 +201,11 @@ def _drop_redundant(found: list[Suggestion]) -> list[Suggestion]:
     return kept
 
 
+def area_weight(suggestions: Mapping[str, list[Suggestion]], label: str) -> float:
+    """The weight suggested for "an area is named" as evidence for `label` (0 if none)."""
+    return next((s.weight for s in suggestions.get(label, ()) if s.term == AREA_TERM), 0.0)
+
+
 def to_yaml(
     suggestions: dict[str, list[Suggestion]],
     *,
@@ -150,13 +229,20 @@ def to_yaml(
             f"    name: {{id: {yaml_scalar(name)}, en: {yaml_scalar(name)}}}",
             "    keywords:",
         ]
+        header = len(lines) - 1
         for item in items:
+            if item.term == AREA_TERM:
+                lines.append(
+                    f"      # an area named: weight {item.weight:g} (z={item.z:.1f}, in"
+                    f" {item.count} reports) -> classifier.areas.weight"
+                )
+                continue
             lines.append(
                 f"      {yaml_scalar(item.term)}: {item.weight:g}"
                 f"  # z={item.z:.1f}, in {item.count} reports"
             )
-        if not items:
-            lines[-1] = "    keywords: {}"
+        if not any(item.term != AREA_TERM for item in items):
+            lines[header] = "    keywords: {}"
     return "\n".join(lines) + "\n"
 
 
@@ -168,7 +254,7 @@ def to_categories(
         category_code(label): {
             "opd": (opd_of or {}).get(label, label if label.isupper() else label.upper()),
             "name": {"id": label, "en": label},
-            "keywords": {s.term: s.weight for s in items},
+            "keywords": {s.term: s.weight for s in items if s.term != AREA_TERM},
         }
         for label, items in suggestions.items()
     }
