@@ -71,10 +71,16 @@ def load_rules(path: Path) -> CompiledRules:
 
 
 def classify_command(
-    text: str, config: ConfigFile = DEFAULT_CONFIG, as_json: JsonFlag = False
+    text: str,
+    config: ConfigFile = DEFAULT_CONFIG,
+    as_json: JsonFlag = False,
+    live: Annotated[
+        bool, typer.Option("--live", help="use the rules in force (database), not CONFIG's")
+    ] = False,
 ) -> None:
     """Classify TEXT and explain the decision."""
-    result = classify(text, load_rules(config))
+    rules = compile_rules(_current(_store(config)).ruleset) if live else load_rules(config)
+    result = classify(text, rules)
     if as_json:
         typer.echo(json.dumps(result.as_dict(), ensure_ascii=False))
         return

@@ -9,7 +9,9 @@ from pathlib import Path
 import pytest
 import yaml
 from sqlalchemy.engine import Engine
+from typer.testing import CliRunner
 
+from aduan.cli import app
 from classifier.evaluate import load_dataset
 from classifier.suggest import SuggestOptions, suggest, to_yaml
 from tests.classifier.test_evaluate_suggest import write_csv
@@ -153,3 +155,19 @@ def test_export_then_import_round_trips(cli: Cli, engine: Engine, tmp_path: Path
     same = cli("import", str(exported), "--replace")
     assert same.exit_code == 1 and "nothing would change" in same.output
     assert len(versions(engine)) == 2
+
+
+def test_classify_live_explains_with_the_rules_in_force(
+    cli: Cli, config: Path, database_url: str
+) -> None:
+    cli("add-keyword", "drainase", "eceng gondok", "--weight", "3")
+    text = "Kolam retensi di perumahan kami penuh eceng gondok"
+    env = {"ADUAN_DATABASE_URL": database_url}
+
+    def explain(*flags: str) -> str:
+        args = ["classify", *flags, "--config", str(config), text]
+        return CliRunner().invoke(app, args, env=env).output
+
+    assert "decision: complaint -> drainase (DPUPR)" in explain("--live")
+    assert "'eceng gondok' +3" in explain("--live")
+    assert "decision: complaint -> lainnya" in explain()  # config.yaml alone does not know it
