@@ -13,6 +13,7 @@ import typer
 from sqlmodel import select
 
 from aduan.config import ConfigError, load_config
+from aduan.report_cli import register as register_report_commands
 from aduan.routing_cli import register as register_routing_commands
 from aduan.runtime import Runtime, build_runtime
 from storage.engine import make_engine, transaction
@@ -61,6 +62,9 @@ def serve(
     from aduan.serve import run_server
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    # Client libraries log request URLs at INFO; keep them quiet (some URLs carry tokens).
+    for noisy in ("httpx", "twilio.http_client"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
     run_server(_runtime(config, migrate=True), host, port, echo=typer.echo)
 
 
@@ -219,3 +223,4 @@ def opd_token(
 
 
 register_routing_commands(app)
+register_report_commands(app)

@@ -108,6 +108,7 @@ def answer_command(
         return None
     if command.name == "welcome" and contact.opted_out:
         contact.opted_out = False  # START after STOP: the citizen wants messages again
+        contact.unreachable = False
         session.add(contact)
     if command.name == "language":
         choice = command.argument.lower()[:2]

@@ -25,6 +25,7 @@ from channels.contract import Cursor
 from channels.masking import mask_address
 from channels.message import Button, InboundMessage
 from classifier import Classification, classify
+from dispatch.business_hours import due_at_for
 from dispatch.context import DispatchContext
 from dispatch.destinations import ChatDestination
 from dispatch.enqueue import dispatch_to_opd, message_to_contact
@@ -322,7 +323,11 @@ class Pipeline:
             location_lon=location.lon if location else None,
             location_address=location.address if location else None,
             attachments=[a.model_dump(mode="json") for a in inbound.attachments],
-            due_at=same.due_at if same else now + timedelta(hours=rulebook.sla_hours(category)),
+            due_at=same.due_at
+            if same
+            else due_at_for(
+                now, rulebook.sla_hours(category), self.ctx.sla.business_hours, self.ctx.timezone
+            ),
             duplicate_of_id=same.id if same else None,
             created_at=now,
             updated_at=now,

@@ -30,6 +30,7 @@ def dispatch_context(config: AppConfig) -> DispatchContext:
         settings=DispatchSettings(**config.dispatch.model_dump()),
         lifecycle=config.lifecycle,
         sla=config.sla,
+        sla_hours={code: c.sla_hours for code, c in config.categories.items()},
     )
 
 

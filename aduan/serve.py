@@ -17,6 +17,7 @@ from channels.contract import Adapter, Poller
 from channels.registry import ChannelStatus, build_adapters
 from dispatch.outbox import OutboxWorker, Sender
 from dispatch.senders import destination_senders
+from dispatch.sla import SlaTimer
 
 log = logging.getLogger("aduan.serve")
 
@@ -78,7 +79,7 @@ def run_server(runtime: Runtime, host: str, port: int, echo: Callable[[str], Non
     for line in startup_report(runtime, statuses, senders):
         echo(line)
     worker = OutboxWorker(runtime.engine, senders, runtime.ctx.settings)
-    background = [worker.run_forever]
+    background = [worker.run_forever, SlaTimer(runtime.engine, runtime.ctx).run_forever]
     for name, adapter in adapters.items():
         if isinstance(adapter, Poller):
             background.append(

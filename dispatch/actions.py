@@ -12,6 +12,7 @@ from typing import Any
 from sqlmodel import Session, func, select
 
 from channels.message import Button
+from dispatch.business_hours import due_at_for
 from dispatch.context import DispatchContext
 from dispatch.enqueue import dispatch_to_opd, message_to_contact
 from dispatch.lifecycle import CITIZEN_VISIBLE, TransitionError, check_transition
@@ -29,6 +30,14 @@ def _now() -> datetime:
 def _sequence(session: Session, complaint: Complaint) -> int:
     count = session.exec(select(func.count()).where(Event.complaint_id == complaint.id)).one()
     return int(count) + 1
+
+
+def _restart_clock(complaint: Complaint, ctx: DispatchContext, now: datetime) -> None:
+    """Give the OPD a fresh SLA period (reassigned or reopened), counted like the first one."""
+    allowed = (complaint.due_at - complaint.created_at) if complaint.due_at else timedelta(0)
+    hours = ctx.sla_hours.get(complaint.category, allowed.total_seconds() / 3600)
+    complaint.due_at = due_at_for(now, hours, ctx.sla.business_hours, ctx.timezone)
+    complaint.reminded_at = complaint.escalated_at = None
 
 
 def followers(session: Session, complaint: Complaint) -> list[tuple[Complaint, Contact]]:
@@ -152,13 +161,11 @@ def reassign(
         raise ActionError(f"{complaint.code} is already with {new_opd}")
     goal = check_transition(complaint.status, Status.reassigned, reason)
     now = _now()
-    allowed = (complaint.due_at - complaint.created_at) if complaint.due_at else timedelta(0)
     old_opd = complaint.opd
     event = _record(session, complaint, goal, actor, reason, now)
     event.data = {"from_opd": old_opd, "to_opd": new_opd}
     complaint.opd = new_opd
-    complaint.due_at = now + allowed  # the new OPD gets the full time the category allows
-    complaint.reminded_at = complaint.escalated_at = None
+    _restart_clock(complaint, ctx, now)  # the new OPD gets the full time the category allows
     session.add(complaint)
     dispatch_to_opd(
         session,
@@ -306,6 +313,7 @@ def reopen(
     event = change_status(
         session, complaint, Status.reopened, contact.address, ctx, note or "belum beres"
     )
+    _restart_clock(complaint, ctx, now)
     dispatch_to_opd(
         session,
         complaint,

@@ -33,6 +33,7 @@ class DispatchContext:
     settings: DispatchSettings = field(default_factory=DispatchSettings)
     lifecycle: LifecycleSettings = field(default_factory=LifecycleSettings)
     sla: SlaSettings = field(default_factory=SlaSettings)
+    sla_hours: Mapping[str, float] = field(default_factory=dict)  # per category
 
     def language(self, preferred: str | None) -> str:
         return preferred if preferred in self.templates else self.default_language

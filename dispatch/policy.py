@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import time
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from dispatch.destinations import Destination
 
@@ -17,6 +17,22 @@ class BusinessHours(BaseModel):
     start: time = time(8, 0)
     end: time = time(16, 0)
     weekdays: list[int] = Field(default=[0, 1, 2, 3, 4], description="0 = Monday")
+
+    @field_validator("start", "end", mode="before")
+    @classmethod
+    def _quoted(cls, value: object) -> object:
+        # YAML reads an unquoted 16:00 as the number 960 (base 60), which would mean 00:16.
+        if isinstance(value, int):
+            raise ValueError('write the time in quotes, e.g. "16:00"')
+        return value
+
+    @model_validator(mode="after")
+    def _some_working_time(self) -> BusinessHours:
+        if self.end <= self.start:
+            raise ValueError("end must be after start")
+        if not self.weekdays or any(day not in range(7) for day in self.weekdays):
+            raise ValueError("weekdays must list at least one day, 0 (Monday) to 6 (Sunday)")
+        return self
 
 
 class SlaSettings(BaseModel):

@@ -78,14 +78,18 @@ def complaint_email(document: Mapping[str, Any], to: str, sender: str, key: str)
     mail = EmailMessage()
     mail["From"] = sender
     mail["To"] = to
-    mail["Subject"] = f"[{document['code']}] {document['category_name']}: {document['text'][:60]}"
+    notice = document.get("notice")  # SLA reminders and escalations say what they are
+    tag = f"{notice.split(':', 1)[0]}: " if notice else ""
+    mail["Subject"] = (
+        f"[{document['code']}] {tag}{document['category_name']}: {document['text'][:60]}"
+    )
     mail["Message-ID"] = make_msgid(idstring=key.replace(":", "."), domain="aduan.local")
     mail["Auto-Submitted"] = "auto-generated"
     location = document.get("location") or {}
     where = location.get("address") or (
         f"{location['lat']}, {location['lon']}" if location.get("lat") is not None else "-"
     )
-    mail.set_content(
+    body = (
         f"Kode laporan: {document['code']}\n"
         f"Kategori: {document['category_name']}\n"
         f"Instansi: {document['opd_name']}\n"
@@ -95,6 +99,7 @@ def complaint_email(document: Mapping[str, Any], to: str, sender: str, key: str)
         f"Balas email ini untuk menjawab warga. Perintah di baris pertama: "
         f"/proses, /selesai catatan, /tolak alasan.\n"
     )
+    mail.set_content(f"{notice}\n\n{body}" if notice else body)
     return mail
 
 

@@ -12,7 +12,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from sqlalchemy import text
 
-from aduan.api import channel_webhooks, opd, web_channel
+from aduan.api import channel_webhooks, opd, reports, web_channel
 from aduan.runtime import Runtime
 from channels.contract import Adapter
 
@@ -59,4 +59,5 @@ def create_app(
     app.include_router(web_channel.router)
     app.include_router(opd.router)
     app.include_router(channel_webhooks.router)
+    app.include_router(reports.router)
     return app
