@@ -154,10 +154,10 @@ class Dovecot:
             if not client.folder_exists(folder):
                 return []
             client.select_folder(folder, readonly=True)
-            found = client.fetch("1:*", ["FLAGS", "BODY.PEEK[]"]) if client.search() else {}
+            uids = client.search()
+            found = client.fetch(uids, ["FLAGS", "BODY.PEEK[]"]) if uids else {}
             return [
-                (set(data[b"FLAGS"]), parse(data[b"BODY[]"]))
-                for _, data in sorted(found.items())
+                (set(data[b"FLAGS"]), parse(data[b"BODY[]"])) for _, data in sorted(found.items())
             ]
 
     def wait_for(self, folder: str, count: int, timeout: float = 30) -> None:

@@ -1,0 +1,215 @@
+"""The IMAP poller against a real Dovecot, handing mail to the real core (SQLite)."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+import pytest
+from sqlmodel import select
+
+from aduan.intake import Intake
+from aduan.runtime import Runtime, build_runtime
+from channels.contract import Cursor, Parsed
+from channels.email import EmailAdapter
+from channels.email.config import EmailConfig
+from channels.message import InboundMessage
+from storage.engine import transaction
+from storage.models import ChannelCursor, Complaint, Message
+from tests.channels.email.servers import ADDRESS, PASSWORD, Dovecot
+from tests.support.deployment import write_config
+
+FIXTURES = Path(__file__).parent / "fixtures"
+PROCESSED, AUTOMATIC, SET_ASIDE = "Aduan/Diproses", "Aduan/Otomatis", "Aduan/Disisihkan"
+
+
+def fixture(name: str) -> bytes:
+    return (FIXTURES / name).read_bytes()
+
+
+def complaint_mail(number: int) -> bytes:
+    return (
+        f"From: Warga {number} <warga{number}@example.id>\n"
+        f"To: {ADDRESS}\nSubject: Laporan {number}\n"
+        f"Message-ID: <laporan-{number}@example.id>\n"
+        f"Content-Type: text/plain; charset=utf-8\n\n"
+        f"Jalan berlubang besar di gang {number} dekat pasar, sudah dua minggu.\n"
+    ).encode()
+
+
+def email_adapter(dovecot: Dovecot, tmp_path: Path, **settings: object) -> EmailAdapter:
+    values: dict[str, object] = {
+        "address": ADDRESS,
+        "imap_host": "127.0.0.1",
+        "imap_port": dovecot.port,
+        "imap_security": "none",
+        "imap_user": ADDRESS,
+        "imap_password": PASSWORD,
+        "poll_seconds": 3600,  # Dovecot has IDLE: new mail must arrive through it
+        "smtp_host": "127.0.0.1",
+        "attachments_dir": tmp_path / "attachments",
+        **settings,
+    }
+    return EmailAdapter(EmailConfig.model_validate(values))
+
+
+@pytest.fixture
+def runtime(tmp_path: Path) -> Runtime:
+    config = write_config(tmp_path / "config.yaml")
+    return build_runtime(config, f"sqlite:///{tmp_path / 'aduan.db'}", migrate=True)
+
+
+class FlakyIntake(Intake):
+    """The core, failing on the mails `fails` picks (a poison mail, a database hiccup)."""
+
+    def __init__(self, runtime: Runtime, fails: Callable[[InboundMessage], bool]) -> None:
+        super().__init__(runtime.engine, runtime.pipeline, "email")
+        self.fails = fails
+
+    async def deliver(self, parsed: list[Parsed], cursor: Cursor | None = None) -> None:
+        if any(isinstance(p, InboundMessage) and self.fails(p) for p in parsed):
+            raise RuntimeError("the core choked on this one")
+        await super().deliver(parsed, cursor)
+
+
+def stored(runtime: Runtime) -> tuple[list[str], list[str]]:
+    """External ids of inbound messages, and complaint texts."""
+    with transaction(runtime.engine) as session:
+        inbound = session.exec(select(Message).where(Message.direction == "in")).all()
+        complaints = session.exec(select(Complaint)).all()
+        return [m.external_id for m in inbound], [c.text for c in complaints]
+
+
+@asynccontextmanager
+async def polling(adapter: EmailAdapter, sink: Intake) -> AsyncIterator[None]:
+    stop = asyncio.Event()
+    task = asyncio.create_task(adapter.poll(sink, stop))
+    try:
+        yield
+    finally:
+        stop.set()
+        await asyncio.wait_for(task, 30)
+
+
+async def eventually(check: Callable[[], bool], timeout: float = 30) -> None:
+    """Wait until `check()` holds (the poller works in the background)."""
+    deadline = asyncio.get_running_loop().time() + timeout
+    while not await asyncio.to_thread(check):
+        assert asyncio.get_running_loop().time() < deadline, "condition not reached"
+        await asyncio.sleep(0.05)
+
+
+async def test_new_mail_becomes_a_complaint_through_idle_and_is_filed_unread(
+    dovecot: Dovecot, tmp_path: Path, runtime: Runtime
+) -> None:
+    intake = Intake(runtime.engine, runtime.pipeline, "email")
+    async with polling(email_adapter(dovecot, tmp_path), intake):
+        await eventually(lambda: dovecot.count(PROCESSED) == 0 and dovecot.count("INBOX") == 0)
+        dovecot.append(fixture("gmail_alternative.eml"), fixture("image_attachment.eml"))
+        await eventually(lambda: dovecot.count(PROCESSED) == 2)
+    ids, texts = stored(runtime)
+    assert ids == [
+        "CAJ8x2kP0sQ9n4vN7Zr1a+7rW3T=eQfY1qk8mA0bXh6cD-ug@mail.gmail.com",
+        "8F2D9C1B-3A4E-4F5B-9C6D-7E8F9A0B1C2D@icloud.com",
+    ]
+    assert any("Jl. Merdeka" in t for t in texts) and any("Diponegoro" in t for t in texts)
+    assert dovecot.count("INBOX") == 0
+    assert all(b"\\Seen" not in flags for flags, _ in dovecot.messages(PROCESSED))  # BODY.PEEK
+    with transaction(runtime.engine) as session:
+        (cursor,) = session.exec(select(ChannelCursor)).all()
+        photo = session.exec(select(Complaint).where(Complaint.text.contains("Diponegoro"))).one()
+    assert cursor.key == f"imap://{ADDRESS}@127.0.0.1:{dovecot.port}/INBOX"
+    assert cursor.value.endswith(":2")
+    (attachment,) = photo.attachments
+    assert attachment["content_type"] == "image/png"
+    assert Path(attachment["url"].removeprefix("file://")).read_bytes().startswith(b"\x89PNG")
+
+
+async def test_robots_bad_and_huge_mail_are_filed_once_and_the_next_mail_goes_on(
+    dovecot: Dovecot, tmp_path: Path, runtime: Runtime, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO, logger="aduan.channels.email")
+    big = complaint_mail(7).replace(b"dua minggu.", b"dua minggu. " + b"x" * 5000)
+    dovecot.append(
+        fixture("out_of_office.eml"),
+        fixture("bounce.eml"),
+        fixture("malformed.eml"),
+        big,
+        complaint_mail(8),
+    )
+    intake = Intake(runtime.engine, runtime.pipeline, "email")
+    async with polling(email_adapter(dovecot, tmp_path, max_message_bytes=4000), intake):
+        await eventually(lambda: dovecot.count(PROCESSED) == 1)
+    ids, texts = stored(runtime)
+    assert ids == ["laporan-8@example.id"] and len(texts) == 1
+    assert dovecot.count("INBOX") == 0
+    assert dovecot.count(AUTOMATIC) == 2 and dovecot.count(SET_ASIDE) == 2
+    warnings = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
+    assert any("set aside" in w and "StartBoundaryNotFound" in w for w in warnings)
+    assert any("set aside" in w and "(limit 4000)" in w for w in warnings)
+
+
+async def test_a_mail_the_core_keeps_failing_on_is_set_aside_and_does_not_block_others(
+    dovecot: Dovecot, tmp_path: Path, runtime: Runtime
+) -> None:
+    dovecot.append(complaint_mail(1), complaint_mail(2))
+    intake = FlakyIntake(runtime, lambda m: m.external_id == "laporan-1@example.id")
+    adapter = email_adapter(dovecot, tmp_path, reconnect_max_seconds=0.2)
+    for _ in range(2):  # `aduan serve` restarts a crashed poller; the adapter remembers
+        with pytest.raises(RuntimeError):
+            await asyncio.wait_for(adapter.poll(intake, asyncio.Event()), 30)
+        assert stored(runtime)[0] == [] and dovecot.count("INBOX") == 2  # not skipped yet
+    async with polling(adapter, intake):
+        await eventually(lambda: dovecot.count(PROCESSED) == 1)
+    assert stored(runtime)[0] == ["laporan-2@example.id"]
+    assert dovecot.count(SET_ASIDE) == 1
+
+
+async def test_uidvalidity_change_reads_the_mailbox_again_without_duplicates(
+    dovecot: Dovecot, tmp_path: Path, runtime: Runtime
+) -> None:
+    dovecot.append(*(complaint_mail(n) for n in range(3)))
+    intake = Intake(runtime.engine, runtime.pipeline, "email")
+    adapter = email_adapter(dovecot, tmp_path, processed_folder=None)  # flag, keep in INBOX
+    async with polling(adapter, intake):
+        await eventually(lambda: len(stored(runtime)[0]) == 3)
+    with transaction(runtime.engine) as session:
+        before = session.exec(select(ChannelCursor)).one().value
+
+    # A migration to a new server: new UIDVALIDITY and UIDs, and our keyword is lost.
+    dovecot.stop()
+    maildir = dovecot.root / "mail" / ADDRESS
+    for index in maildir.glob("dovecot*index*"):
+        index.unlink()
+    (maildir / "dovecot-uidlist").write_text(f"3 V{int(before.split(':')[0]) + 1000} N1\n")
+    dovecot.start()
+    with dovecot.client() as client:
+        client.select_folder("INBOX")
+        client.remove_flags(client.search(), ["$AduanProcessed"])
+    dovecot.append(complaint_mail(3))
+    async with polling(email_adapter(dovecot, tmp_path, processed_folder=None), intake):
+        await eventually(lambda: len(stored(runtime)[0]) == 4)
+        with transaction(runtime.engine) as session:
+            after = session.exec(select(ChannelCursor)).one().value
+        assert after.split(":")[0] != before.split(":")[0]
+    ids, texts = stored(runtime)
+    assert sorted(ids) == [f"laporan-{n}@example.id" for n in range(4)] and len(texts) == 4
+    flags = [f for f, _ in dovecot.messages("INBOX")]
+    assert len(flags) == 4 and all(b"$AduanProcessed" in f and b"\\Seen" not in f for f in flags)
+
+
+async def test_poller_waits_for_a_server_that_is_down_and_then_reads(
+    dovecot: Dovecot, tmp_path: Path, runtime: Runtime, caplog: pytest.LogCaptureFixture
+) -> None:
+    dovecot.stop()
+    intake = Intake(runtime.engine, runtime.pipeline, "email")
+    adapter = email_adapter(dovecot, tmp_path, reconnect_max_seconds=1)
+    async with polling(adapter, intake):
+        await eventually(lambda: "reconnecting" in caplog.text)
+        dovecot.start()
+        dovecot.append(complaint_mail(5))
+        await eventually(lambda: dovecot.count(PROCESSED) == 1)
+    assert stored(runtime)[0] == ["laporan-5@example.id"]
