@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import re
 import time
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import httpx
@@ -165,11 +166,58 @@ def test_citizens_addresses_are_masked_in_the_server_log(
     server = Server(config, aduan_env(sqlite_url), tmp_path)
     try:
         phone = "+6281234567890"
-        httpx.post(f"{server.url}/api/v1/web/messages",
-                   json={**POTHOLE, "sender": phone}).raise_for_status()
+        httpx.post(
+            f"{server.url}/api/v1/web/messages", json={**POTHOLE, "sender": phone}
+        ).raise_for_status()
         city_app.wait_for(1)
     finally:
         server.stop()
     log = server.output()
     assert "web:+628" in log and "complaint ADU-" in log  # the log does name the sender...
     assert phone not in log  # ...but never in full
+
+
+def test_running_server_escalates_an_overdue_complaint_to_the_supervisor(
+    database_url: str, tmp_path: Path, opd_system: Recorder
+) -> None:
+    import yaml
+
+    from aduan.runtime import build_runtime
+    from channels.message import InboundMessage
+
+    config = write_config(tmp_path / "config.yaml", opd_webhook=opd_system.url)
+    data = yaml.safe_load(config.read_text())
+    data["sla"]["escalate_to"] = [
+        {
+            "kind": "webhook",
+            "url": f"{opd_system.url}/inspektorat",
+            "secret_env": "ADUAN_OPD_WEBHOOK_SECRET",
+        }
+    ]
+    config.write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False))
+    three_days_ago = datetime.now(UTC) - timedelta(days=3)
+    runtime = build_runtime(config, database_url, migrate=True)
+    runtime.pipeline.clock = lambda: three_days_ago
+    filed = runtime.pipeline.handle(
+        InboundMessage(
+            channel="web",
+            external_id="old-1",
+            sender="web:warga-9",
+            text="Jalan berlubang besar di Jl. Merdeka km 3, motor sering jatuh",
+        )
+    )
+    runtime.engine.dispose()
+
+    server = Server(config, aduan_env(database_url), tmp_path)
+    try:
+        received = opd_system.wait_for(3)  # the complaint, then the escalation to both
+        time.sleep(1)
+    finally:
+        server.stop()
+    events = sorted((r.path, r.json()["event"]) for r in opd_system.received)
+    assert events == [
+        ("/inspektorat", "complaint.escalation"),
+        ("/opd/DPUPR", "complaint.created"),
+        ("/opd/DPUPR", "complaint.escalation"),
+    ]
+    assert all(r.json()["code"] == filed.complaint_code for r in received)
