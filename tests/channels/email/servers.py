@@ -6,6 +6,7 @@ free loopback port. As root its mail processes run as `nobody`; otherwise as the
 
 from __future__ import annotations
 
+import contextlib
 import getpass
 import os
 import pwd
@@ -99,7 +100,11 @@ class Dovecot:
         self.process: subprocess.Popen[bytes] | None = None
 
     def start(self) -> None:
-        self.process = subprocess.Popen([DOVECOT, "-F", "-c", str(self.config)])
+        # Its own process group: stopping it must also end the per-connection imap processes,
+        # which Dovecot's master otherwise leaves running (and connected) after it exits.
+        self.process = subprocess.Popen(
+            [DOVECOT, "-F", "-c", str(self.config)], start_new_session=True
+        )
         deadline = time.monotonic() + 20
         while time.monotonic() < deadline:
             try:
@@ -113,14 +118,22 @@ class Dovecot:
         raise RuntimeError(f"dovecot did not start: {self.log()}")
 
     def stop(self) -> None:
+        """Shut the server down as an admin would: every connection is closed."""
         if self.process is None:
             return
-        self.process.send_signal(signal.SIGTERM)
+        group = self.process.pid
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(group, signal.SIGTERM)
         try:
             self.process.wait(timeout=15)
         except subprocess.TimeoutExpired:
             self.process.kill()
             self.process.wait()
+        deadline = time.monotonic() + 5
+        while _group_alive(group) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(group, signal.SIGKILL)
         self.process = None
 
     def log(self) -> str:
@@ -166,6 +179,14 @@ class Dovecot:
             if time.monotonic() > deadline:
                 raise AssertionError(f"{folder} has {self.count(folder)} mails, not {count}")
             time.sleep(0.1)
+
+
+def _group_alive(group: int) -> bool:
+    try:
+        os.killpg(group, 0)
+    except ProcessLookupError:
+        return False
+    return True
 
 
 def crlf(raw: bytes) -> bytes:
