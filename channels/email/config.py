@@ -26,7 +26,7 @@ class EmailConfig(ChannelConfig):
     imap_port: int = 993
     imap_security: Security = "ssl"
     imap_user: str
-    imap_password: SecretStr | None = None
+    imap_password: SecretStr
     mailbox: str = "INBOX"
     processed_folder: str | None = Field(
         default="Aduan/Diproses",

@@ -51,8 +51,7 @@ class Mailbox:
         )
         if config.imap_security == "starttls":
             self.imap.starttls(context)
-        password = config.imap_password.get_secret_value() if config.imap_password else ""
-        self.imap.login(config.imap_user, password)
+        self.imap.login(config.imap_user, config.imap_password.get_secret_value())
         capabilities = self.imap.capabilities()
         self.can_idle = b"IDLE" in capabilities
         self.can_move = b"MOVE" in capabilities

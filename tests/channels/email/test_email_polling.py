@@ -13,13 +13,16 @@ from sqlmodel import select
 
 from aduan.intake import Intake
 from aduan.runtime import Runtime, build_runtime
+from aduan.serve import senders_for
 from channels.contract import Cursor, Parsed
 from channels.email import EmailAdapter
 from channels.email.config import EmailConfig
 from channels.message import InboundMessage
+from dispatch.context import DispatchSettings
+from dispatch.outbox import OutboxWorker
 from storage.engine import transaction
 from storage.models import ChannelCursor, Complaint, Message
-from tests.channels.email.servers import ADDRESS, PASSWORD, Dovecot
+from tests.channels.email.servers import ADDRESS, PASSWORD, Dovecot, MailCatcher
 from tests.support.deployment import write_config
 
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -213,3 +216,33 @@ async def test_poller_waits_for_a_server_that_is_down_and_then_reads(
         dovecot.append(complaint_mail(5))
         await eventually(lambda: dovecot.count(PROCESSED) == 1)
     assert stored(runtime)[0] == ["laporan-5@example.id"]
+
+
+async def test_a_bounce_of_our_acknowledgement_marks_it_failed(
+    dovecot: Dovecot, tmp_path: Path, runtime: Runtime, smtp: MailCatcher
+) -> None:
+    adapter = email_adapter(
+        dovecot, tmp_path, smtp_port=smtp.port, smtp_security="none", processed_folder=None
+    )
+    intake = Intake(runtime.engine, runtime.pipeline, "email")
+    outbox = OutboxWorker(runtime.engine, senders_for({"email": adapter}, {}), DispatchSettings())
+    dovecot.append(complaint_mail(1))
+    async with polling(adapter, intake):
+        await eventually(lambda: len(stored(runtime)[0]) == 1)
+        await outbox.run_once()
+        (ack,) = smtp.wait_for("warga1@example.id", 1)
+        bounce = fixture("bounce.eml").replace(
+            b"<ack.ADU-7K3Q9.5d2e9a0c1b3f@pemkab-contoh.go.id>", ack["Message-ID"].encode()
+        )
+        dovecot.append(bounce)
+        await eventually(lambda: dovecot.count(AUTOMATIC) == 1)
+    with transaction(runtime.engine) as session:
+        sent = session.exec(select(Message).where(Message.direction == "out")).all()
+        failed = [m for m in sent if f"<{m.external_id}>" == ack["Message-ID"]]
+        assert [(m.delivery_state, m.delivery_error) for m in failed] == [
+            (
+                "failed",
+                "5.1.1 smtp; 550-5.1.1 The email account that you tried to reach does not exist.",
+            )
+        ]
+    assert len(stored(runtime)[0]) == 1  # the bounce itself is no message from anyone

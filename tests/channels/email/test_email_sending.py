@@ -23,6 +23,7 @@ def adapter(tmp_path: Path, smtp_port: int) -> EmailAdapter:
         display_name="Layanan Pengaduan",
         imap_host="127.0.0.1",
         imap_user=ADDRESS,
+        imap_password="unused",
         smtp_host="127.0.0.1",
         smtp_port=smtp_port,
         smtp_security="none",
