@@ -100,9 +100,12 @@ def _read(mail: EmailMessage, raw: bytes, settings: ReadSettings, received_at: d
         receipt = _bounce_receipt(mail, settings)
         return Reading("automatic", items=[receipt] if receipt else [], reason=automatic)
 
-    text = _body_text(mail)
     attachments, files, notes = _images(parts, settings)
     subject = str(mail.get("Subject", "")).strip() or None
+    reply_to = _reply_to(mail, settings.message_id_domain)
+    # A new mail with everything in the subject ("Lampu jalan mati di Jl. Mawar") is common
+    # from phones; a reply's subject is only ours quoted back.
+    text = _body_text(mail) or ("" if reply_to else subject or "")
     inbound = InboundMessage(
         channel=settings.channel,
         external_id=_external_id(mail, raw),
@@ -112,7 +115,7 @@ def _read(mail: EmailMessage, raw: bytes, settings: ReadSettings, received_at: d
         subject=subject,
         attachments=attachments,
         received_at=received_at,
-        reply_to=_reply_to(mail, settings.message_id_domain),
+        reply_to=reply_to,
         raw=_audit(mail),
     )
     return Reading("accept", items=[inbound], files=files, notes=notes)

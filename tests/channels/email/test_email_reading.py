@@ -197,3 +197,19 @@ def test_reply_to_prefers_our_message_in_references(tmp_path: Path) -> None:
     (message,) = read_mail(raw, ReadSettings("email", set(), OUR_DOMAIN, tmp_path)).items
     assert isinstance(message, InboundMessage)
     assert message.reply_to == "dispatch.ADU-7K3Q9.1.0.aa@pemkab-contoh.go.id"
+
+
+def test_a_new_mail_with_only_a_subject_uses_the_subject(tmp_path: Path) -> None:
+    raw = b"From: a@example.id\nMessage-ID: <s1@x.id>\nSubject: Lampu jalan mati di Jl. Mawar\n\n"
+    (message,) = read_mail(raw, ReadSettings("email", set(), OUR_DOMAIN, tmp_path)).items
+    assert isinstance(message, InboundMessage)
+    assert message.text == "Lampu jalan mati di Jl. Mawar"
+
+
+def test_an_empty_reply_does_not_turn_our_subject_into_text(tmp_path: Path) -> None:
+    raw = (
+        b"From: a@example.id\nMessage-ID: <s2@example.id>\nSubject: Re: [ADU-7K3Q9] Laporan\n"
+        b"In-Reply-To: <ack.ADU-7K3Q9.aa@pemkab-contoh.go.id>\n\n"
+    )
+    (message,) = read_mail(raw, ReadSettings("email", set(), OUR_DOMAIN, tmp_path)).items
+    assert isinstance(message, InboundMessage) and message.text == ""
