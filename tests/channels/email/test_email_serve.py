@@ -61,6 +61,10 @@ def complaints(config: Path, env: dict[str, str], cwd: Path) -> list[dict]:
     return json.loads(listed.stdout)
 
 
+def status_of(code: str, config: Path, env: dict[str, str], cwd: Path) -> str:
+    return next(c["status"] for c in complaints(config, env, cwd) if c["code"] == code)
+
+
 def reply(to: EmailMessage, sender: str, text: str) -> bytes:
     """A reply as Outlook writes it: RE: subject, threading headers, the original quoted below."""
     mail = EmailMessage()
@@ -111,6 +115,11 @@ def test_citizen_mail_to_resolution_by_staff_reply_all_threaded(
         assert "Jl. Merdeka depan pasar" in body and f"/selesai {code}" in body
         assert CITIZEN not in body  # the OPD never sees the citizen's address
 
+        # Someone who merely got hold of the mail cannot close the complaint.
+        dovecot.append(reply(post, "orang.lain@gmail.com", "/selesai sudah diperbaiki"))
+        dovecot.wait_for(PROCESSED, 2)
+        assert status_of(code, config, env, tmp_path) == "routed"
+
         dovecot.append(reply(post, STAFF, "/selesai sudah diperbaiki"))
 
         ack, resolution = smtp.wait_for(CITIZEN, 2)
@@ -124,11 +133,10 @@ def test_citizen_mail_to_resolution_by_staff_reply_all_threaded(
         (confirmation,) = smtp.wait_for(STAFF, 1)
         assert confirmation["In-Reply-To"].startswith("<reply-")
         assert code in confirmation.get_content()
-        dovecot.wait_for(PROCESSED, 2)
+        dovecot.wait_for(PROCESSED, 3)
     finally:
         server.stop()
-    (complaint,) = complaints(config, env, tmp_path)
-    assert (complaint["code"], complaint["status"]) == (code, "resolved")
+    assert status_of(code, config, env, tmp_path) == "resolved"
 
 
 def test_killed_in_the_middle_of_200_mails_every_mail_is_one_complaint(
