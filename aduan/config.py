@@ -80,7 +80,8 @@ class StaffConfig(BaseModel):
                 raise ValueError(
                     f"{address!r} is not an address like telegram:123 or mailto:a@b.id"
                 )
-        return value
+        # Email channels report senders lower-cased; match them whatever the config's case.
+        return [a.lower() if a.startswith("mailto:") else a for a in value]
 
 
 class AppConfig(BaseModel):

@@ -120,7 +120,9 @@ class Pipeline:
         )
 
         staff = find_staff(session, inbound.sender)
-        in_opd_chat = inbound.conversation in self.opd_chats
+        in_opd_chat = inbound.conversation in self.opd_chats or self._answers_opd_post(
+            session, inbound
+        )
         if in_opd_chat or (staff is not None and self._addresses_staff_work(session, inbound)):
             return self._staff(session, inbound, message, staff, in_opd_chat)
 
@@ -155,6 +157,19 @@ class Pipeline:
                 result,
             )
         return self._file_complaint(session, contact, inbound, message, result)
+
+    def _answers_opd_post(self, session: Session, inbound: InboundMessage) -> bool:
+        """A reply to a post in an OPD's chat (or mailbox) is staff business, whoever sends it."""
+        if not inbound.reply_to or not self.opd_chats:
+            return False
+        address = session.exec(
+            select(Contact.address)
+            .join(Message, Message.contact_id == Contact.id)
+            .where(Message.channel == inbound.channel)
+            .where(Message.direction == "out")
+            .where(Message.external_id == inbound.reply_to)
+        ).first()
+        return address in self.opd_chats
 
     def _addresses_staff_work(self, session: Session, inbound: InboundMessage) -> bool:
         """A staff member writing a command or replying to a complaint acts as staff."""

@@ -64,7 +64,10 @@ def startup_report(
         lines.append(
             f"  channel {status.name:<16} {'on' if status.active else 'off: ' + status.reason}"
         )
-    kinds = sorted({d.kind for opd in runtime.config.opds.values() for d in opd.destinations})
+    # Chat destinations travel on channels, which are reported above.
+    kinds = sorted(
+        {d.kind for opd in runtime.config.opds.values() for d in opd.destinations} - {"chat"}
+    )
     for kind in kinds:
         state = "on" if kind in senders else "off: set ADUAN_SMTP_HOST (items wait in the outbox)"
         lines.append(f"  OPD destinations {kind:<7} {state}")

@@ -365,5 +365,9 @@ def test_business_hours_follow_daylight_saving_time() -> None:
 
 
 def test_business_hours_without_working_time_are_refused() -> None:
-    with pytest.raises(ValueError, match="at least one weekday"):
-        due_at_for(wib(6, 13), 8, BusinessHours(weekdays=[]), WIB)
+    with pytest.raises(ValueError, match="weekdays must list at least one day"):
+        BusinessHours(weekdays=[])
+    with pytest.raises(ValueError, match="end must be after start"):
+        BusinessHours(start="16:00", end="08:00")
+    with pytest.raises(ValueError, match="write the time in quotes"):
+        BusinessHours(start=960)  # what YAML makes of an unquoted 16:00
