@@ -5,7 +5,9 @@
 Scoring: every keyword or phrase found counts once for its category, strongest first, each
 further one with `decay` times the weight of the one before (settings.decay, 0.5 by default).
 Phrases are matched leftmost-longest and consume their words, so "lampu jalan" counts as the
-street-light phrase and not also as "jalan". A negative term found anywhere cancels its category.
+street-light phrase and not also as "jalan" (unless settings.overlap: then every keyword
+present counts, as learned weights assume). A negative term found anywhere cancels its
+category. A category's `bias` (0 unless set) is added to its score once a keyword is found.
 
 Areas (optional, settings.areas): a kecamatan/kelurahan named in the text adds the table's
 weight to the categories that route by area, and when one of those categories wins, the
@@ -77,6 +79,7 @@ class CompiledRules:
     area_weight: float = 0.0
     area_office: dict[str, str] = field(default_factory=dict)
     thresholds: dict[str, float] = field(default_factory=dict)  # per-category overrides
+    bias: dict[str, float] = field(default_factory=dict)  # non-zero category biases
 
 
 def compile_rules(rules: RuleSet) -> CompiledRules:
@@ -123,18 +126,22 @@ def compile_rules(rules: RuleSet) -> CompiledRules:
             for code, rule in rules.categories.items()
             if rule.threshold is not None
         },
+        bias={code: rule.bias for code, rule in rules.categories.items() if rule.bias},
     )
 
 
 def classify(text: str, rules: CompiledRules) -> Classification:
     """Decide intent, category and OPD for one message and say why."""
     words, raws = rules.normalizer.tokens(text)
-    found, cancelled, area = _scan(words, raws, rules.index)
     settings = rules.rules.settings
+    found, cancelled, area = _scan(words, raws, rules.index, settings.overlap)
     if area is not None and rules.area_weight:
         for code in rules.area_categories:
             found[(code, AREA_TERM)] = Match(code, AREA_TERM, rules.area_weight, area[1])
     scores = _category_scores(found.values(), cancelled, settings.decay)
+    if rules.bias:
+        for code in scores.keys() & rules.bias.keys():
+            scores[code] += rules.bias[code]
     matched = tuple(found.values())
     if cancelled:
         matched += tuple(
@@ -217,9 +224,12 @@ def confidences(
 
 
 def _scan(
-    words: list[str], raws: list[str], index: dict[str, tuple[_Phrase, ...]]
+    words: list[str], raws: list[str], index: dict[str, tuple[_Phrase, ...]], overlap: bool = False
 ) -> tuple[dict[tuple[str, str], Match], dict[str, tuple[str, str]], tuple[str, str] | None]:
-    """Find keywords (leftmost-longest, consuming), negative terms and the first area named."""
+    """Find keywords (leftmost-longest, consuming), negative terms and the first area named.
+
+    With `overlap`, phrases consume nothing: every keyword present counts (learned weights).
+    """
     found: dict[tuple[str, str], Match] = {}
     cancelled: dict[str, tuple[str, str]] = {}
     area: tuple[str, str] | None = None
@@ -251,7 +261,7 @@ def _scan(
                     cancelled.setdefault(entry.category, (entry.term, raw))
                 elif area is None:
                     area = (entry.category, raw)
-            if phrase.positive:
+            if phrase.positive and not overlap:
                 consumed, step = True, size
         i += step
     return found, cancelled, area

@@ -37,6 +37,11 @@ class CategoryRule(BaseModel):
         le=1,
         description="minimum confidence to route this category (default: classifier.threshold)",
     )
+    bias: float = Field(
+        default=0.0,
+        description="added to the score when a keyword of this category is found (e.g. the "
+        "intercept of learned weights, `rules suggest --method linear`)",
+    )
 
     @field_validator("keywords", mode="before")
     @classmethod
@@ -138,6 +143,11 @@ class ClassifierSettings(BaseModel):
         gt=0,
         le=1,
         description="each further keyword of a category counts this much of the one before",
+    )
+    overlap: bool = Field(
+        default=False,
+        description="phrases do not consume their words: every keyword present counts "
+        "(for weights learned by `rules suggest --method linear`)",
     )
     temperature: float = Field(default=1.6, gt=0, description="softness of the confidence")
     none_score: float = Field(

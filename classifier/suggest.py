@@ -10,6 +10,13 @@ Selection: a term becomes a keyword when it is supported (in at least `min_count
 label), distinctive (z >= `min_z`) and precise enough (at least `min_precision` of the reports
 containing it carry the label), strongest z first, at most `top` per label.
 
+Linear method (`suggest_linear`): the weights are learned discriminatively instead, by a
+multinomial logistic regression on the same binary features. Softmax is unchanged when a
+constant is added to one feature's weight in every label, so each feature's weights are shifted
+to make the smallest zero: all weights become >= 0 and a label's score is the sum of the weights
+of its keywords found, plus its `bias` (engine `decay: 1.0`, i.e. no halving). The top `top`
+positive weights per label become its keywords; the rest (the smallest) are dropped.
+
 Areas: given an area table's spellings, place names are never proposed as keywords (they say
 where, not what); instead "an area is named" becomes one feature, `<area>`, whose log-odds per
 label tells how much naming a kecamatan points to the labels routed by area.
@@ -247,17 +254,23 @@ def to_yaml(
 
 
 def to_categories(
-    suggestions: dict[str, list[Suggestion]], *, opd_of: dict[str, str] | None = None
+    suggestions: dict[str, list[Suggestion]],
+    *,
+    opd_of: dict[str, str] | None = None,
+    bias: Mapping[str, float] | None = None,
 ) -> dict[str, dict[str, object]]:
-    """The draft as plain data, ready for `RuleSet(categories=...)`."""
-    return {
-        category_code(label): {
+    """The draft as plain data, ready for `RuleSet(categories=...)` (with `bias` per label)."""
+    out: dict[str, dict[str, object]] = {}
+    for label, items in suggestions.items():
+        category: dict[str, object] = {
             "opd": (opd_of or {}).get(label, label if label.isupper() else label.upper()),
             "name": {"id": label, "en": label},
             "keywords": {s.term: s.weight for s in items if s.term != AREA_TERM},
         }
-        for label, items in suggestions.items()
-    }
+        if bias and bias.get(label):
+            category["bias"] = bias[label]
+        out[category_code(label)] = category
+    return out
 
 
 def category_code(label: str) -> str:
@@ -277,3 +290,87 @@ def yaml_scalar(value: str) -> str:
 def labels_of(examples: Iterable[Example]) -> Counter[str]:
     """How many examples each label has."""
     return Counter(ex.label for ex in examples)
+
+
+@dataclass(frozen=True)
+class LinearOptions:
+    """Knobs of `suggest_linear`: keywords per label, regularisation, feature support."""
+
+    top: int = 200
+    c: float = 10.0  # inverse L2 strength of the logistic regression
+    min_count: int = 2  # reports (any label) a term must appear in to be a feature
+    bigrams: bool = True
+    digits: int = 2  # weights are rounded to this many decimals
+
+
+@dataclass(frozen=True)
+class LinearDraft:
+    """Keywords per label (weight = shifted coefficient) and a bias per label."""
+
+    keywords: dict[str, list[Suggestion]]
+    bias: dict[str, float]
+
+
+def suggest_linear(
+    examples: Sequence[Example],
+    options: LinearOptions | None = None,
+    *,
+    areas: Mapping[str, str] | None = None,
+) -> LinearDraft:
+    """Keyword weights from a multinomial logistic regression (needs scikit-learn).
+
+    `Suggestion.z` holds the weight too (there is no z-score); `count` is as in `suggest`.
+    """
+    try:
+        import numpy as np
+        from scipy.sparse import csr_matrix
+        from sklearn.linear_model import LogisticRegression
+    except ImportError as exc:  # pragma: no cover - depends on the installation
+        raise RuntimeError(
+            "the linear method needs scikit-learn (pip install scikit-learn)"
+        ) from exc
+
+    opts = options or LinearOptions()
+    docs = [(ex.label, features(ex.text, bigrams=opts.bigrams, areas=areas)) for ex in examples]
+    docs = [(label, terms) for label, terms in docs if label != NOT_COMPLAINT]
+    df = Counter(term for _, terms in docs for term in terms)
+    vocabulary = sorted(t for t, n in df.items() if n >= opts.min_count)
+    column = {term: j for j, term in enumerate(vocabulary)}
+    labels = sorted({label for label, _ in docs})
+    if len(labels) < 2 or not vocabulary:
+        return LinearDraft({label: [] for label in labels}, {label: 0.0 for label in labels})
+    rows, cols = [], []
+    for i, (_, terms) in enumerate(docs):
+        for term in terms:
+            j = column.get(term)
+            if j is not None:
+                rows.append(i)
+                cols.append(j)
+    x = csr_matrix(([1.0] * len(rows), (rows, cols)), shape=(len(docs), len(vocabulary)))
+    y = [label for label, _ in docs]
+    model = LogisticRegression(C=opts.c, max_iter=5000)
+    model.fit(x, y)
+    coef, intercept = model.coef_, model.intercept_
+    if coef.shape[0] == 1:  # two labels: one score, the first label's is zero
+        coef = np.vstack([np.zeros_like(coef), coef])
+        intercept = np.concatenate([[0.0], intercept])
+    coef = coef - coef.min(axis=0, keepdims=True)
+    intercept = intercept - intercept.min()
+    classes = [str(c) for c in model.classes_]
+    counts: dict[str, Counter[str]] = {label: Counter() for label in classes}
+    for label, terms in docs:
+        counts[label].update(terms)
+    out: dict[str, list[Suggestion]] = {}
+    for k, label in enumerate(classes):
+        found = []
+        for j in np.argsort(-coef[k], kind="stable")[: opts.top]:
+            weight = round(float(coef[k, j]), opts.digits)
+            if weight <= 0:
+                break
+            term = vocabulary[j]
+            found.append(Suggestion(label, term, weight, weight, counts[label][term]))
+        out[label] = found
+    bias = {
+        label: round(float(b), opts.digits) for label, b in zip(classes, intercept, strict=True)
+    }
+    return LinearDraft(out, bias)
