@@ -14,7 +14,10 @@ Linear method (`suggest_linear`): the weights are learned discriminatively inste
 multinomial logistic regression on the same binary features. Softmax is unchanged when a
 constant is added to one feature's weight in every label, so each feature's weights are shifted
 to make the smallest zero: all weights become >= 0 and a label's score is the sum of the weights
-of its keywords found, plus its `bias` (engine `decay: 1.0`, i.e. no halving). The top `top`
+of its keywords found, plus its `bias` (engine `decay: 1.0`, i.e. no halving, and
+`overlap: true`, phrases not consuming their words). The model is trained on idf-weighted,
+length-normalised features like a TF-IDF classifier; the idf is folded into the weights and the
+length normalisation dropped at run time (it scales all labels' scores alike). The top `top`
 positive weights per label become its keywords; the rest (the smallest) are dropped.
 
 Areas: given an area table's spellings, place names are never proposed as keywords (they say
@@ -296,11 +299,15 @@ def labels_of(examples: Iterable[Example]) -> Counter[str]:
 class LinearOptions:
     """Knobs of `suggest_linear`: keywords per label, regularisation, feature support."""
 
-    top: int = 200
-    c: float = 10.0  # inverse L2 strength of the logistic regression
+    top: int = 1000
+    c: float = 10.0  # inverse L2 strength of the model
+    model: str = "logreg"  # or "svm" (one-vs-rest linear SVM)
+    # Train on idf-weighted, length-normalised features (as TF-IDF does); the idf is folded
+    # into the keyword weights, so a report's score is still a plain sum over its keywords.
+    idf: bool = True
     min_count: int = 2  # reports (any label) a term must appear in to be a feature
     bigrams: bool = True
-    digits: int = 2  # weights are rounded to this many decimals
+    digits: int = 3  # weights are rounded to this many decimals
 
 
 @dataclass(frozen=True)
@@ -325,6 +332,8 @@ def suggest_linear(
         import numpy as np
         from scipy.sparse import csr_matrix
         from sklearn.linear_model import LogisticRegression
+        from sklearn.preprocessing import normalize
+        from sklearn.svm import LinearSVC
     except ImportError as exc:  # pragma: no cover - depends on the installation
         raise RuntimeError(
             "the linear method needs scikit-learn (pip install scikit-learn)"
@@ -348,9 +357,19 @@ def suggest_linear(
                 cols.append(j)
     x = csr_matrix(([1.0] * len(rows), (rows, cols)), shape=(len(docs), len(vocabulary)))
     y = [label for label, _ in docs]
-    model = LogisticRegression(C=opts.c, max_iter=5000)
+    if opts.idf:
+        idf = np.log((1 + len(docs)) / (1 + np.asarray(x.sum(axis=0)).ravel())) + 1
+        x = normalize(x.multiply(idf).tocsr())
+    if opts.model == "svm":
+        model = LinearSVC(C=opts.c)
+    elif opts.model == "logreg":
+        model = LogisticRegression(C=opts.c, max_iter=5000)
+    else:
+        raise ValueError(f"unknown model {opts.model!r}")
     model.fit(x, y)
     coef, intercept = model.coef_, model.intercept_
+    if opts.idf:
+        coef = coef * idf
     if coef.shape[0] == 1:  # two labels: one score, the first label's is zero
         coef = np.vstack([np.zeros_like(coef), coef])
         intercept = np.concatenate([[0.0], intercept])
