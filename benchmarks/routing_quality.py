@@ -6,6 +6,10 @@
    same four folds in the same run. Reported: OPD accuracy, macro-F1, and for the rules the
    coverage (share routed without review) and the precision on that share.
    - `rules`: default suggestion options and settings (threshold 0.5, margin 0.1), no areas.
+   - `rules_linear`: keyword weights learned discriminatively (`suggest_linear`: a linear
+     model on the binary unigram/bigram features, weights shifted to be >= 0, top K per label,
+     decay 1.0, overlap on); model, K, temperature and per-category thresholds chosen by
+     4-fold CV inside the four training folds, with the area table.
    - `rules_calibrated`: the area table of examples/kab-bandung/config.yaml (31 kecamatan),
      suggestion options / decay chosen by 4-fold CV inside the four training folds, and
      per-category confidence thresholds chosen on those inner folds so that the inner
@@ -30,9 +34,17 @@ from sklearn.model_selection import StratifiedKFold
 from sklearn.svm import LinearSVC
 
 from classifier import CompiledRules, RuleSet, classify, compile_rules
+from classifier.engine import confidences
 from classifier.evaluate import Dataset, Example, evaluate, load_dataset, prediction, score
 from classifier.rules import AreaTable
-from classifier.suggest import SuggestOptions, area_weight, suggest, to_categories
+from classifier.suggest import (
+    LinearOptions,
+    SuggestOptions,
+    area_weight,
+    suggest,
+    suggest_linear,
+    to_categories,
+)
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA = ROOT.parent / "shared" / "data"
@@ -46,6 +58,15 @@ CANDIDATES = (
     (SuggestOptions(min_count=3, top=100), 0.5),
     (SuggestOptions(min_count=2, top=200, min_precision=0.3), 0.8),
 )
+# rules_linear: keyword weights learned by a linear model (`suggest_linear`); the model, its
+# regularisation and the keywords kept per label are chosen by inner CV among these, then the
+# confidence temperature among `TEMPERATURES` and per-category thresholds as for calibrated.
+LINEAR_CANDIDATES = (
+    LinearOptions(model="svm", c=0.3, top=1000),
+    LinearOptions(model="svm", c=0.3, top=3000),
+    LinearOptions(model="logreg", c=10.0, top=3000),
+)
+TEMPERATURES = (0.25, 0.5, 1.0, 2.0)
 TARGET_PRECISION = 0.85
 INNER_FOLDS = 4
 SMOOTHING = 5  # pseudo-reports at 50% precision when estimating a category's precision
@@ -144,6 +165,47 @@ def calibrate(
             best = (accuracy, c, decisions)
     assert best is not None
     _, chosen, decisions = best
+    thresholds, inner = _choose_thresholds(decisions, target)
+    options, decay = CANDIDATES[chosen]
+    return options, decay, thresholds or {cat: 1.0 for cat, _, _ in decisions}, inner
+
+
+def linear_ruleset(
+    train: list[Example],
+    options: LinearOptions,
+    *,
+    temperature: float = 1.0,
+    thresholds: dict[str, float] | None = None,
+    areas: AreaTable | None = None,
+) -> RuleSet:
+    """Rules whose keyword weights a linear model learned from `train`.
+
+    With an area table, place names are one feature, "an area is named", whose learned weight
+    for KECAMATAN becomes the table's weight (as in `suggested_ruleset`).
+    """
+    draft = suggest_linear(train, options, areas=areas.spellings() if areas else None)
+    categories = dict(to_categories(draft.keywords, bias=draft.bias))
+    categories[FALLBACK] = {"opd": "TRIAGE", "name": {"id": "Lainnya"}, "keywords": {}}
+    for code, value in (thresholds or {}).items():
+        if code in categories:
+            categories[code]["threshold"] = value
+    settings: dict[str, object] = {
+        "threshold": 0.0, "margin": 0.0, "fallback_category": FALLBACK, "decay": 1.0,
+        "overlap": True, "temperature": temperature, "none_score": 0.0,
+    }  # fmt: skip
+    area_code = AREA_LABEL.lower()
+    if areas is not None and area_code in categories:
+        table = areas.model_dump()
+        table.update(categories=[area_code], weight=area_weight(draft.keywords, AREA_LABEL))
+        settings["areas"] = table
+    return RuleSet(categories=categories, settings=settings)
+
+
+def _choose_thresholds(
+    decisions: list[tuple[str, float, bool]], target: float
+) -> tuple[dict[str, float], dict[str, float]]:
+    """Per-category thresholds at equal (smoothed) precision, the level as low as keeps the
+    precision on `decisions` >= target; with the coverage and precision they give there."""
     thresholds: dict[str, float] = {}
     inner = {"coverage": 0.0, "precision": 0.0}
     for step in range(99, 40, -1):
@@ -156,8 +218,54 @@ def calibrate(
                 "coverage": len(routed) / len(decisions),
                 "precision": sum(routed) / len(routed),
             }
-    options, decay = CANDIDATES[chosen]
-    return options, decay, thresholds or {cat: 1.0 for cat, _, _ in decisions}, inner
+    return thresholds, inner
+
+
+def calibrate_linear(
+    train: list[Example], areas: AreaTable | None = None, target: float = TARGET_PRECISION
+) -> tuple[LinearOptions, float, dict[str, float], dict[str, float]]:
+    """Linear options, temperature and per-category thresholds chosen by CV inside `train`.
+
+    The candidate with the best inner accuracy wins; then the temperature whose thresholds
+    route the most inner reports at >= target precision.
+    """
+    labels = [ex.label for ex in train]
+    splitter = StratifiedKFold(n_splits=INNER_FOLDS, shuffle=True, random_state=7)
+    splits = list(splitter.split(labels, labels))
+    best: tuple[float, int, list[tuple[str, dict[str, float], bool]]] | None = None
+    for c, options in enumerate(LINEAR_CANDIDATES):
+        # (category, scores, correct): the confidence is recomputed per temperature below
+        found: list[tuple[str, dict[str, float], bool]] = []
+        for inner_train, inner_test in splits:
+            rules = compile_rules(
+                linear_ruleset([train[i] for i in inner_train], options, areas=areas)
+            )
+            for i in inner_test:
+                result = classify(train[i].text, rules)
+                ok = prediction(result, "opd") == train[i].label
+                found.append((result.category or "", dict(result.scores), ok))
+        accuracy = sum(ok for _, _, ok in found) / len(found)
+        if best is None or accuracy > best[0]:
+            best = (accuracy, c, found)
+    assert best is not None
+    _, chosen, found = best
+    choice: tuple[float, dict[str, float], dict[str, float]] | None = None
+    for temperature in TEMPERATURES:
+        decisions = [
+            (cat, confidences(scores, temperature, 0.0).get(cat, 0.0) if scores else 0.0, ok)
+            for cat, scores, ok in found
+        ]
+        thresholds, inner = _choose_thresholds(decisions, target)
+        if choice is None or inner["coverage"] > choice[2]["coverage"]:
+            choice = (temperature, thresholds, inner)
+    assert choice is not None
+    temperature, thresholds, inner = choice
+    return (
+        LINEAR_CANDIDATES[chosen],
+        temperature,
+        thresholds or {cat: 1.0 for cat, _, _ in found},
+        inner,
+    )
 
 
 def cross_validate(
@@ -174,9 +282,11 @@ def cross_validate(
     # Labels seen fewer times than there are folds cannot be stratified; fold them anyway.
     splitter = StratifiedKFold(n_splits=folds, shuffle=True, random_state=13)
     runs: dict[str, list[dict[str, float]]] = {
-        "rules": [], "rules_calibrated": [], "tfidf_svm": [], "tfidf_logreg": [],
+        "rules": [], "rules_calibrated": [], "rules_linear": [], "tfidf_svm": [],
+        "tfidf_logreg": [],
     }  # fmt: skip
     inner_runs: list[dict[str, float]] = []
+    linear_inner: list[dict[str, float]] = []
     for train_idx, test_idx in splitter.split(texts, labels):
         train = [dataset.examples[i] for i in train_idx]
         test = Dataset(tuple(dataset.examples[i] for i in test_idx), dataset.kind)
@@ -193,6 +303,15 @@ def cross_validate(
             )
         )
         runs["rules_calibrated"].append(evaluate(test, calibrated).as_dict())
+        # Learned keyword weights; every choice made by inner CV on the training folds.
+        linear, temperature, linear_thresholds, inner = calibrate_linear(train, areas)
+        linear_inner.append(inner)
+        learned = compile_rules(
+            linear_ruleset(
+                train, linear, temperature=temperature, thresholds=linear_thresholds, areas=areas
+            )
+        )
+        runs["rules_linear"].append(evaluate(test, learned).as_dict())
         gold = [ex.label for ex in test.examples]
         vectorizer = TfidfVectorizer(sublinear_tf=True, ngram_range=(1, 2), min_df=2)
         x_train = vectorizer.fit_transform([ex.text for ex in train])
@@ -212,6 +331,8 @@ def cross_validate(
     }
     out["rules_calibrated"]["inner_coverage"] = statistics.mean(r["coverage"] for r in inner_runs)
     out["rules_calibrated"]["inner_precision"] = statistics.mean(r["precision"] for r in inner_runs)
+    out["rules_linear"]["inner_coverage"] = statistics.mean(r["coverage"] for r in linear_inner)
+    out["rules_linear"]["inner_precision"] = statistics.mean(r["precision"] for r in linear_inner)
     return out
 
 
@@ -260,6 +381,11 @@ def main() -> None:
         f"  (rules_calibrated: thresholds set on inner folds for >= {TARGET_PRECISION:.0%} "
         f"precision; there they routed {calibrated['inner_coverage']:.1%} at "
         f"{calibrated['inner_precision']:.1%})"
+    )
+    linear = figures["bandung_cv"]["rules_linear"]
+    print(
+        f"  (rules_linear: same procedure; on inner folds they routed "
+        f"{linear['inner_coverage']:.1%} at {linear['inner_precision']:.1%})"
     )
     chat = figures["chat_dev_shipped"]
     print(
