@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Literal
 
+from sqlalchemy import Row, bindparam
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
@@ -20,7 +21,7 @@ from aduan.citizen import expand_choice, find_same_problem, handle_citizen_actio
 from aduan.codes import find_code, new_code
 from aduan.conversation import answer_command, parse_command, status_text
 from aduan.rulebook import RulebookProvider
-from aduan.staff import find_staff, handle_staff, target_complaint
+from aduan.staff import find_staff, handle_staff, registered_addresses, target_complaint
 from channels.contract import Cursor
 from channels.masking import mask_address
 from channels.message import Button, InboundMessage
@@ -36,6 +37,21 @@ from storage.models import Complaint, Contact, Event, Message, Staff, Status
 log = logging.getLogger("aduan.pipeline")
 
 JOIN_WINDOW = timedelta(minutes=10)
+
+# Hot-path statements, built once: on SQLite, building a select in Python costs more than
+# running it. Values travel as bind parameters.
+INBOUND_BY_ID = (
+    select(Message.id, Message.complaint_id)
+    .where(Message.channel == bindparam("channel"))
+    .where(Message.direction == "in")
+    .where(Message.external_id == bindparam("external_id"))
+)
+CONTACT_BY_ADDRESS = (
+    select(Contact)
+    .where(Contact.channel == bindparam("channel"))
+    .where(Contact.address == bindparam("address"))
+)
+CODE_TAKEN = select(Complaint.id).where(Complaint.code == bindparam("code"))
 
 
 @dataclass(frozen=True)
@@ -70,6 +86,9 @@ class Pipeline:
             for d in dests
             if isinstance(d, ChatDestination)
         }
+        # Staff are seeded from the config at start-up only, so a sender outside this set is
+        # not staff and most messages skip the staff query.
+        self.staff_addresses = registered_addresses(engine)
 
     def handle(self, inbound: InboundMessage, cursor: Cursor | None = None) -> Outcome:
         """Handle one message; a polling channel's `cursor` commits in the same transaction."""
@@ -88,19 +107,17 @@ class Pipeline:
                     save_cursor(session, inbound.channel, cursor)
                 return self._duplicate(session, existing)
 
-    def _find_inbound(self, session: Session, inbound: InboundMessage) -> Message | None:
-        return session.exec(
-            select(Message)
-            .where(Message.channel == inbound.channel)
-            .where(Message.direction == "in")
-            .where(Message.external_id == inbound.external_id)
+    def _find_inbound(self, session: Session, inbound: InboundMessage) -> Row | None:
+        """The stored delivery (its id and complaint_id), if this one was seen before."""
+        return session.execute(
+            INBOUND_BY_ID, {"channel": inbound.channel, "external_id": inbound.external_id}
         ).first()
 
     def _handle(self, session: Session, inbound: InboundMessage) -> Outcome:
         existing = self._find_inbound(session, inbound)
         if existing is not None:
             return self._duplicate(session, existing)
-        contact = self._contact(session, inbound)
+        contact, is_new = self._find_or_add_contact(session, inbound)
         message = Message(
             direction="in",
             channel=inbound.channel,
@@ -110,8 +127,7 @@ class Pipeline:
             payload=inbound.raw,
             created_at=inbound.received_at,
         )
-        session.add(message)
-        session.flush()
+        session.add(message)  # inserted by the next flush; a duplicate fails there
         log.info(
             "message %s/%s from %s",
             inbound.channel,
@@ -119,7 +135,11 @@ class Pipeline:
             mask_address(inbound.sender),
         )
 
-        staff = find_staff(session, inbound.sender)
+        staff = (
+            find_staff(session, inbound.sender)
+            if inbound.sender in self.staff_addresses
+            else None
+        )
         in_opd_chat = inbound.conversation in self.opd_chats or self._answers_opd_post(
             session, inbound
         )
@@ -156,7 +176,7 @@ class Pipeline:
                 self._small_talk(session, contact, inbound, result),
                 result,
             )
-        return self._file_complaint(session, contact, inbound, message, result)
+        return self._file_complaint(session, contact, inbound, message, result, is_new)
 
     def _answers_opd_post(self, session: Session, inbound: InboundMessage) -> bool:
         """A reply to a post in an OPD's chat (or mailbox) is staff business, whoever sends it."""
@@ -210,10 +230,14 @@ class Pipeline:
         )
 
     def _contact(self, session: Session, inbound: InboundMessage) -> Contact:
+        return self._find_or_add_contact(session, inbound)[0]
+
+    def _find_or_add_contact(
+        self, session: Session, inbound: InboundMessage
+    ) -> tuple[Contact, bool]:
+        """The sender's contact, and whether it was created just now (so has no history)."""
         contact = session.exec(
-            select(Contact)
-            .where(Contact.channel == inbound.channel)
-            .where(Contact.address == inbound.sender)
+            CONTACT_BY_ADDRESS, params={"channel": inbound.channel, "address": inbound.sender}
         ).first()
         if contact is None:
             contact = Contact(
@@ -224,10 +248,11 @@ class Pipeline:
             )
             session.add(contact)
             session.flush()
-        elif inbound.language and inbound.language != contact.language:
+            return contact, True
+        if inbound.language and inbound.language != contact.language:
             contact.language = self.ctx.language(inbound.language)
             session.add(contact)
-        return contact
+        return contact, False
 
     def _reply(
         self,
@@ -297,7 +322,7 @@ class Pipeline:
     def _unused_code(self, session: Session) -> str:
         while True:
             code = new_code()
-            if session.exec(select(Complaint.id).where(Complaint.code == code)).first() is None:
+            if session.execute(CODE_TAKEN, {"code": code}).first() is None:
                 return code
 
     def _file_complaint(
@@ -307,6 +332,7 @@ class Pipeline:
         inbound: InboundMessage,
         message: Message,
         result: Classification,
+        new_contact: bool = False,
     ) -> Outcome:
         rulebook = self.rules()
         now = self.clock()
@@ -376,7 +402,9 @@ class Pipeline:
                 created_at=now,
             )
         )
-        ack = self._acknowledge(session, contact, inbound, complaint, result, same)
+        # A contact created by this message has no earlier inbound: no need to look it up.
+        last_inbound_at = inbound.received_at if new_contact else None
+        ack = self._acknowledge(session, contact, inbound, complaint, result, same, last_inbound_at)
         if status == Status.routed and same is None:
             dispatch_to_opd(
                 session, complaint, self.ctx, "complaint.created", f"dispatch:{complaint.code}:1"
@@ -408,6 +436,7 @@ class Pipeline:
         complaint: Complaint,
         result: Classification,
         same: Complaint | None,
+        last_inbound_at: datetime | None = None,
     ) -> str:
         """Tell the citizen the code and what happens next; offer categories when unsure."""
         language = contact.language
@@ -437,6 +466,7 @@ class Pipeline:
             complaint,
             reply_to=inbound.external_id,
             buttons=buttons,
+            known_last_inbound_at=last_inbound_at,
         )
         return text
 

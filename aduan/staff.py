@@ -13,6 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
+from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
 from aduan.codes import find_code
@@ -73,6 +74,12 @@ def parse_staff_command(text: str) -> StaffCommand | None:
     if code:
         rest = rest.split(maxsplit=1)[1] if len(rest.split(maxsplit=1)) > 1 else ""
     return StaffCommand(action, code, rest.strip())
+
+
+def registered_addresses(engine: Engine) -> frozenset[str]:
+    """Every address any staff member is known by (active or not)."""
+    with Session(engine) as session:
+        return frozenset(session.exec(select(StaffAddress.address)))
 
 
 def find_staff(session: Session, address: str) -> Staff | None:

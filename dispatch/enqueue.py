@@ -2,14 +2,28 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
+from sqlalchemy import bindparam
 from sqlmodel import Session, func, select
 
 from channels.message import Button, OutboundMessage
 from dispatch.context import DispatchContext
 from dispatch.destinations import ChatDestination
 from storage.models import Complaint, Contact, Message, OutboxItem, OutboxStatus
+
+# Built once: statement construction costs more than execution on the intake hot path.
+LAST_INBOUND_AT = (
+    select(func.max(Message.created_at))
+    .where(Message.contact_id == bindparam("contact_id"))
+    .where(Message.direction == "in")
+)
+CONTACT_BY_ADDRESS = (
+    select(Contact)
+    .where(Contact.channel == bindparam("channel"))
+    .where(Contact.address == bindparam("address"))
+)
 
 STAFF_BUTTONS = (
     ("in_progress", "/proses"),
@@ -25,11 +39,14 @@ def message_to_contact(
     text: str,
     key: str,
     complaint: Complaint | None = None,
+    known_last_inbound_at: datetime | None = None,
     **extra: Any,
 ) -> OutboxItem:
     """Queue `text` for `contact` on their own channel; the outbound Message is stored now.
 
     Buttons are kept on the stored message so that a later reply "2" can mean the second one.
+    `known_last_inbound_at` spares the lookup when the caller knows the contact's latest
+    inbound message (e.g. the one just received from a new contact).
     """
     buttons = extra.get("buttons") or []
     message = Message(
@@ -43,10 +60,8 @@ def message_to_contact(
     )
     session.add(message)
     session.flush()
-    last_inbound_at = session.exec(
-        select(func.max(Message.created_at))
-        .where(Message.contact_id == contact.id)
-        .where(Message.direction == "in")
+    last_inbound_at = known_last_inbound_at or session.exec(
+        LAST_INBOUND_AT, params={"contact_id": contact.id}
     ).one()
     outbound = OutboundMessage(
         channel=contact.channel,
@@ -111,9 +126,8 @@ def _post_to_chat(
 ) -> OutboxItem:
     """Post the complaint in the OPD's chat, with buttons for the usual staff actions."""
     chat = session.exec(
-        select(Contact)
-        .where(Contact.channel == destination.channel)
-        .where(Contact.address == destination.address)
+        CONTACT_BY_ADDRESS,
+        params={"channel": destination.channel, "address": destination.address},
     ).first()
     if chat is None:
         chat = Contact(
