@@ -9,6 +9,7 @@ from datetime import datetime, timedelta
 
 from rapidfuzz import fuzz
 from rapidfuzz.utils import default_process
+from sqlalchemy import bindparam
 from sqlmodel import Session, select
 
 from aduan.codes import find_code
@@ -18,11 +19,36 @@ from dispatch.actions import ActionError, assign_category, forward_citizen_answe
 from dispatch.context import DispatchContext
 from dispatch.lifecycle import TransitionError
 from storage.models import OPEN_STATUSES, Complaint, Contact, Message, Status
+from storage.types import UTCDateTime
 
 BUTTON_MEMORY = timedelta(days=7)
 MAX_CANDIDATES = 200  # bounds the fuzzy comparisons per new complaint under heavy load
 REOPEN_WORDS = re.compile(r"^\s*(/belumberes|/reopen|belum\s+beres|not\s+fixed)\b", re.I)
 OPEN = [s.value for s in OPEN_STATUSES]
+
+# Hot-path statements, built once (building a select costs more than running it on SQLite).
+AWAITING_ANSWER = (
+    select(Complaint)
+    .where(Complaint.contact_id == bindparam("contact_id"))
+    .where(Complaint.awaiting_citizen)
+    .where(Complaint.status.in_(OPEN))
+    .order_by(Complaint.updated_at.desc())
+)
+SAME_PROBLEM_CANDIDATES = (
+    select(
+        Complaint.id,
+        Complaint.contact_id,
+        Complaint.text,
+        Complaint.location_lat,
+        Complaint.location_lon,
+    )
+    .where(Complaint.category == bindparam("category"))
+    .where(Complaint.status.in_(OPEN))
+    .where(Complaint.duplicate_of_id.is_(None))
+    .where(Complaint.created_at >= bindparam("since", type_=UTCDateTime))
+    .order_by(Complaint.created_at.desc())
+    .limit(MAX_CANDIDATES)
+)
 
 
 def expand_choice(session: Session, contact: Contact, text: str, now: datetime) -> str:
@@ -101,13 +127,7 @@ def handle_citizen_action(
             return CitizenResult(None, complaint)
     except (ActionError, TransitionError) as exc:
         return CitizenResult(str(exc))
-    waiting = session.exec(
-        select(Complaint)
-        .where(Complaint.contact_id == contact.id)
-        .where(Complaint.awaiting_citizen)
-        .where(Complaint.status.in_(OPEN))
-        .order_by(Complaint.updated_at.desc())
-    ).first()
+    waiting = session.exec(AWAITING_ANSWER, params={"contact_id": contact.id}).first()
     if waiting is not None and text.strip():
         forward_citizen_answer(session, waiting, text.strip(), ctx)
         return CitizenResult(
@@ -138,14 +158,9 @@ def find_same_problem(session: Session, contact: Contact, inbound: InboundMessag
     Only the columns compared are loaded: this runs for every new complaint.
     """
     policy = ctx.lifecycle
-    rows = session.exec(
-        select(Complaint.id, Complaint.contact_id, Complaint.text, Complaint.location_lat,
-               Complaint.location_lon)
-        .where(Complaint.category == category)
-        .where(Complaint.status.in_(OPEN)).where(Complaint.duplicate_of_id.is_(None))
-        .where(Complaint.created_at >= now - timedelta(hours=policy.duplicate_window_hours))
-        .order_by(Complaint.created_at.desc()).limit(MAX_CANDIDATES)
-    ).all()
+    since = now - timedelta(hours=policy.duplicate_window_hours)
+    params = {"category": category, "since": since}
+    rows = session.exec(SAME_PROBLEM_CANDIDATES, params=params).all()
     here = inbound.location
     located = here is not None and here.lat is not None and here.lon is not None
     for complaint_id, contact_id, text, lat, lon in reversed(rows):  # oldest report first

@@ -5,13 +5,13 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import bindparam
+from sqlalchemy import bindparam, insert
 from sqlmodel import Session, func, select
 
 from channels.message import Button, OutboundMessage
 from dispatch.context import DispatchContext
-from dispatch.destinations import ChatDestination
-from storage.models import Complaint, Contact, Message, OutboxItem, OutboxStatus
+from dispatch.destinations import ChatDestination, Destination
+from storage.models import Complaint, Contact, Message, OutboxItem, OutboxStatus, utcnow
 
 # Built once: statement construction costs more than execution on the intake hot path.
 LAST_INBOUND_AT = (
@@ -24,6 +24,9 @@ CONTACT_BY_ADDRESS = (
     .where(Contact.channel == bindparam("channel"))
     .where(Contact.address == bindparam("address"))
 )
+
+INSERT_MESSAGE = insert(Message.__table__)  # type: ignore[attr-defined]
+INSERT_OUTBOX = insert(OutboxItem.__table__)  # type: ignore[attr-defined]
 
 STAFF_BUTTONS = (
     ("in_progress", "/proses"),
@@ -41,28 +44,38 @@ def message_to_contact(
     complaint: Complaint | None = None,
     known_last_inbound_at: datetime | None = None,
     **extra: Any,
-) -> OutboxItem:
+) -> int:
     """Queue `text` for `contact` on their own channel; the outbound Message is stored now.
 
     Buttons are kept on the stored message so that a later reply "2" can mean the second one.
     `known_last_inbound_at` spares the lookup when the caller knows the contact's latest
-    inbound message (e.g. the one just received from a new contact).
+    inbound message (e.g. the one just received from a new contact). Returns the outbox id.
     """
     buttons = extra.get("buttons") or []
-    message = Message(
-        direction="out",
-        channel=contact.channel,
-        contact_id=contact.id,
-        complaint_id=complaint.id if complaint else None,
-        text=text,
-        delivery_state="queued",
-        payload={"buttons": [b.model_dump() for b in buttons]} if buttons else None,
+    blocked = contact.opted_out or contact.unreachable
+    complaint_id = complaint.id if complaint else None
+    now = utcnow()
+    # Core inserts: this runs for every acknowledgement, and ORM objects cost far more to
+    # build and flush than the rows cost to write. Nothing reads them back in this session.
+    message_id = session.execute(
+        INSERT_MESSAGE,
+        {
+            "direction": "out",
+            "channel": contact.channel,
+            "external_id": None,
+            "contact_id": contact.id,
+            "complaint_id": complaint_id,
+            "text": text,
+            "payload": {"buttons": [b.model_dump() for b in buttons]} if buttons else None,
+            "delivery_state": "failed" if blocked else "queued",
+            "delivery_error": None,
+            "created_at": now,
+        },
+    ).inserted_primary_key[0]
+    last_inbound_at = (
+        known_last_inbound_at
+        or session.exec(LAST_INBOUND_AT, params={"contact_id": contact.id}).one()
     )
-    session.add(message)
-    session.flush()
-    last_inbound_at = known_last_inbound_at or session.exec(
-        LAST_INBOUND_AT, params={"contact_id": contact.id}
-    ).one()
     outbound = OutboundMessage(
         channel=contact.channel,
         recipient=contact.address,
@@ -72,23 +85,67 @@ def message_to_contact(
         last_inbound_at=last_inbound_at,
         **extra,
     )
-    status = OutboxStatus.pending
-    last_error = None
-    if contact.opted_out or contact.unreachable:
-        status, last_error = OutboxStatus.dead, "contact opted out or unreachable"
-        message.delivery_state = "failed"
-    item = OutboxItem(
+    return _queue(
+        session,
         kind="message",
         target=contact.channel,
         payload=outbound.model_dump(mode="json"),
-        idempotency_key=key,
-        complaint_id=message.complaint_id,
-        message_id=message.id,
-        status=status,
-        last_error=last_error,
+        key=key,
+        complaint_id=complaint_id,
+        message_id=message_id,
+        dead_because="contact opted out or unreachable" if blocked else None,
     )
-    session.add(item)
-    return item
+
+
+def queue_dispatch(
+    session: Session,
+    destination: Destination,
+    document: dict[str, Any],
+    key: str,
+    complaint_id: int | None,
+) -> int:
+    """Queue `document` for a webhook or email destination; returns the outbox id."""
+    return _queue(
+        session,
+        kind="dispatch",
+        target=destination.kind,
+        payload={"destination": destination.model_dump(mode="json"), "document": document},
+        key=key,
+        complaint_id=complaint_id,
+    )
+
+
+def _queue(
+    session: Session,
+    *,
+    kind: str,
+    target: str,
+    payload: dict[str, Any],
+    key: str,
+    complaint_id: int | None,
+    message_id: int | None = None,
+    dead_because: str | None = None,
+) -> int:
+    """Insert one outbox row (a repeated key fails here, as a unique violation)."""
+    now = utcnow()
+    return session.execute(
+        INSERT_OUTBOX,
+        {
+            "kind": kind,
+            "target": target,
+            "payload": payload,
+            "idempotency_key": key,
+            "complaint_id": complaint_id,
+            "message_id": message_id,
+            "status": OutboxStatus.dead if dead_because else OutboxStatus.pending,
+            "attempts": 0,
+            "next_attempt_at": now,
+            "locked_until": None,
+            "last_error": dead_because,
+            "created_at": now,
+            "sent_at": None,
+        },
+    ).inserted_primary_key[0]
 
 
 def complaint_document(complaint: Complaint, ctx: DispatchContext, event: str) -> dict[str, Any]:
@@ -123,7 +180,7 @@ def _post_to_chat(
     destination: ChatDestination,
     document: dict[str, Any],
     key: str,
-) -> OutboxItem:
+) -> int:
     """Post the complaint in the OPD's chat, with buttons for the usual staff actions."""
     chat = session.exec(
         CONTACT_BY_ADDRESS,
@@ -176,8 +233,11 @@ def dispatch_to_opd(
     event: str,
     key: str,
     message: str | None = None,
-) -> list[OutboxItem]:
-    """Queue the complaint for every destination of its OPD; `message` is news about it."""
+) -> list[int]:
+    """Queue the complaint for every destination of its OPD; `message` is news about it.
+
+    Returns the outbox ids.
+    """
     items = []
     document = complaint_document(complaint, ctx, event)
     if message:
@@ -188,13 +248,5 @@ def dispatch_to_opd(
                 _post_to_chat(session, complaint, ctx, destination, document, f"{key}:{index}")
             )
             continue
-        item = OutboxItem(
-            kind="dispatch",
-            target=destination.kind,
-            payload={"destination": destination.model_dump(mode="json"), "document": document},
-            idempotency_key=f"{key}:{index}",
-            complaint_id=complaint.id,
-        )
-        session.add(item)
-        items.append(item)
+        items.append(queue_dispatch(session, destination, document, f"{key}:{index}", complaint.id))
     return items

@@ -32,9 +32,9 @@ from sqlmodel import Session, select
 
 from dispatch.context import DispatchContext
 from dispatch.destinations import ChatDestination, Destination
-from dispatch.enqueue import complaint_document, message_to_contact
+from dispatch.enqueue import complaint_document, message_to_contact, queue_dispatch
 from storage.engine import transaction
-from storage.models import OPEN_STATUSES, Complaint, Contact, OutboxItem
+from storage.models import OPEN_STATUSES, Complaint, Contact
 
 log = logging.getLogger("aduan.sla")
 
@@ -109,7 +109,7 @@ def notify_destinations(
     render: Callable[[str | None], str],
     key: str,
     extra: dict[str, Any] | None = None,
-) -> list[OutboxItem]:
+) -> list[int]:
     """Queue a notice about `complaint` for arbitrary destinations, like `dispatch_to_opd`.
 
     Chats get `render(language)` as text; webhooks and email get the complaint document with
@@ -129,15 +129,7 @@ def notify_destinations(
                 message_to_contact(session, chat, render(chat.language), item_key, complaint)
             )
             continue
-        item = OutboxItem(
-            kind="dispatch",
-            target=destination.kind,
-            payload={"destination": destination.model_dump(mode="json"), "document": document},
-            idempotency_key=item_key,
-            complaint_id=complaint.id,
-        )
-        session.add(item)
-        items.append(item)
+        items.append(queue_dispatch(session, destination, document, item_key, complaint.id))
     return items
 
 
