@@ -407,7 +407,8 @@ class Pipeline:
             ],
         )
         # A contact created by this message has no earlier inbound: no need to look it up.
-        last_inbound_at = inbound.received_at if new_contact else None
+        # In UTC, as the database would have returned it (a channel may give another zone).
+        last_inbound_at = inbound.received_at.astimezone(UTC) if new_contact else None
         ack = self._acknowledge(session, contact, inbound, complaint, result, same, last_inbound_at)
         if status == Status.routed and same is None:
             dispatch_to_opd(
