@@ -173,6 +173,26 @@ def complaint_document(complaint: Complaint, ctx: DispatchContext, event: str) -
     }
 
 
+def chat_contact(
+    session: Session, destination: ChatDestination, name: str, language: str
+) -> Contact:
+    """The contact standing for an OPD's chat (or mailbox), created on first use."""
+    chat = session.exec(
+        CONTACT_BY_ADDRESS,
+        params={"channel": destination.channel, "address": destination.address},
+    ).first()
+    if chat is None:
+        chat = Contact(
+            channel=destination.channel,
+            address=destination.address,
+            display_name=name,
+            language=language,
+        )
+        session.add(chat)
+        session.flush()
+    return chat
+
+
 def _post_to_chat(
     session: Session,
     complaint: Complaint,
@@ -182,19 +202,7 @@ def _post_to_chat(
     key: str,
 ) -> int:
     """Post the complaint in the OPD's chat, with buttons for the usual staff actions."""
-    chat = session.exec(
-        CONTACT_BY_ADDRESS,
-        params={"channel": destination.channel, "address": destination.address},
-    ).first()
-    if chat is None:
-        chat = Contact(
-            channel=destination.channel,
-            address=destination.address,
-            display_name=ctx.opd_name(complaint.opd),
-            language=ctx.default_language,
-        )
-        session.add(chat)
-        session.flush()
+    chat = chat_contact(session, destination, ctx.opd_name(complaint.opd), ctx.default_language)
     language = chat.language
     location = document["location"]
     where = location.get("address") or (

@@ -32,9 +32,14 @@ from sqlmodel import Session, select
 
 from dispatch.context import DispatchContext
 from dispatch.destinations import ChatDestination, Destination
-from dispatch.enqueue import complaint_document, message_to_contact, queue_dispatch
+from dispatch.enqueue import (
+    chat_contact,
+    complaint_document,
+    message_to_contact,
+    queue_dispatch,
+)
 from storage.engine import transaction
-from storage.models import OPEN_STATUSES, Complaint, Contact
+from storage.models import OPEN_STATUSES, Complaint
 
 log = logging.getLogger("aduan.sla")
 
@@ -80,26 +85,6 @@ class SlaCounts:
     escalated: int = 0
 
 
-def _chat_contact(
-    session: Session, destination: ChatDestination, name: str, ctx: DispatchContext
-) -> Contact:
-    contact = session.exec(
-        select(Contact)
-        .where(Contact.channel == destination.channel)
-        .where(Contact.address == destination.address)
-    ).first()
-    if contact is None:
-        contact = Contact(
-            channel=destination.channel,
-            address=destination.address,
-            display_name=name,
-            language=ctx.default_language,
-        )
-        session.add(contact)
-        session.flush()
-    return contact
-
-
 def notify_destinations(
     session: Session,
     complaint: Complaint,
@@ -124,7 +109,9 @@ def notify_destinations(
     for index, destination in enumerate(destinations):
         item_key = f"{key}:{index}"
         if isinstance(destination, ChatDestination):
-            chat = _chat_contact(session, destination, ctx.opd_name(complaint.opd), ctx)
+            chat = chat_contact(
+                session, destination, ctx.opd_name(complaint.opd), ctx.default_language
+            )
             items.append(
                 message_to_contact(session, chat, render(chat.language), item_key, complaint)
             )
