@@ -7,6 +7,7 @@ from typing import Any
 from sqlmodel import Session, select
 
 from dispatch.context import DispatchContext
+from dispatch.enqueue import complaint_document
 from storage.models import Complaint, Contact, Event, Message
 
 
@@ -48,22 +49,10 @@ def complaint_for_opd(
     events = session.exec(
         select(Event).where(Event.complaint_id == complaint.id).order_by(Event.id)
     ).all()
+    document = complaint_document(complaint, ctx, event="")
+    del document["event"]
     return {
-        "code": complaint.code,
-        "status": complaint.status,
-        "category": complaint.category,
-        "opd": complaint.opd,
-        "opd_name": ctx.opd_name(complaint.opd),
-        "text": complaint.text,
-        "channel": complaint.channel,
-        "location": {
-            "lat": complaint.location_lat,
-            "lon": complaint.location_lon,
-            "address": complaint.location_address,
-        },
-        "attachments": complaint.attachments,
-        "created_at": complaint.created_at.isoformat(),
-        "due_at": complaint.due_at.isoformat() if complaint.due_at else None,
+        **document,
         "history": [
             {
                 "kind": e.kind,
