@@ -12,8 +12,6 @@ from classifier.suggest import LinearOptions, features, suggest_linear, to_categ
 
 from .test_evaluate_suggest import write_csv
 
-pytest.importorskip("sklearn")
-
 
 def history() -> list[tuple[str, str, str]]:
     water = [("Air mati", f"air pdam mati di blok {c}, pipa bocor", "PDAM") for c in "abcdef"]
