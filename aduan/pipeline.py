@@ -10,7 +10,7 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Literal
+from typing import Any, Literal
 
 from sqlalchemy import Row, bindparam, insert
 from sqlalchemy.engine import Engine
@@ -55,11 +55,14 @@ CODE_TAKEN = select(Complaint.id).where(Complaint.code == bindparam("code"))
 INSERT_EVENTS = insert(Event.__table__)  # type: ignore[attr-defined]
 
 
+OutcomeKind = Literal["complaint", "reply", "duplicate", "joined", "linked", "staff"]
+
+
 @dataclass(frozen=True)
 class Outcome:
     """What happened to one inbound message."""
 
-    kind: Literal["complaint", "reply", "duplicate", "joined", "linked", "staff"]
+    kind: OutcomeKind
     reply: str | None = None
     complaint_code: str | None = None
     status: str | None = None
@@ -67,6 +70,19 @@ class Outcome:
     opd: str | None = None
     due_at: datetime | None = None
     classification: Classification | None = None
+
+    @classmethod
+    def about(cls, kind: OutcomeKind, complaint: Complaint, **more: Any) -> Outcome:
+        """An outcome concerning `complaint`, carrying what the caller reports about it."""
+        return cls(
+            kind=kind,
+            complaint_code=complaint.code,
+            status=complaint.status,
+            category=complaint.category,
+            opd=complaint.opd,
+            due_at=complaint.due_at,
+            **more,
+        )
 
 
 class Pipeline:
@@ -137,9 +153,7 @@ class Pipeline:
         )
 
         staff = (
-            find_staff(session, inbound.sender)
-            if inbound.sender in self.staff_addresses
-            else None
+            find_staff(session, inbound.sender) if inbound.sender in self.staff_addresses else None
         )
         in_opd_chat = inbound.conversation in self.opd_chats or self._answers_opd_post(
             session, inbound
@@ -311,14 +325,7 @@ class Pipeline:
                 Event(complaint_id=recent.id, kind="attachment", actor=contact.address),
             ]
         )
-        return Outcome(
-            kind="joined",
-            complaint_code=recent.code,
-            status=recent.status,
-            category=recent.category,
-            opd=recent.opd,
-            due_at=recent.due_at,
-        )
+        return Outcome.about("joined", recent)
 
     def _unused_code(self, session: Session) -> str:
         while True:
@@ -422,15 +429,8 @@ class Pipeline:
             status,
             f", same as {same.code}" if same else "",
         )
-        return Outcome(
-            kind="linked" if same else "complaint",
-            reply=ack,
-            complaint_code=complaint.code,
-            status=status,
-            category=category,
-            opd=complaint.opd,
-            due_at=complaint.due_at,
-            classification=result,
+        return Outcome.about(
+            "linked" if same else "complaint", complaint, reply=ack, classification=result
         )
 
     def _acknowledge(
@@ -531,25 +531,10 @@ class Pipeline:
             open_complaint,
             reply_to=inbound.external_id,
         )
-        return Outcome(
-            kind="joined",
-            reply=reply,
-            complaint_code=open_complaint.code,
-            status=open_complaint.status,
-            category=open_complaint.category,
-            opd=open_complaint.opd,
-            due_at=open_complaint.due_at,
-        )
+        return Outcome.about("joined", open_complaint, reply=reply)
 
     def _duplicate(self, session: Session, existing: Message) -> Outcome:
         complaint = session.get(Complaint, existing.complaint_id) if existing.complaint_id else None
         if complaint is None:
             return Outcome(kind="duplicate")
-        return Outcome(
-            kind="duplicate",
-            complaint_code=complaint.code,
-            status=complaint.status,
-            category=complaint.category,
-            opd=complaint.opd,
-            due_at=complaint.due_at,
-        )
+        return Outcome.about("duplicate", complaint)

@@ -50,11 +50,15 @@ def validate_channel_section(name: str, section: Mapping[str, Any]) -> None:
         cls.Config.model_validate(dict(section))
     except ValidationError as exc:
         # Secrets are read from the environment at start-up; only the rest is checked here.
-        problems = [e for e in exc.errors()
-                    if not (e["type"] == "missing" and e["loc"] and e["loc"][0] in cls.secrets)]
+        problems = [
+            e
+            for e in exc.errors()
+            if not (e["type"] == "missing" and e["loc"] and e["loc"][0] in cls.secrets)
+        ]
         if problems:
-            raise ValueError("; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}"
-                                       for e in problems)) from None
+            raise ValueError(
+                "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in problems)
+            ) from None
 
 
 def build_adapters(
@@ -70,7 +74,10 @@ def build_adapters(
     active: dict[str, Adapter] = {}
     statuses: list[ChannelStatus] = []
     for name, cls in REGISTRY.items():
-        section = dict(sections.get(name, {"enabled": False}))
+        if name not in sections:
+            statuses.append(ChannelStatus(name, False, "not configured in config.yaml"))
+            continue
+        section = dict(sections[name])
         if not section.get("enabled", True):
             statuses.append(ChannelStatus(name, False, "disabled in config.yaml"))
             continue

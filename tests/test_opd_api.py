@@ -131,3 +131,20 @@ def test_invalid_status_body_gets_a_clear_error(client: TestClient) -> None:
         headers=bearer(client, "DPUPR"),
     )
     assert response.status_code == 422 and "status: Input should be" in response.json()["error"]
+
+
+def test_reassign_refusals_are_400_for_bad_input_and_409_for_the_wrong_state(
+    client: TestClient,
+) -> None:
+    code = file_complaint(client, "Jalan berlubang besar di Jl. Merdeka km 3")
+    headers = bearer(client, "DPUPR")
+    path = f"/api/v1/opd/complaints/{code}/reassign"
+    unknown = client.post(path, json={"opd": "NASA", "reason": "salah alamat"}, headers=headers)
+    assert unknown.status_code == 400 and "unknown OPD 'NASA'" in unknown.json()["error"]
+    client.post(
+        f"/api/v1/opd/complaints/{code}/status", json={"status": "resolved"}, headers=headers
+    )
+    late = client.post(path, json={"opd": "DLH", "reason": "urusan DLH"}, headers=headers)
+    assert late.status_code == 409
+    assert "cannot change status from resolved to reassigned" in late.json()["error"]
+    assert complaint(client, code)[0].opd == "DPUPR"

@@ -15,6 +15,8 @@ from sqlalchemy import text
 from aduan.api import channel_webhooks, opd, reports, web_channel
 from aduan.runtime import Runtime
 from channels.contract import Adapter
+from dispatch.actions import ActionError
+from dispatch.lifecycle import TransitionError
 
 Background = Callable[[asyncio.Event], Awaitable[None]]
 
@@ -41,6 +43,16 @@ def create_app(
         detail: Any = exc.detail
         body = detail if isinstance(detail, dict) else {"error": str(detail)}
         return JSONResponse(body, status_code=exc.status_code, headers=exc.headers)
+
+    # Refused actions are the domain's answers, mapped once for every route:
+    # an illegal status change conflicts with the complaint's state, anything else is bad input.
+    @app.exception_handler(TransitionError)
+    async def _conflict(_: Request, exc: TransitionError) -> JSONResponse:
+        return JSONResponse({"error": str(exc)}, status_code=409)
+
+    @app.exception_handler(ActionError)
+    async def _refused(_: Request, exc: ActionError) -> JSONResponse:
+        return JSONResponse({"error": str(exc)}, status_code=400)
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(_: Request, exc: RequestValidationError) -> JSONResponse:

@@ -12,8 +12,7 @@ from aduan.api.deps import RuntimeDep, SessionDep, error
 from aduan.api.views import complaint_for_opd
 from aduan.codes import find_code
 from aduan.opd_tokens import opd_for_token
-from dispatch.actions import ActionError, change_status, message_citizen, reassign
-from dispatch.lifecycle import TransitionError
+from dispatch.actions import change_status, message_citizen, reassign
 from storage.models import Complaint, Event
 
 router = APIRouter(prefix="/api/v1/opd", tags=["OPD status API"])
@@ -100,10 +99,7 @@ def set_status(
     code: str, change: StatusChange, session: SessionDep, opd: OpdDep, runtime: RuntimeDep
 ) -> dict:
     complaint = own_complaint(session, code, opd)
-    try:
-        change_status(session, complaint, change.status, f"opd:{opd}", runtime.ctx, change.note)
-    except TransitionError as exc:
-        raise error(409, str(exc)) from exc
+    change_status(session, complaint, change.status, f"opd:{opd}", runtime.ctx, change.note)
     return complaint_for_opd(session, complaint, runtime.ctx)
 
 
@@ -112,10 +108,7 @@ def send_message(
     code: str, body: CitizenMessage, session: SessionDep, opd: OpdDep, runtime: RuntimeDep
 ) -> dict:
     complaint = own_complaint(session, code, opd)
-    try:
-        message_citizen(session, complaint, body.text, f"opd:{opd}", runtime.ctx, body.question)
-    except ActionError as exc:
-        raise error(400, str(exc)) from exc
+    message_citizen(session, complaint, body.text, f"opd:{opd}", runtime.ctx, body.question)
     return complaint_for_opd(session, complaint, runtime.ctx)
 
 
@@ -124,10 +117,5 @@ def reassign_complaint(
     code: str, body: Reassignment, session: SessionDep, opd: OpdDep, runtime: RuntimeDep
 ) -> dict:
     complaint = own_complaint(session, code, opd)
-    try:
-        reassign(session, complaint, body.opd.upper(), f"opd:{opd}", runtime.ctx, body.reason)
-    except ActionError as exc:
-        raise error(400, str(exc)) from exc
-    except TransitionError as exc:
-        raise error(409, str(exc)) from exc
+    reassign(session, complaint, body.opd.upper(), f"opd:{opd}", runtime.ctx, body.reason)
     return complaint_for_opd(session, complaint, runtime.ctx)
