@@ -33,6 +33,16 @@ _NUM_RE = re.compile(r"\d+(?:[.,]\d+)*")
 _HAS_DIGIT = re.compile(r"\d").search
 _TOKEN_RE = re.compile(r"<(?:url|email|num)>|[^\W\d_]+")
 _REPEAT_RE = re.compile(r"([^\W\d_])\1{2,}")
+# The same patterns for ASCII text, where `[^\W\d_]` is `[a-zA-Z]` and `\d` is `[0-9]`: the
+# explicit classes avoid a Unicode category lookup per character and are several times faster.
+_ASCII_DIGIT = re.compile(r"[0-9]").search
+_ASCII_REDUP_HINT = re.compile(r"[a-zA-Z]2").search
+_ASCII_REDUP_RE = re.compile(r"\b([a-zA-Z]{2,}+)2(?:an)?\b")
+_ASCII_NUM_RE = re.compile(r"[0-9]+(?:[.,][0-9]+)*")
+_ASCII_TOKEN_RE = re.compile(r"<(?:url|email|num)>|[a-zA-Z]+")
+# Every ASCII character that is not a letter, as a space: on ASCII text without a `<`,
+# splitting the translated text yields exactly the tokens `_TOKEN_RE` finds.
+_ASCII_NON_LETTERS = {c: " " for c in range(128) if not chr(c).isalpha()}
 
 # Colloquial, Javanese and Sundanese clitics and prefixes that the formal stemmer does not know
 # (`selokane`, `jalanna`, `benerin`, `ngegenang`). Only used to map an unknown token onto a word
@@ -90,9 +100,25 @@ def stem(word: str) -> str:
 
 def clean(text: str) -> str:
     """Unicode-normalise, lowercase and mask URLs, e-mails and numbers."""
+    if not text.isascii():
+        return _clean_unicode(text)
     # NFKC leaves plain ASCII unchanged: skip it for the (common) ASCII message.
-    text = text.lower() if text.isascii() else unicodedata.normalize("NFKC", text).lower()
+    text = text.lower()
     # The substitutions are skipped when they cannot apply: most chat messages need none.
+    if "http" in text or "www." in text:
+        text = _URL_RE.sub(f" {URL} ", text)
+    if "@" in text:
+        text = _EMAIL_RE.sub(f" {EMAIL} ", text)
+    if _ASCII_DIGIT(text):
+        if "2" in text and _ASCII_REDUP_HINT(text):
+            text = _ASCII_REDUP_RE.sub(r"\1 \1", text)
+        text = _ASCII_NUM_RE.sub(f" {NUM} ", text)
+    return text
+
+
+def _clean_unicode(text: str) -> str:
+    """`clean` for text with non-ASCII characters."""
+    text = unicodedata.normalize("NFKC", text).lower()
     if "http" in text or "www." in text:
         text = _URL_RE.sub(f" {URL} ", text)
     if "@" in text:
@@ -121,7 +147,12 @@ def base_token(token: str) -> tuple[str, ...]:
 
 def raw_tokens(text: str) -> list[str]:
     """Tokens of the cleaned text, before any dictionary lookup."""
-    return _TOKEN_RE.findall(clean(text))
+    text = clean(text)
+    if not text.isascii():
+        return _TOKEN_RE.findall(text)
+    if "<" in text:
+        return _ASCII_TOKEN_RE.findall(text)
+    return text.translate(_ASCII_NON_LETTERS).split()
 
 
 def base_tokens(text: str) -> list[str]:
@@ -144,35 +175,39 @@ class Normalizer:
             if len(word) >= _MIN_FUZZY_LEN - 1:
                 self._by_initial.setdefault(word[0], []).append(word)
         self.resolve = lru_cache(maxsize=max_cache)(self._resolve)
-        # Raw token -> resolved words; a plain dict is the fastest lookup on the hot path.
+        # Raw token -> resolved words, and raw token -> its word for the (usual) token that
+        # resolves to exactly one: plain dicts are the fastest lookup on the hot path.
         self._cache: dict[str, tuple[str, ...]] = {}
+        self._single: dict[str, str] = {}
         self._max_cache = max_cache
 
     def tokens(self, text: str) -> tuple[list[str], list[str]]:
         """Normalised words of `text` and, in parallel, the raw token each came from."""
         raws = raw_tokens(text)
-        cache = self._cache
+        words = list(map(self._single.get, raws))
+        if None not in words:
+            return words, raws  # every token known and one word each: the common case
+        return self._tokens_slow(raws)
+
+    def _tokens_slow(self, raws: list[str]) -> tuple[list[str], list[str]]:
+        """`tokens` when some token is new or resolves to several words."""
         words: list[str] = []
-        append = words.append
-        multi = False
-        for raw in raws:
-            resolved = cache.get(raw)
-            if resolved is None:
-                resolved = self.resolve(raw)
-                if len(cache) < self._max_cache:
-                    cache[raw] = resolved
-            if len(resolved) == 1:
-                append(resolved[0])
-            else:
-                words.extend(resolved)
-                multi = True
-        if not multi:
-            return words, raws  # one word per raw token: the common case
         parallel: list[str] = []
         for raw in raws:
-            resolved = cache.get(raw) or self.resolve(raw)
+            resolved = self._cached(raw)
+            words.extend(resolved)
             parallel.extend([raw] * len(resolved))
         return words, parallel
+
+    def _cached(self, raw: str) -> tuple[str, ...]:
+        resolved = self._cache.get(raw)
+        if resolved is None:
+            resolved = self.resolve(raw)
+            if len(self._cache) < self._max_cache:
+                self._cache[raw] = resolved
+                if len(resolved) == 1:
+                    self._single[raw] = resolved[0]
+        return resolved
 
     def normalize(self, text: str) -> str:
         """The normalised text as one string (what the rules see)."""
