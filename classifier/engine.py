@@ -19,9 +19,9 @@ by hand on the labelled chat messages (shared/data/chat-dev.jsonl) so that the d
 routes about four in five messages with no wrong routings; a deployment may set its own
 (settings.temperature, settings.none_score), e.g. chosen by cross-validation on its history.
 
-Speed: every keyword, phrase and area spelling sits in one dict keyed by its first normalised
-word (a one-level trie); tokens are normalised once and cached by the `Normalizer`, so a message
-costs one regex tokenisation, one dict lookup per token and work proportional to what matched.
+Speed: every keyword, phrase and area spelling sits in a trie of normalised words whose root
+is a dict keyed by first word; tokens are normalised once and cached by the `Normalizer`, so a
+message costs one tokenisation, one dict lookup per token and work proportional to what matched.
 """
 
 from __future__ import annotations
@@ -29,6 +29,8 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from itertools import compress
+from typing import NamedTuple
 
 from classifier.intent import detect_intent
 from classifier.normalize import Normalizer, base_tokens
@@ -58,11 +60,52 @@ class _Entry:
         return self.kind == _NEGATIVE
 
 
-@dataclass(frozen=True)
-class _Phrase:
-    words: tuple[str, ...]
-    entries: tuple[_Entry, ...]
+class _Phrase(NamedTuple):
+    """What finding one normalised term (a word or a phrase) means, ready for the scan."""
+
+    size: int  # number of words
+    keywords: tuple[tuple[tuple[str, str], str, str, float], ...]  # (key, category, term, weight)
+    negatives: tuple[tuple[str, str], ...]  # (category, term)
+    area: str | None  # the area this spelling names
     positive: bool  # has a keyword: consumes its words when matched
+
+
+class _Node(NamedTuple):
+    """A trie node: the term ending at this word, and the words that may follow."""
+
+    phrase: _Phrase | None
+    children: dict[str, _Node] | None
+
+
+def _phrase(words: tuple[str, ...], entries: list[_Entry]) -> _Phrase:
+    areas = [e.category for e in entries if e.kind == _AREA]
+    return _Phrase(
+        size=len(words),
+        keywords=tuple(
+            ((e.category, e.term), e.category, e.term, e.weight)
+            for e in entries
+            if e.kind == _KEYWORD
+        ),
+        negatives=tuple((e.category, e.term) for e in entries if e.kind == _NEGATIVE),
+        area=areas[0] if areas else None,
+        positive=any(e.kind == _KEYWORD for e in entries),
+    )
+
+
+def _trie(grouped: dict[tuple[str, ...], list[_Entry]]) -> dict[str, _Node]:
+    """The trie of all terms, as its root: first word -> node."""
+    tree: dict = {}  # word -> [phrase, subtree] while building
+    for words, entries in grouped.items():
+        level, node = tree, None
+        for word in words:
+            node = level.setdefault(word, [None, {}])
+            level = node[1]
+        node[0] = _phrase(words, entries)  # type: ignore[index]
+
+    def freeze(level: dict) -> dict[str, _Node]:
+        return {w: _Node(p, freeze(sub) if sub else None) for w, (p, sub) in level.items()}
+
+    return freeze(tree)
 
 
 @dataclass(frozen=True)
@@ -71,8 +114,8 @@ class CompiledRules:
 
     rules: RuleSet
     normalizer: Normalizer
-    # first word -> phrases starting with it, longest first
-    index: dict[str, tuple[_Phrase, ...]]
+    # first word -> trie node of the terms starting with it
+    index: dict[str, _Node]
     opd: dict[str, str]
     order: dict[str, int] = field(default_factory=dict)
     area_categories: tuple[str, ...] = ()
@@ -108,14 +151,10 @@ def compile_rules(rules: RuleSet) -> CompiledRules:
                 grouped.setdefault(words, []).append(_Entry(name, spelling, 0.0, _AREA))
         area_office = {name: place.office for name, place in areas.places.items()}
     vocabulary = {word for words in grouped for word in words if not word.startswith("<")}
-    index: dict[str, list[_Phrase]] = {}
-    for words, entries in grouped.items():
-        phrase = _Phrase(words, tuple(entries), any(e.kind == _KEYWORD for e in entries))
-        index.setdefault(words[0], []).append(phrase)
     return CompiledRules(
         rules=rules,
         normalizer=Normalizer(vocabulary),
-        index={k: tuple(sorted(v, key=lambda p: -len(p.words))) for k, v in index.items()},
+        index=_trie(grouped),
         opd={code: rule.opd for code, rule in rules.categories.items()},
         order={code: i for i, code in enumerate(rules.categories)},
         area_categories=tuple(areas.categories) if areas else (),
@@ -164,14 +203,14 @@ def classify(text: str, rules: CompiledRules) -> Classification:
     if len(scores) == 1:
         best = next(iter(scores))
         second = 0.0
-        probs = confidences(scores, settings.temperature, settings.none_score)
+        confidence = _single_confidence(scores[best], settings.temperature, settings.none_score)
     else:
         order = rules.order
         ranked = sorted(scores, key=lambda c: (-scores[c], order.get(c, 0)))
         best = ranked[0]
         probs = confidences(scores, settings.temperature, settings.none_score)
+        confidence = probs[best]
         second = probs[ranked[1]]
-    confidence = probs[best]
     needs_review = (
         confidence < rules.thresholds.get(best, settings.threshold)
         or confidence - second < settings.margin
@@ -189,25 +228,24 @@ def _category_scores(
     matches: Iterable[Match], cancelled: dict[str, tuple[str, str]], decay: float = DECAY
 ) -> dict[str, float]:
     """Strongest evidence first, each further term counting `decay` times the one before."""
-    weights: dict[str, list[float]] = {}
-    for match in matches:
-        if match.category not in cancelled:
-            ws = weights.get(match.category)
-            if ws is None:
-                weights[match.category] = [match.weight]
-            else:
-                ws.append(match.weight)
     scores: dict[str, float] = {}
-    for code, ws in weights.items():
-        if len(ws) == 1:
-            scores[code] = ws[0]
-            continue
+    several: dict[str, list[float]] = {}  # categories with more than one match: their weights
+    for category, _term, weight, _found_as in matches:
+        if category in scores:
+            ws = several.get(category)
+            if ws is None:
+                several[category] = [scores[category], weight]
+            else:
+                ws.append(weight)
+        elif category not in cancelled:
+            scores[category] = weight
+    for category, ws in several.items():
         ws.sort(reverse=True)
         total, factor = 0.0, 1.0
         for w in ws:
             total += w * factor
             factor *= decay
-        scores[code] = total
+        scores[category] = total
     return scores
 
 
@@ -223,8 +261,14 @@ def confidences(
     return {c: e / total for c, e in exps.items()}
 
 
+def _single_confidence(score: float, temperature: float, none_score: float) -> float:
+    """`confidences` for one scored category, without the dicts (same arithmetic)."""
+    one = math.exp((score - score) / temperature)  # exp(0) = 1, exactly as in `confidences`
+    return one / (one + math.exp((none_score - score) / temperature))
+
+
 def _scan(
-    words: list[str], raws: list[str], index: dict[str, tuple[_Phrase, ...]], overlap: bool = False
+    words: list[str], raws: list[str], index: dict[str, _Node], overlap: bool = False
 ) -> tuple[dict[tuple[str, str], Match], dict[str, tuple[str, str]], tuple[str, str] | None]:
     """Find keywords (leftmost-longest, consuming), negative terms and the first area named.
 
@@ -234,34 +278,54 @@ def _scan(
     cancelled: dict[str, tuple[str, str]] = {}
     area: tuple[str, str] | None = None
     n = len(words)
-    # Only positions whose word starts some term are visited (most words start none).
-    hits = [i for i, word in enumerate(words) if word in index]
     i = 0
-    for i0 in hits:
+    # Only positions whose word starts some term are visited (most words start none).
+    for i0 in compress(range(n), map(index.__contains__, words)):
         if i0 < i:
             continue  # consumed by a phrase
-        phrases = index[words[i0]]
-        i = i0
+        phrase, children = index[words[i0]]
+        if children is None:
+            phrases: list[_Phrase] = [phrase]  # type: ignore[list-item]
+        else:
+            phrases = _phrases_at(words, i0, phrase, children)
         step = 1
         consumed = False
         for phrase in phrases:
-            size = len(phrase.words)
-            if size > 1 and (i + size > n or tuple(words[i : i + size]) != phrase.words):
-                continue
             if consumed and phrase.positive:
                 continue
-            raw = raws[i] if size == 1 else " ".join(dict.fromkeys(raws[i : i + size]))
-            for entry in phrase.entries:
-                kind = entry.kind
-                if kind == _KEYWORD:
-                    key = (entry.category, entry.term)
-                    if key not in found:
-                        found[key] = Match(entry.category, entry.term, entry.weight, raw)
-                elif kind == _NEGATIVE:
-                    cancelled.setdefault(entry.category, (entry.term, raw))
-                elif area is None:
-                    area = (entry.category, raw)
+            size = phrase.size
+            raw = raws[i0] if size == 1 else " ".join(dict.fromkeys(raws[i0 : i0 + size]))
+            for key, category, term, weight in phrase.keywords:
+                if key not in found:
+                    found[key] = _new_match(Match, (category, term, weight, raw))
+            for category, term in phrase.negatives:
+                cancelled.setdefault(category, (term, raw))
+            if area is None and phrase.area is not None:
+                area = (phrase.area, raw)
             if phrase.positive and not overlap:
                 consumed, step = True, size
-        i += step
+        i = i0 + step
     return found, cancelled, area
+
+
+def _phrases_at(
+    words: list[str], start: int, phrase: _Phrase | None, children: dict[str, _Node]
+) -> list[_Phrase]:
+    """Every term found at `start` by walking the trie, longest first."""
+    phrases = [phrase] if phrase is not None else []
+    for i in range(start + 1, len(words)):
+        node = children.get(words[i])
+        if node is None:
+            break
+        phrase, next_children = node
+        if phrase is not None:
+            phrases.append(phrase)
+        if next_children is None:
+            break
+        children = next_children
+    phrases.reverse()
+    return phrases
+
+
+# Match(...) without the Python-level __new__ of a NamedTuple: the same tuple, built faster.
+_new_match = tuple.__new__
