@@ -7,7 +7,6 @@ report, while "terima kasih, lampunya sudah nyala lagi" is not.
 
 from __future__ import annotations
 
-import itertools
 import re
 from collections.abc import Sequence
 
@@ -61,17 +60,23 @@ _ASKING = frozenset(
 )  # fmt: skip
 _MAX_QUESTION_WORDS = 16
 _HYPOTHETICAL = frozenset({"kalau", "jika", "bagaimana", "cara", "caranya", "how", "apakah"})
+_MASKS = frozenset({"<num>", "<url>", "<email>"})
+# Unions used on every message, built once.
+_GREETING_OR_FILLER = _GREETING | _FILLER
+_SMALL_TALK = _THANKS | _ACK | _FILLER | _GREETING
 
 
 def detect_intent(text: str, words: Sequence[str], has_keywords: bool) -> Intent:
     """Classify the conversational intent of a message (see `classifier.result.Intent`)."""
-    content = [w for w in words if w not in ("<num>", "<url>", "<email>")]
-    if not content or all(w in _TEST for w in content):
+    content = words
+    if "<num>" in words or "<url>" in words or "<email>" in words:
+        content = [w for w in words if w not in _MASKS]
+    if not content or _TEST.issuperset(content):
         return "empty"
-    if _CODE_RE.search(text) or (len(content) <= 4 and _STATUS_RE.match(text)):
+    if _has_code(text) or (len(content) <= 4 and _STATUS_RE.match(text)):
         return "status"
     vocab = set(content)
-    if vocab & _GREETING and vocab <= _GREETING | _FILLER:
+    if not vocab.isdisjoint(_GREETING) and vocab <= _GREETING_OR_FILLER:
         return "greeting"
     if _is_thanks(content, vocab, has_keywords):
         return "thanks"
@@ -80,20 +85,25 @@ def detect_intent(text: str, words: Sequence[str], has_keywords: bool) -> Intent
     return "complaint"
 
 
+def _has_code(text: str) -> bool:
+    # A code contains "adu-" (in any case): check that cheaply before the regex.
+    return "-" in text and "adu-" in text.lower() and _CODE_RE.search(text) is not None
+
+
 def _is_thanks(content: Sequence[str], vocab: set[str], has_keywords: bool) -> bool:
     thanked = "thanks" in vocab or "nuhun" in vocab
     thanked = thanked or ("kasih" in vocab and _has_bigram(content, "terima", "kasih"))
     thanked = thanked or ("thank" in vocab and "you" in vocab)
-    if not thanked and not vocab & _ACK:
+    if not thanked and vocab.isdisjoint(_ACK):
         return False
-    if vocab <= _THANKS | _ACK | _FILLER | _GREETING:
+    if vocab <= _SMALL_TALK:
         return True
     if not thanked:
         return False
     if len(content) > 20:
         return False  # a report that ends with "terima kasih"
     # Thanks for a fixed problem says it is done ("sudah nyala lagi") and nothing is left.
-    if _says_resolved(content) and not vocab & _UNRESOLVED:
+    if _says_resolved(content) and vocab.isdisjoint(_UNRESOLVED):
         return True
     return not has_keywords and len(content) <= 6
 
@@ -105,10 +115,10 @@ def _says_resolved(words: Sequence[str]) -> bool:
 def _is_service_question(
     text: str, content: Sequence[str], vocab: set[str], has_keywords: bool
 ) -> bool:
-    if not vocab & _SERVICE:
+    if vocab.isdisjoint(_SERVICE):
         return False
     # A question about the service is short; a long text that asks something is a report.
-    if len(content) > _MAX_QUESTION_WORDS or not ("?" in text or vocab & _ASKING):
+    if len(content) > _MAX_QUESTION_WORDS or ("?" not in text and vocab.isdisjoint(_ASKING)):
         return False
     if not has_keywords:
         return True
@@ -118,4 +128,13 @@ def _is_service_question(
 
 
 def _has_bigram(words: Sequence[str], first: str, second: str) -> bool:
-    return any(a == first and b == second for a, b in itertools.pairwise(words))
+    """Whether `second` directly follows `first` somewhere in `words`."""
+    last = len(words) - 1
+    i = -1
+    while True:
+        try:
+            i = words.index(first, i + 1)
+        except ValueError:
+            return False
+        if i < last and words[i + 1] == second:
+            return True
