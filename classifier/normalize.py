@@ -18,6 +18,7 @@ import unicodedata
 from collections.abc import Iterable
 from functools import lru_cache
 from importlib import resources
+from itertools import chain, repeat
 
 from rapidfuzz import process
 from rapidfuzz.distance import OSA
@@ -191,12 +192,11 @@ class Normalizer:
 
     def _tokens_slow(self, raws: list[str]) -> tuple[list[str], list[str]]:
         """`tokens` when some token is new or resolves to several words."""
-        words: list[str] = []
-        parallel: list[str] = []
-        for raw in raws:
-            resolved = self._cached(raw)
-            words.extend(resolved)
-            parallel.extend([raw] * len(resolved))
+        resolved = list(map(self._cache.get, raws))
+        if None in resolved:
+            resolved = list(map(self._cached, raws))
+        words = list(chain.from_iterable(resolved))
+        parallel = list(chain.from_iterable(map(repeat, raws, map(len, resolved))))
         return words, parallel
 
     def _cached(self, raw: str) -> tuple[str, ...]:
