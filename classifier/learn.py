@@ -1,0 +1,58 @@
+"""Learn a ready-to-review rule set from a labelled history: weights, then thresholds.
+
+The keyword weights come from `suggest_linear` on the whole history; the confidence settings
+from `calibrate`, on out-of-fold decisions of rules learned the same way from part of it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from classifier.calibrate import Calibration, choose, out_of_fold
+from classifier.evaluate import Example
+from classifier.rules import AreaTable, RuleSet
+from classifier.suggest import (
+    LinearDraft,
+    LinearOptions,
+    draft_ruleset,
+    linear_settings,
+    suggest_linear,
+)
+
+
+def learned_ruleset(
+    examples: Sequence[Example],
+    options: LinearOptions,
+    *,
+    areas: AreaTable | None = None,
+    area_label: str | None = None,
+    settings: dict[str, object] | None = None,
+) -> RuleSet:
+    """Rules whose weights were learned from `examples` (confidence settings as given)."""
+    draft = suggest_linear(examples, options, areas=areas.spellings() if areas else None)
+    return draft_ruleset(
+        draft.keywords,
+        {**linear_settings(options), **(settings or {})},
+        bias=draft.bias,
+        areas=areas,
+        area_label=area_label,
+    )
+
+
+def learn_rules(
+    examples: Sequence[Example],
+    options: LinearOptions,
+    precision: float,
+    *,
+    areas: AreaTable | None = None,
+    area_label: str | None = None,
+    folds: int = 4,
+) -> tuple[LinearDraft, Calibration]:
+    """Weights learned from all `examples`, and thresholds set for `precision` by CV."""
+    decisions = out_of_fold(
+        examples,
+        lambda train: learned_ruleset(train, options, areas=areas, area_label=area_label),
+        folds=folds,
+    )
+    draft = suggest_linear(examples, options, areas=areas.spellings() if areas else None)
+    return draft, choose(decisions, precision)
