@@ -6,10 +6,12 @@
    same four folds in the same run. Reported: OPD accuracy, macro-F1, and for the rules the
    coverage (share routed without review) and the precision on that share.
    - `rules`: default suggestion options and settings (threshold 0.5, margin 0.1), no areas.
-   - `rules_linear`: keyword weights learned discriminatively (`suggest_linear`: a linear
-     model on the binary unigram/bigram features, weights shifted to be >= 0, top K per label,
-     decay 1.0, overlap on); model, K, temperature and per-category thresholds chosen by
-     4-fold CV inside the four training folds, with the area table.
+   - `rules_linear`: keyword weights learned discriminatively, as `aduan rules suggest
+     --method linear` does (`classifier.learn`: a class-weighted linear SVM on unigram/bigram
+     counts, only each label's positive evidence kept, repeats counted 1 + ln n, decay 1.0,
+     overlap on, with the area table); the options among `LINEAR_CANDIDATES`, then the
+     temperature and one confidence threshold (`classifier.calibrate`, for >= 85% precision)
+     chosen by 4-fold CV inside the four training folds.
    - `rules_calibrated`: the area table of examples/kab-bandung/config.yaml (31 kecamatan),
      suggestion options / decay chosen by 4-fold CV inside the four training folds, and
      per-category confidence thresholds chosen on those inner folds so that the inner
@@ -25,6 +27,7 @@ from __future__ import annotations
 import argparse
 import json
 import statistics
+from dataclasses import replace
 from pathlib import Path
 
 import yaml
@@ -34,15 +37,15 @@ from sklearn.model_selection import StratifiedKFold
 from sklearn.svm import LinearSVC
 
 from classifier import CompiledRules, RuleSet, classify, compile_rules
-from classifier.engine import confidences
+from classifier.calibrate import Calibration, Decision, choose, out_of_fold
 from classifier.evaluate import Dataset, Example, evaluate, load_dataset, prediction, score
+from classifier.learn import LEARNED, learned_ruleset
 from classifier.rules import AreaTable
 from classifier.suggest import (
     LinearOptions,
     SuggestOptions,
     area_weight,
     suggest,
-    suggest_linear,
     to_categories,
 )
 
@@ -62,11 +65,10 @@ CANDIDATES = (
 # regularisation and the keywords kept per label are chosen by inner CV among these, then the
 # confidence temperature among `TEMPERATURES` and per-category thresholds as for calibrated.
 LINEAR_CANDIDATES = (
-    LinearOptions(model="svm", c=0.3, top=1000),
-    LinearOptions(model="svm", c=0.3, top=3000),
-    LinearOptions(model="logreg", c=10.0, top=3000),
+    LEARNED,
+    replace(LEARNED, c=1.0),
+    replace(LEARNED, balance=0.0),
 )
-TEMPERATURES = (0.25, 0.5, 1.0, 2.0)
 TARGET_PRECISION = 0.85
 INNER_FOLDS = 4
 SMOOTHING = 5  # pseudo-reports at 50% precision when estimating a category's precision
@@ -170,37 +172,6 @@ def calibrate(
     return options, decay, thresholds or {cat: 1.0 for cat, _, _ in decisions}, inner
 
 
-def linear_ruleset(
-    train: list[Example],
-    options: LinearOptions,
-    *,
-    temperature: float = 1.0,
-    thresholds: dict[str, float] | None = None,
-    areas: AreaTable | None = None,
-) -> RuleSet:
-    """Rules whose keyword weights a linear model learned from `train`.
-
-    With an area table, place names are one feature, "an area is named", whose learned weight
-    for KECAMATAN becomes the table's weight (as in `suggested_ruleset`).
-    """
-    draft = suggest_linear(train, options, areas=areas.spellings() if areas else None)
-    categories = dict(to_categories(draft.keywords, bias=draft.bias))
-    categories[FALLBACK] = {"opd": "TRIAGE", "name": {"id": "Lainnya"}, "keywords": {}}
-    for code, value in (thresholds or {}).items():
-        if code in categories:
-            categories[code]["threshold"] = value
-    settings: dict[str, object] = {
-        "threshold": 0.0, "margin": 0.0, "fallback_category": FALLBACK, "decay": 1.0,
-        "overlap": True, "temperature": temperature, "none_score": 0.0,
-    }  # fmt: skip
-    area_code = AREA_LABEL.lower()
-    if areas is not None and area_code in categories:
-        table = areas.model_dump()
-        table.update(categories=[area_code], weight=area_weight(draft.keywords, AREA_LABEL))
-        settings["areas"] = table
-    return RuleSet(categories=categories, settings=settings)
-
-
 def _choose_thresholds(
     decisions: list[tuple[str, float, bool]], target: float
 ) -> tuple[dict[str, float], dict[str, float]]:
@@ -223,49 +194,32 @@ def _choose_thresholds(
 
 def calibrate_linear(
     train: list[Example], areas: AreaTable | None = None, target: float = TARGET_PRECISION
-) -> tuple[LinearOptions, float, dict[str, float], dict[str, float]]:
-    """Linear options, temperature and per-category thresholds chosen by CV inside `train`.
+) -> tuple[RuleSet, Calibration]:
+    """Learned rules for `train`, every choice made by CV inside `train` only.
 
-    The candidate with the best inner accuracy wins; then the temperature whose thresholds
-    route the most inner reports at >= target precision.
+    The candidate options with the best inner (out-of-fold) accuracy win; their inner decisions
+    then set the temperature and the one threshold that route the most at >= target precision
+    (`classifier.calibrate`, as `aduan rules suggest --method linear` does).
     """
-    labels = [ex.label for ex in train]
-    splitter = StratifiedKFold(n_splits=INNER_FOLDS, shuffle=True, random_state=7)
-    splits = list(splitter.split(labels, labels))
-    best: tuple[float, int, list[tuple[str, dict[str, float], bool]]] | None = None
-    for c, options in enumerate(LINEAR_CANDIDATES):
-        # (category, scores, correct): the confidence is recomputed per temperature below
-        found: list[tuple[str, dict[str, float], bool]] = []
-        for inner_train, inner_test in splits:
-            rules = compile_rules(
-                linear_ruleset([train[i] for i in inner_train], options, areas=areas)
-            )
-            for i in inner_test:
-                result = classify(train[i].text, rules)
-                ok = prediction(result, "opd") == train[i].label
-                found.append((result.category or "", dict(result.scores), ok))
-        accuracy = sum(ok for _, _, ok in found) / len(found)
+    best: tuple[float, LinearOptions, list[Decision]] | None = None
+    for options in LINEAR_CANDIDATES:
+        decisions = out_of_fold(
+            train,
+            lambda part, options=options: learned_ruleset(
+                part, options, areas=areas, area_label=AREA_LABEL
+            ),
+            folds=INNER_FOLDS,
+        )
+        accuracy = sum(d.correct for d in decisions) / len(decisions)
         if best is None or accuracy > best[0]:
-            best = (accuracy, c, found)
+            best = (accuracy, options, decisions)
     assert best is not None
-    _, chosen, found = best
-    choice: tuple[float, dict[str, float], dict[str, float]] | None = None
-    for temperature in TEMPERATURES:
-        decisions = [
-            (cat, confidences(scores, temperature, 0.0).get(cat, 0.0) if scores else 0.0, ok)
-            for cat, scores, ok in found
-        ]
-        thresholds, inner = _choose_thresholds(decisions, target)
-        if choice is None or inner["coverage"] > choice[2]["coverage"]:
-            choice = (temperature, thresholds, inner)
-    assert choice is not None
-    temperature, thresholds, inner = choice
-    return (
-        LINEAR_CANDIDATES[chosen],
-        temperature,
-        thresholds or {cat: 1.0 for cat, _, _ in found},
-        inner,
+    _, options, decisions = best
+    calibration = choose(decisions, target)
+    rules = learned_ruleset(
+        train, options, areas=areas, area_label=AREA_LABEL, settings=calibration.settings()
     )
+    return rules, calibration
 
 
 def cross_validate(
@@ -304,14 +258,9 @@ def cross_validate(
         )
         runs["rules_calibrated"].append(evaluate(test, calibrated).as_dict())
         # Learned keyword weights; every choice made by inner CV on the training folds.
-        linear, temperature, linear_thresholds, inner = calibrate_linear(train, areas)
-        linear_inner.append(inner)
-        learned = compile_rules(
-            linear_ruleset(
-                train, linear, temperature=temperature, thresholds=linear_thresholds, areas=areas
-            )
-        )
-        runs["rules_linear"].append(evaluate(test, learned).as_dict())
+        learned, calibration = calibrate_linear(train, areas)
+        linear_inner.append({"coverage": calibration.coverage, "precision": calibration.precision})
+        runs["rules_linear"].append(evaluate(test, compile_rules(learned)).as_dict())
         gold = [ex.label for ex in test.examples]
         vectorizer = TfidfVectorizer(sublinear_tf=True, ngram_range=(1, 2), min_df=2)
         x_train = vectorizer.fit_transform([ex.text for ex in train])

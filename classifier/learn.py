@@ -19,6 +19,11 @@ from classifier.suggest import (
     suggest_linear,
 )
 
+# The model `aduan rules suggest --method linear` uses: a class-weighted linear SVM on unigrams
+# and bigrams, repeated terms counted sublinearly, only the evidence for each label kept.
+# Chosen on Kabupaten Bandung's history by cross-validation (benchmarks/routing_quality.py).
+LEARNED = LinearOptions(model="svm", c=0.3, balance=0.5, positive_only=True, repeats=True, top=400)
+
 
 def learned_ruleset(
     examples: Sequence[Example],

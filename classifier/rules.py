@@ -6,6 +6,8 @@ They are plain data, validated once, then compiled by `classifier.compile_rules`
 
 from __future__ import annotations
 
+from typing import Literal
+
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 
@@ -148,6 +150,11 @@ class ClassifierSettings(BaseModel):
         default=False,
         description="phrases do not consume their words: every keyword present counts "
         "(for weights learned by `rules suggest --method linear`)",
+    )
+    repeats: Literal["once", "log"] = Field(
+        default="once",
+        description="a keyword found n times counts once, or 1 + ln(n) times "
+        "(`log`, for weights learned by `rules suggest --method linear`)",
     )
     temperature: float = Field(default=1.6, gt=0, description="softness of the confidence")
     none_score: float = Field(

@@ -40,6 +40,7 @@ from Sastrawi.StopWordRemover.StopWordRemoverFactory import StopWordRemoverFacto
 
 from classifier.evaluate import NOT_COMPLAINT, Example
 from classifier.normalize import base_tokens
+from classifier.rules import AreaTable, RuleSet
 
 
 @dataclass(frozen=True)
@@ -89,20 +90,27 @@ def features(
     With `areas` (spelling -> area name, as `AreaTable.spellings()`), place names are replaced
     by the single feature `<area>`.
     """
+    return set(term_counts(text, bigrams=bigrams, areas=areas))
+
+
+def term_counts(
+    text: str, *, bigrams: bool = True, areas: Mapping[str, str] | None = None
+) -> dict[str, int]:
+    """How often each feature of `features` occurs in the text (`<area>` counts once)."""
     if areas:
-        return set(_area_features(text, bigrams, _area_words(tuple(sorted(areas)))))
-    return set(_features(text, bigrams))
+        return dict(_area_features(text, bigrams, _area_words(tuple(sorted(areas)))))
+    return dict(_features(text, bigrams))
 
 
 @lru_cache(maxsize=16384)
-def _features(text: str, bigrams: bool) -> frozenset[str]:
-    return frozenset(_terms(base_tokens(text), bigrams))
+def _features(text: str, bigrams: bool) -> tuple[tuple[str, int], ...]:
+    return tuple(_terms(base_tokens(text), bigrams).items())
 
 
 @lru_cache(maxsize=16384)
 def _area_features(
     text: str, bigrams: bool, spellings: tuple[frozenset[str], frozenset[tuple[str, str]]]
-) -> frozenset[str]:
+) -> tuple[tuple[str, int], ...]:
     single, double = spellings
     words = base_tokens(text)
     kept: list[str] = []
@@ -121,8 +129,8 @@ def _area_features(
         i += 1
     terms = _terms(kept, bigrams)
     if named:
-        terms.add(AREA_TERM)
-    return frozenset(terms)
+        terms[AREA_TERM] = 1
+    return tuple(terms.items())
 
 
 @lru_cache(maxsize=8)
@@ -138,13 +146,15 @@ def _area_words(spellings: tuple[str, ...]) -> tuple[frozenset[str], frozenset[t
     return frozenset(single), frozenset(double)
 
 
-def _terms(words: Sequence[str], bigrams: bool) -> set[str]:
+def _terms(words: Sequence[str], bigrams: bool) -> Counter[str]:
     stops = stop_words()
-    terms = {w for w in words if w not in stops and len(w) > 1}
+    terms = Counter(w for w in words if w not in stops and len(w) > 1)
     if bigrams:
-        for a, b in itertools.pairwise(words):
-            if a not in stops and b not in stops and len(a) > 1 and len(b) > 1:
-                terms.add(f"{a} {b}")
+        terms.update(
+            f"{a} {b}"
+            for a, b in itertools.pairwise(words)
+            if a not in stops and b not in stops and len(a) > 1 and len(b) > 1
+        )
     return terms
 
 
@@ -216,19 +226,39 @@ def area_weight(suggestions: Mapping[str, list[Suggestion]], label: str) -> floa
     return next((s.weight for s in suggestions.get(label, ()) if s.term == AREA_TERM), 0.0)
 
 
+_LOG_ODDS_INTRO = (
+    "# Draft keywords proposed by `aduan rules suggest` (log-odds with an informative",
+    "# Dirichlet prior). Review every term before importing: drop place names, people and",
+    "# anything that only describes where, not what.",
+)
+_LEARNED_INTRO = (
+    "# Draft rules proposed by `aduan rules suggest --method linear` (keyword weights learned",
+    "# by a linear model). Review before importing: drop place names, people and anything that",
+    "# only says where, not what. Keep the classifier settings: the weights assume them.",
+)
+
+
 def to_yaml(
     suggestions: dict[str, list[Suggestion]],
     *,
     opd_of: dict[str, str] | None = None,
     names: dict[str, str] | None = None,
+    bias: Mapping[str, float] | None = None,
+    settings: Mapping[str, object] | None = None,
+    header: Sequence[str] = (),
 ) -> str:
-    """A `categories:` draft shaped like config.yaml, with the evidence as comments."""
-    lines = [
-        "# Draft keywords proposed by `aduan rules suggest` (log-odds with an informative",
-        "# Dirichlet prior). Review every term before importing: drop place names, people and",
-        "# anything that only describes where, not what.",
-        "categories:",
-    ]
+    """A `categories:` draft shaped like config.yaml, with the evidence as comments.
+
+    Learned (linear) drafts pass their `bias` per label and the `settings` their weights assume,
+    written as a `classifier:` block that `aduan rules import` applies with the keywords.
+    """
+    learned = bias is not None
+    lines = list(_LEARNED_INTRO if learned else _LOG_ODDS_INTRO)
+    lines += [f"# {line}" for line in header]
+    if settings:
+        lines.append("classifier:")
+        lines += [f"  {key}: {_yaml_value(value)}" for key, value in settings.items()]
+    lines.append("categories:")
     for label, items in suggestions.items():
         code = category_code(label)
         opd = (opd_of or {}).get(label, label if label.isupper() else label.upper())
@@ -237,23 +267,30 @@ def to_yaml(
             f"  {code}:",
             f"    opd: {opd}",
             f"    name: {{id: {yaml_scalar(name)}, en: {yaml_scalar(name)}}}",
-            "    keywords:",
         ]
-        header = len(lines) - 1
+        if bias and bias.get(label):
+            lines.append(f"    bias: {bias[label]:g}")
+        lines.append("    keywords:")
+        header_line = len(lines) - 1
         for item in items:
             if item.term == AREA_TERM:
                 lines.append(
-                    f"      # an area named: weight {item.weight:g} (z={item.z:.1f}, in"
-                    f" {item.count} reports) -> classifier.areas.weight"
+                    f"      # an area named: weight {item.weight:g} (in {item.count} reports)"
+                    " -> classifier.areas.weight"
                 )
                 continue
+            evidence = f"z={item.z:.1f}, " if not learned else ""
             lines.append(
                 f"      {yaml_scalar(item.term)}: {item.weight:g}"
-                f"  # z={item.z:.1f}, in {item.count} reports"
+                f"  # {evidence}in {item.count} reports"
             )
         if not any(item.term != AREA_TERM for item in items):
-            lines[header] = "    keywords: {}"
+            lines[header_line] = "    keywords: {}"
     return "\n".join(lines) + "\n"
+
+
+def _yaml_value(value: object) -> str:
+    return yaml_scalar(value) if isinstance(value, str) else json.dumps(value)
 
 
 def to_categories(
@@ -302,11 +339,20 @@ class LinearOptions:
     top: int = 1000
     c: float = 10.0  # inverse L2 strength of the model
     model: str = "logreg"  # or "svm" (one-vs-rest linear SVM)
+    # Weigh each label's reports by (n / (labels * n_label)) ** balance: 0 weighs every report
+    # alike, 1 is scikit-learn's "balanced" (small OPDs count as much as the big ones).
+    balance: float = 0.0
+    # Keep only the evidence FOR each label (positive coefficients), instead of shifting every
+    # term's weights so the smallest is zero: ~10x fewer keywords, each pointing at its label.
+    positive_only: bool = False
     # Train on idf-weighted, length-normalised features (as TF-IDF does); the idf is folded
     # into the keyword weights, so a report's score is still a plain sum over its keywords.
     idf: bool = True
     min_count: int = 2  # reports (any label) a term must appear in to be a feature
     bigrams: bool = True
+    # A term repeated n times in a report counts 1 + ln(n) times (sublinear term frequency);
+    # the rules must then be run with `settings.repeats: log`, as `linear_settings` says.
+    repeats: bool = False
     digits: int = 3  # weights are rounded to this many decimals
 
 
@@ -340,7 +386,7 @@ def suggest_linear(
         ) from exc
 
     opts = options or LinearOptions()
-    docs = [(ex.label, features(ex.text, bigrams=opts.bigrams, areas=areas)) for ex in examples]
+    docs = [(ex.label, term_counts(ex.text, bigrams=opts.bigrams, areas=areas)) for ex in examples]
     docs = [(label, terms) for label, terms in docs if label != NOT_COMPLAINT]
     df = Counter(term for _, terms in docs for term in terms)
     vocabulary = sorted(t for t, n in df.items() if n >= opts.min_count)
@@ -348,22 +394,27 @@ def suggest_linear(
     labels = sorted({label for label, _ in docs})
     if len(labels) < 2 or not vocabulary:
         return LinearDraft({label: [] for label in labels}, {label: 0.0 for label in labels})
-    rows, cols = [], []
+    rows, cols, values = [], [], []
     for i, (_, terms) in enumerate(docs):
-        for term in terms:
+        for term, n in terms.items():
             j = column.get(term)
             if j is not None:
                 rows.append(i)
                 cols.append(j)
-    x = csr_matrix(([1.0] * len(rows), (rows, cols)), shape=(len(docs), len(vocabulary)))
+                values.append(1.0 + math.log(n) if opts.repeats else 1.0)
+    x = csr_matrix((values, (rows, cols)), shape=(len(docs), len(vocabulary)))
     y = [label for label, _ in docs]
     if opts.idf:
-        idf = np.log((1 + len(docs)) / (1 + np.asarray(x.sum(axis=0)).ravel())) + 1
+        idf = np.log((1 + len(docs)) / (1 + np.asarray((x > 0).sum(axis=0)).ravel())) + 1
         x = normalize(x.multiply(idf).tocsr())
+    sizes = Counter(y)
+    weights = {
+        label: (len(y) / (len(sizes) * size)) ** opts.balance for label, size in sizes.items()
+    }
     if opts.model == "svm":
-        model = LinearSVC(C=opts.c)
+        model = LinearSVC(C=opts.c, class_weight=weights)
     elif opts.model == "logreg":
-        model = LogisticRegression(C=opts.c, max_iter=5000)
+        model = LogisticRegression(C=opts.c, max_iter=5000, class_weight=weights)
     else:
         raise ValueError(f"unknown model {opts.model!r}")
     model.fit(x, y)
@@ -373,12 +424,12 @@ def suggest_linear(
     if coef.shape[0] == 1:  # two labels: one score, the first label's is zero
         coef = np.vstack([np.zeros_like(coef), coef])
         intercept = np.concatenate([[0.0], intercept])
-    coef = coef - coef.min(axis=0, keepdims=True)
+    coef = np.maximum(coef, 0.0) if opts.positive_only else coef - coef.min(axis=0, keepdims=True)
     intercept = intercept - intercept.min()
     classes = [str(c) for c in model.classes_]
     counts: dict[str, Counter[str]] = {label: Counter() for label in classes}
     for label, terms in docs:
-        counts[label].update(terms)
+        counts[label].update(terms.keys())
     out: dict[str, list[Suggestion]] = {}
     for k, label in enumerate(classes):
         found = []
@@ -393,3 +444,39 @@ def suggest_linear(
         label: round(float(b), opts.digits) for label, b in zip(classes, intercept, strict=True)
     }
     return LinearDraft(out, bias)
+
+
+def linear_settings(options: LinearOptions) -> dict[str, object]:
+    """The scoring settings that learned weights assume: every keyword adds its weight."""
+    return {
+        "decay": 1.0,
+        "overlap": True,
+        "repeats": "log" if options.repeats else "once",
+        "none_score": 0.0,
+    }
+
+
+def draft_ruleset(
+    keywords: dict[str, list[Suggestion]],
+    settings: Mapping[str, object],
+    *,
+    bias: Mapping[str, float] | None = None,
+    areas: AreaTable | None = None,
+    area_label: str | None = None,
+    fallback: str = "lainnya",
+    fallback_opd: str = "TRIAGE",
+) -> RuleSet:
+    """A rule set from suggested keywords: one category per label, plus the fallback.
+
+    With an area table and `area_label`, that label's category routes by area and naming an
+    area weighs what the history says it weighs (`area_weight`).
+    """
+    categories: dict[str, dict[str, object]] = dict(to_categories(keywords, bias=bias))
+    categories[fallback] = {"opd": fallback_opd, "name": {"id": "Lainnya"}, "keywords": {}}
+    data: dict[str, object] = {**settings, "fallback_category": fallback}
+    code = category_code(area_label) if area_label else None
+    if areas is not None and code in categories:
+        table = areas.model_dump()
+        table.update(categories=[code], weight=area_weight(keywords, area_label or ""))
+        data["areas"] = table
+    return RuleSet(categories=categories, settings=data)
