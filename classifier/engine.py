@@ -27,7 +27,7 @@ message costs one tokenisation, one dict lookup per token and work proportional 
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from itertools import compress
 from typing import NamedTuple
@@ -36,6 +36,7 @@ from classifier.intent import detect_intent
 from classifier.normalize import Normalizer, base_tokens
 from classifier.result import Classification, Match
 from classifier.rules import RuleSet
+from classifier.term_frequency import weigh_repeats
 
 # Defaults of settings.temperature / none_score / decay, kept for callers that import them.
 TEMPERATURE = 1.6
@@ -174,6 +175,8 @@ def classify(text: str, rules: CompiledRules) -> Classification:
     words, raws = rules.normalizer.tokens(text)
     settings = rules.rules.settings
     found, cancelled, area = _scan(words, raws, rules.index, settings.overlap)
+    if settings.repeats == "log" and found:
+        found = weigh_repeats(found, words)
     if area is not None and rules.area_weight:
         for code in rules.area_categories:
             found[(code, AREA_TERM)] = Match(code, AREA_TERM, rules.area_weight, area[1])
@@ -284,25 +287,28 @@ def _scan(
         if i0 < i:
             continue  # consumed by a phrase
         phrase, children = index[words[i0]]
-        if children is None:
-            phrases: list[_Phrase] = [phrase]  # type: ignore[list-item]
-        else:
+        phrases: Sequence[_Phrase]
+        if children is not None and i0 + 1 < n and words[i0 + 1] in children:
             phrases = _phrases_at(words, i0, phrase, children)
+        elif phrase is not None:
+            phrases = (phrase,)  # the usual case: a one-word term
+        else:
+            continue
         step = 1
         consumed = False
         for phrase in phrases:
-            if consumed and phrase.positive:
+            size, keywords, negatives, area_name, positive = phrase
+            if consumed and positive:
                 continue
-            size = phrase.size
             raw = raws[i0] if size == 1 else " ".join(dict.fromkeys(raws[i0 : i0 + size]))
-            for key, category, term, weight in phrase.keywords:
+            for key, category, term, weight in keywords:
                 if key not in found:
                     found[key] = _new_match(Match, (category, term, weight, raw))
-            for category, term in phrase.negatives:
+            for category, term in negatives:
                 cancelled.setdefault(category, (term, raw))
-            if area is None and phrase.area is not None:
-                area = (phrase.area, raw)
-            if phrase.positive and not overlap:
+            if area is None and area_name is not None:
+                area = (area_name, raw)
+            if positive and not overlap:
                 consumed, step = True, size
         i = i0 + step
     return found, cancelled, area
