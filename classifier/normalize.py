@@ -41,9 +41,8 @@ _ASCII_REDUP_HINT = re.compile(r"[a-zA-Z]2").search
 _ASCII_REDUP_RE = re.compile(r"\b([a-zA-Z]{2,}+)2(?:an)?\b")
 _ASCII_NUM_RE = re.compile(r"[0-9]+(?:[.,][0-9]+)*")
 _ASCII_TOKEN_RE = re.compile(r"<(?:url|email|num)>|[a-zA-Z]+")
-# Every ASCII character that is not a letter, as a space: on ASCII text without a `<`,
-# splitting the translated text yields exactly the tokens `_TOKEN_RE` finds.
-_ASCII_NON_LETTERS = {c: " " for c in range(128) if not chr(c).isalpha()}
+# Every ASCII character but the letters and the `<` `>` of masks, as a space (see `raw_tokens`).
+_ASCII_SEPARATORS = {c: " " for c in range(128) if not (chr(c).isalpha() or chr(c) in "<>")}
 
 # Colloquial, Javanese and Sundanese clitics and prefixes that the formal stemmer does not know
 # (`selokane`, `jalanna`, `benerin`, `ngegenang`). Only used to map an unknown token onto a word
@@ -148,12 +147,14 @@ def base_token(token: str) -> tuple[str, ...]:
 
 def raw_tokens(text: str) -> list[str]:
     """Tokens of the cleaned text, before any dictionary lookup."""
-    text = clean(text)
-    if not text.isascii():
-        return _TOKEN_RE.findall(text)
-    if "<" in text:
-        return _ASCII_TOKEN_RE.findall(text)
-    return text.translate(_ASCII_NON_LETTERS).split()
+    cleaned = clean(text)
+    if not cleaned.isascii():
+        return _TOKEN_RE.findall(cleaned)
+    if not text.isascii() or "<" in text or ">" in text:
+        return _ASCII_TOKEN_RE.findall(cleaned)
+    # Every `<` and `>` left is part of a mask that `clean` put between spaces and the rest is
+    # letters and separators, so splitting yields exactly the tokens `_TOKEN_RE` finds.
+    return cleaned.translate(_ASCII_SEPARATORS).split()
 
 
 def base_tokens(text: str) -> list[str]:
