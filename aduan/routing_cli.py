@@ -195,7 +195,7 @@ def suggest_command(
     except RuntimeError as error:  # scikit-learn missing
         typer.echo(str(error), err=True)
         raise typer.Exit(2) from None
-    settings = {**linear_settings(options), **calibration.settings()}
+    settings = {**linear_settings(options), **calibration.settings}
     weight = area_weight(draft.keywords, area_label)
     header = [
         f"Cross-validated on {len(dataset.examples)} labelled reports (4 folds): best guess right"

@@ -217,7 +217,7 @@ def calibrate_linear(
     _, options, decisions = best
     calibration = choose(decisions, target)
     rules = learned_ruleset(
-        train, options, areas=areas, area_label=AREA_LABEL, settings=calibration.settings()
+        train, options, areas=areas, area_label=AREA_LABEL, settings=calibration.settings
     )
     return rules, calibration
 

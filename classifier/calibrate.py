@@ -11,11 +11,13 @@ temperature that routes the most wins. The same procedure scores the decisions i
 
 from __future__ import annotations
 
+import math
 import random
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Literal
 
-from classifier.engine import classify, compile_rules, confidences
+from classifier.engine import classify, compile_rules, confidences, lead, logistic
 from classifier.evaluate import Example, LabelKind, prediction
 from classifier.rules import RuleSet
 
@@ -36,15 +38,11 @@ class Decision:
 class Calibration:
     """Confidence settings and what they gave on the out-of-fold decisions."""
 
-    temperature: float
+    settings: dict[str, object]  # the `classifier:` settings to use with the rules
     threshold: float
     coverage: float  # share of reports routed automatically
     precision: float  # share of those routed to the right place
     accuracy: float  # share of all reports whose best guess was right
-
-    def settings(self) -> dict[str, float]:
-        """The `classifier:` settings to use with the rules."""
-        return {"temperature": self.temperature, "threshold": self.threshold, "margin": 0.0}
 
 
 def stratified_folds(labels: Sequence[str], k: int, seed: int = 7) -> list[list[int]]:
@@ -91,31 +89,89 @@ def choose(
     decisions: Sequence[Decision],
     target: float,
     *,
+    confidence: Literal["softmax", "lead"] = "lead",
     temperatures: Sequence[float] = TEMPERATURES,
     none_score: float = 0.0,
 ) -> Calibration:
-    """The temperature and threshold that route the most decisions at >= `target` precision.
+    """Confidence settings and the threshold that route the most decisions at >= `target`.
 
-    When no threshold reaches the target, the threshold is 1.0: nothing is routed without review.
+    `lead`: the confidence is a logistic function of the winner's lead, fitted to whether the
+    decisions were right (Platt scaling); `softmax`: the temperature is chosen among
+    `temperatures`. When no threshold reaches the target, it is 1.0: nothing is routed alone.
     """
+    scored = [d for d in decisions if d.category and d.scores]
     accuracy = sum(d.correct for d in decisions) / len(decisions) if decisions else 0.0
-    best = Calibration(temperatures[0], 1.0, 0.0, 0.0, accuracy)
-    for temperature in temperatures:
-        ranked = sorted(
+    candidates: list[tuple[dict[str, object], list[tuple[float, bool]]]] = []
+    if confidence == "lead":
+        leads = [(_lead(d), d.correct) for d in scored]
+        slope, offset = fit_logistic(leads)
+        candidates.append(
             (
-                (confidences(d.scores, temperature, none_score)[d.category], d.correct)
-                for d in decisions
-                if d.category and d.scores
-            ),
-            key=lambda item: -item[0],
+                {"confidence": "lead", "lead_slope": slope, "lead_offset": offset},
+                [(logistic(slope * x + offset), ok) for x, ok in leads],
+            )
         )
-        good = 0
-        for k, (confidence, correct) in enumerate(ranked, 1):
-            good += correct
-            coverage = k / len(decisions)
-            next_is_tied = k < len(ranked) and ranked[k][0] == confidence
-            if k < MIN_ROUTED or next_is_tied or good / k < target:
-                continue
-            if coverage > best.coverage:
-                best = Calibration(temperature, confidence, coverage, good / k, accuracy)
+    else:
+        for temperature in temperatures:
+            probs = [
+                (confidences(d.scores, temperature, none_score)[d.category], d.correct)
+                for d in scored
+            ]
+            candidates.append(({"temperature": temperature, "none_score": none_score}, probs))
+    best = Calibration({**candidates[0][0], "threshold": 1.0}, 1.0, 0.0, 0.0, accuracy)
+    for settings, ranked in candidates:
+        threshold, coverage, precision = _threshold_for(ranked, len(decisions), target)
+        if coverage > best.coverage:
+            # Rounded down, so the report at the threshold is still routed.
+            cut = math.floor(threshold * 10_000) / 10_000
+            best = Calibration(
+                {**settings, "threshold": cut, "margin": 0.0}, cut, coverage, precision, accuracy
+            )
     return best
+
+
+def _threshold_for(
+    ranked: Sequence[tuple[float, bool]], total: int, target: float
+) -> tuple[float, float, float]:
+    """(threshold, coverage, precision) routing the most at >= target; (1, 0, 0) if none."""
+    ordered = sorted(ranked, key=lambda item: -item[0])
+    found = (1.0, 0.0, 0.0)
+    good = 0
+    for k, (confidence, correct) in enumerate(ordered, 1):
+        good += correct
+        next_is_tied = k < len(ordered) and ordered[k][0] == confidence
+        if k >= MIN_ROUTED and not next_is_tied and good / k >= target:
+            found = (confidence, k / total, good / k)
+    return found
+
+
+def _lead(decision: Decision) -> float:
+    best = decision.scores[decision.category]
+    runner_up = max((v for c, v in decision.scores.items() if c != decision.category), default=0.0)
+    return lead(best, runner_up)
+
+
+def fit_logistic(points: Sequence[tuple[float, bool]], iterations: int = 50) -> tuple[float, float]:
+    """Slope and offset of P(correct | x) = 1 / (1 + exp(-(slope x + offset))), by Newton's
+    method with a weak prior (ridge 1e-3), so perfectly separable data still gives a finite fit.
+    The slope is kept positive: a bigger lead never means less confidence."""
+    slope, offset = 1.0, 0.0
+    for _ in range(iterations):
+        g_s = g_o = 0.0
+        h_ss = h_so = h_oo = 1e-3
+        for x, y in points:
+            p = logistic(slope * x + offset)
+            g_s += (p - y) * x
+            g_o += p - y
+            w = p * (1 - p)
+            h_ss += w * x * x
+            h_so += w * x
+            h_oo += w
+        g_s += 1e-3 * slope
+        det = h_ss * h_oo - h_so * h_so
+        step_s = (h_oo * g_s - h_so * g_o) / det
+        step_o = (h_ss * g_o - h_so * g_s) / det
+        slope, offset = slope - step_s, offset - step_o
+        if abs(step_s) + abs(step_o) < 1e-9:
+            break
+    return round(max(slope, 1e-3), 4), round(offset, 4)

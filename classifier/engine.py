@@ -214,6 +214,12 @@ def classify(text: str, rules: CompiledRules) -> Classification:
         probs = confidences(scores, settings.temperature, settings.none_score)
         confidence = probs[best]
         second = probs[ranked[1]]
+    if settings.confidence == "lead":
+        runner_up = max((v for c, v in scores.items() if c != best), default=0.0)
+        confidence = lead_confidence(
+            scores[best], runner_up, settings.lead_slope, settings.lead_offset
+        )
+        second = 0.0
     needs_review = (
         confidence < rules.thresholds.get(best, settings.threshold)
         or confidence - second < settings.margin
@@ -225,6 +231,24 @@ def classify(text: str, rules: CompiledRules) -> Classification:
     return Classification(
         "complaint", best, opd, confidence, needs_review, normalized, matched, scores, area_name
     )
+
+
+def lead(best: float, runner_up: float) -> float:
+    """The winner's lead over the runner-up, relative to sqrt(best).
+
+    Divided by sqrt(best) because long reports pile up large scores for every category.
+    """
+    return (best - runner_up) / math.sqrt(best) if best > 0 else 0.0
+
+
+def logistic(z: float) -> float:
+    return 1.0 / (1.0 + math.exp(-z))
+
+
+def lead_confidence(best: float, runner_up: float, slope: float, offset: float) -> float:
+    """P(right) as a logistic function of the lead; `slope` and `offset` are fitted on
+    held-out decisions (`classifier.calibrate`)."""
+    return logistic(slope * lead(best, runner_up) + offset)
 
 
 def _category_scores(

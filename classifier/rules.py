@@ -156,6 +156,13 @@ class ClassifierSettings(BaseModel):
         description="a keyword found n times counts once, or 1 + ln(n) times "
         "(`log`, for weights learned by `rules suggest --method linear`)",
     )
+    confidence: Literal["softmax", "lead"] = Field(
+        default="softmax",
+        description="softmax: over the categories' scores (temperature, none_score); lead: "
+        "from the winner's lead over the runner-up (lead_slope, lead_offset), for learned rules",
+    )
+    lead_slope: float = Field(default=1.0, gt=0, description="lead confidence: slope")
+    lead_offset: float = Field(default=0.0, description="lead confidence: offset")
     temperature: float = Field(default=1.6, gt=0, description="softness of the confidence")
     none_score: float = Field(
         default=1.6, ge=0, description="score of 'none of the categories' in the confidence"
