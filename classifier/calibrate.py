@@ -23,6 +23,7 @@ from classifier.rules import RuleSet
 
 TEMPERATURES = (0.25, 0.5, 1.0, 2.0, 4.0)
 MIN_ROUTED = 20  # a precision measured on fewer routed reports is too noisy to trust
+_RIDGE = 0.01  # prior precision on slope and offset
 
 
 @dataclass(frozen=True)
@@ -121,6 +122,10 @@ def choose(
     best = Calibration({**candidates[0][0], "threshold": 1.0}, 1.0, 0.0, 0.0, accuracy)
     for settings, ranked in candidates:
         threshold, coverage, precision = _threshold_for(ranked, len(decisions), target)
+        if "lead_slope" in settings:
+            # A calibrated confidence: a report that is itself right >= target of the time
+            # may always be routed, however sure the history's reports happened to be.
+            threshold = min(threshold, target)
         if coverage > best.coverage:
             # Rounded down, so the report at the threshold is still routed.
             cut = math.floor(threshold * 10_000) / 10_000
@@ -151,14 +156,20 @@ def _lead(decision: Decision) -> float:
     return lead(best, runner_up)
 
 
-def fit_logistic(points: Sequence[tuple[float, bool]], iterations: int = 50) -> tuple[float, float]:
-    """Slope and offset of P(correct | x) = 1 / (1 + exp(-(slope x + offset))), by Newton's
-    method with a weak prior (ridge 1e-3), so perfectly separable data still gives a finite fit.
-    The slope is kept positive: a bigger lead never means less confidence."""
+def fit_logistic(
+    points: Sequence[tuple[float, bool]], iterations: int = 100
+) -> tuple[float, float]:
+    """Slope and offset of P(correct | x) = 1 / (1 + exp(-(slope x + offset))).
+
+    Maximum likelihood by Newton's method, with a weak ridge prior (`_RIDGE`) so that perfectly
+    separable decisions still give a finite fit, and steps capped so it cannot run away. The
+    slope is kept positive: a bigger lead never means less confidence.
+    """
     slope, offset = 1.0, 0.0
     for _ in range(iterations):
-        g_s = g_o = 0.0
-        h_ss = h_so = h_oo = 1e-3
+        g_s, g_o = _RIDGE * slope, _RIDGE * offset
+        h_ss = h_oo = _RIDGE
+        h_so = 0.0
         for x, y in points:
             p = logistic(slope * x + offset)
             g_s += (p - y) * x
@@ -167,11 +178,11 @@ def fit_logistic(points: Sequence[tuple[float, bool]], iterations: int = 50) -> 
             h_ss += w * x * x
             h_so += w * x
             h_oo += w
-        g_s += 1e-3 * slope
         det = h_ss * h_oo - h_so * h_so
         step_s = (h_oo * g_s - h_so * g_o) / det
         step_o = (h_ss * g_o - h_so * g_s) / det
-        slope, offset = slope - step_s, offset - step_o
+        scale = min(1.0, 1.0 / max(abs(step_s), abs(step_o), 1e-12))  # at most 1 per step
+        slope, offset = slope - scale * step_s, offset - scale * step_o
         if abs(step_s) + abs(step_o) < 1e-9:
             break
     return round(max(slope, 1e-3), 4), round(offset, 4)

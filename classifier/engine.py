@@ -208,12 +208,9 @@ def classify(text: str, rules: CompiledRules) -> Classification:
         second = 0.0
         confidence = _single_confidence(scores[best], settings.temperature, settings.none_score)
     else:
-        order = rules.order
-        ranked = sorted(scores, key=lambda c: (-scores[c], order.get(c, 0)))
-        best = ranked[0]
-        probs = confidences(scores, settings.temperature, settings.none_score)
-        confidence = probs[best]
-        second = probs[ranked[1]]
+        best, confidence, second = _top_two(
+            scores, rules.order, settings.temperature, settings.none_score
+        )
     if settings.confidence == "lead":
         runner_up = max((v for c, v in scores.items() if c != best), default=0.0)
         confidence = lead_confidence(
@@ -242,7 +239,11 @@ def lead(best: float, runner_up: float) -> float:
 
 
 def logistic(z: float) -> float:
-    return 1.0 / (1.0 + math.exp(-z))
+    """1 / (1 + e^-z), without overflow for large |z|."""
+    if z >= 0:
+        return 1.0 / (1.0 + math.exp(-z))
+    e = math.exp(z)
+    return e / (1.0 + e)
 
 
 def lead_confidence(best: float, runner_up: float, slope: float, offset: float) -> float:
@@ -292,6 +293,26 @@ def _single_confidence(score: float, temperature: float, none_score: float) -> f
     """`confidences` for one scored category, without the dicts (same arithmetic)."""
     one = math.exp((score - score) / temperature)  # exp(0) = 1, exactly as in `confidences`
     return one / (one + math.exp((none_score - score) / temperature))
+
+
+def _top_two(
+    scores: dict[str, float], order: dict[str, int], temperature: float, none_score: float
+) -> tuple[str, float, float]:
+    """The best of several scored categories, its confidence and the runner-up's.
+
+    Ties go to the category listed first; the arithmetic is that of `confidences`.
+    """
+    ranked = sorted(scores, key=lambda c: (-scores[c], order.get(c, 0)))
+    best, second = ranked[0], ranked[1]
+    exp = math.exp
+    top = max(scores.values())
+    total = sum([exp((s - top) / temperature) for s in scores.values()])
+    total += exp((none_score - top) / temperature)
+    return (
+        best,
+        exp((scores[best] - top) / temperature) / total,
+        exp((scores[second] - top) / temperature) / total,
+    )
 
 
 def _scan(

@@ -349,6 +349,7 @@ class LinearOptions:
     # into the keyword weights, so a report's score is still a plain sum over its keywords.
     idf: bool = True
     min_count: int = 2  # reports (any label) a term must appear in to be a feature
+    min_label_count: int = 1  # reports of the label a keyword must appear in to be kept
     bigrams: bool = True
     # A term repeated n times in a report counts 1 + ln(n) times (sublinear term frequency);
     # the rules must then be run with `settings.repeats: log`, as `linear_settings` says.
@@ -433,12 +434,13 @@ def suggest_linear(
     out: dict[str, list[Suggestion]] = {}
     for k, label in enumerate(classes):
         found = []
-        for j in np.argsort(-coef[k], kind="stable")[: opts.top]:
+        for j in np.argsort(-coef[k], kind="stable"):
             weight = round(float(coef[k, j]), opts.digits)
-            if weight <= 0:
+            if weight <= 0 or len(found) == opts.top:
                 break
             term = vocabulary[j]
-            found.append(Suggestion(label, term, weight, weight, counts[label][term]))
+            if counts[label][term] >= opts.min_label_count:
+                found.append(Suggestion(label, term, weight, weight, counts[label][term]))
         out[label] = found
     bias = {
         label: round(float(b), opts.digits) for label, b in zip(classes, intercept, strict=True)

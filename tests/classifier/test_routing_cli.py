@@ -70,4 +70,4 @@ def test_bandung_example_config_is_valid() -> None:
     from aduan.config import load_config
 
     config = load_config(ROOT / "examples" / "kab-bandung" / "config.yaml")
-    assert config.ruleset().categories["jalan_rusak"].opd == "DPUTR"
+    assert config.ruleset().categories["dputr"].opd == "DPUTR"
