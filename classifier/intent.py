@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from itertools import filterfalse
 
 from classifier.result import Intent
 
@@ -70,7 +71,7 @@ def detect_intent(text: str, words: Sequence[str], has_keywords: bool) -> Intent
     """Classify the conversational intent of a message (see `classifier.result.Intent`)."""
     content = words
     if "<num>" in words or "<url>" in words or "<email>" in words:
-        content = [w for w in words if w not in _MASKS]
+        content = list(filterfalse(_MASKS.__contains__, words))
     if not content or _TEST.issuperset(content):
         return "empty"
     if _has_code(text) or (len(content) <= 4 and _STATUS_RE.match(text)):
