@@ -80,13 +80,16 @@ def load_rules(path: Path) -> CompiledRules:
         raise typer.Exit(2) from None
 
 
+LiveFlag = Annotated[
+    bool, typer.Option("--live", help="use the rules in force (database), not CONFIG's")
+]
+
+
 def classify_command(
     text: str,
     config: ConfigFile = DEFAULT_CONFIG,
     as_json: JsonFlag = False,
-    live: Annotated[
-        bool, typer.Option("--live", help="use the rules in force (database), not CONFIG's")
-    ] = False,
+    live: LiveFlag = False,
 ) -> None:
     """Classify TEXT and explain the decision."""
     rules = compile_rules(_current(_store(config)).ruleset) if live else load_rules(config)
@@ -146,9 +149,11 @@ def eval_command(
     file: Annotated[Path, typer.Argument(help="labelled LAPOR CSV or chat JSONL", exists=True)],
     config: ConfigFile = DEFAULT_CONFIG,
     as_json: JsonFlag = False,
+    live: LiveFlag = False,
 ) -> None:
-    """Score the rules of CONFIG against a labelled FILE."""
-    report = evaluate(load_dataset(file), load_rules(config))
+    """Score the rules of CONFIG (or, with --live, the rules in force) against a labelled FILE."""
+    rules = compile_rules(_current(_store(config)).ruleset) if live else load_rules(config)
+    report = evaluate(load_dataset(file), rules)
     if as_json:
         typer.echo(json.dumps(report.as_dict(), ensure_ascii=False))
         return

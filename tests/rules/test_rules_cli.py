@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -171,3 +172,24 @@ def test_classify_live_explains_with_the_rules_in_force(
     assert "decision: complaint -> drainase (DPUPR)" in explain("--live")
     assert "'eceng gondok' +3" in explain("--live")
     assert "decision: complaint -> lainnya" in explain()  # config.yaml alone does not know it
+
+
+def test_eval_live_scores_the_rules_in_force(
+    cli: Cli, config: Path, database_url: str, tmp_path: Path
+) -> None:
+    labelled = tmp_path / "labelled.jsonl"
+    labelled.write_text(
+        '{"id": 1, "text": "Kolam retensi penuh eceng gondok", "label": "drainase"}\n'
+    )
+    env = {"ADUAN_DATABASE_URL": database_url}
+
+    def accuracy(*flags: str) -> float:
+        args = ["eval", str(labelled), *flags, "--json", "--config", str(config)]
+        result = CliRunner().invoke(app, args, env=env)
+        assert result.exit_code == 0, result.output
+        return json.loads(result.output)["accuracy"]
+
+    assert accuracy("--live") == 0.0
+    cli("add-keyword", "drainase", "eceng gondok", "--weight", "3")
+    assert accuracy("--live") == 1.0
+    assert accuracy() == 0.0  # config.yaml alone does not know it
