@@ -194,12 +194,12 @@ def classify(text: str, rules: CompiledRules) -> Classification:
     area_name = area[0] if area is not None else None
     intent = detect_intent(text, words, bool(scores))
     if intent != "complaint":
-        return Classification(
+        return Classification.of(
             intent, None, None, 1.0, False, normalized, matched, scores, area_name
         )
     if not scores:
         fallback = settings.fallback_category
-        return Classification(
+        return Classification.of(
             "complaint", fallback, rules.opd.get(fallback), 0.0, True, normalized, matched, scores,
             area_name,
         )  # fmt: skip
@@ -225,7 +225,7 @@ def classify(text: str, rules: CompiledRules) -> Classification:
     opd = rules.opd.get(best)
     if area_name is not None and best in rules.area_categories:
         opd = rules.area_office.get(area_name, opd)
-    return Classification(
+    return Classification.of(
         "complaint", best, opd, confidence, needs_review, normalized, matched, scores, area_name
     )
 

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import inspect
+from dataclasses import dataclass, field, fields
 from typing import Literal, NamedTuple
 
 Intent = Literal["complaint", "greeting", "thanks", "question", "status", "empty"]
@@ -35,6 +36,36 @@ class Classification:
     scores: dict[str, float] = field(default_factory=dict)
     area: str | None = None  # the area (kecamatan) named in the text, when an area table is set
 
+    @classmethod
+    def of(
+        cls,
+        intent: Intent,
+        category: str | None,
+        opd: str | None,
+        confidence: float,
+        needs_review: bool,
+        normalized: str,
+        matched: tuple[Match, ...],
+        scores: dict[str, float],
+        area: str | None,
+    ) -> Classification:
+        """The same object as `Classification(...)` with every field given, built about twice
+        as fast: one `__dict__` update instead of the frozen dataclass's per-field
+        `object.__setattr__` (the classifier builds one per message)."""
+        result = object.__new__(cls)
+        result.__dict__.update(
+            intent=intent,
+            category=category,
+            opd=opd,
+            confidence=confidence,
+            needs_review=needs_review,
+            normalized=normalized,
+            matched=matched,
+            scores=scores,
+            area=area,
+        )
+        return result
+
     @property
     def is_complaint(self) -> bool:
         return self.intent == "complaint"
@@ -51,3 +82,10 @@ class Classification:
             "scores": {k: round(v, 4) for k, v in self.scores.items()},
             "area": self.area,
         }
+
+
+# `Classification.of` must set exactly the dataclass's fields, in order.
+if tuple(inspect.signature(Classification.of).parameters) != tuple(
+    f.name for f in fields(Classification)
+):
+    raise TypeError("Classification.of is out of date with the Classification fields")
