@@ -383,7 +383,7 @@ def suggest_linear(
         from sklearn.svm import LinearSVC
     except ImportError as exc:  # pragma: no cover - depends on the installation
         raise RuntimeError(
-            "the linear method needs scikit-learn (pip install scikit-learn)"
+            "the linear method needs scikit-learn: pip install -e '.[learn]'"
         ) from exc
 
     opts = options or LinearOptions()
