@@ -13,6 +13,7 @@ from classifier import RuleSet, classify, compile_rules
 from classifier.calibrate import Decision, choose, fit_logistic, stratified_folds
 from classifier.engine import lead_confidence
 
+from .conftest import ROOT
 from .test_evaluate_suggest import write_csv
 from .test_routing_cli import make_app, runner
 
@@ -134,3 +135,15 @@ def test_suggest_linear_cli_explains_a_missing_areas_config(tmp_path: Path) -> N
     )
     assert result.exit_code == 2
     assert "nope.yaml" in result.output
+
+
+def test_shipped_rules_generalise_to_messages_written_apart_from_chat_dev() -> None:
+    """60 chat messages written for this test (not taken from, or tuned on, chat-dev)."""
+    from aduan.config import load_config
+    from classifier.evaluate import evaluate, load_dataset
+
+    rules = compile_rules(load_config(ROOT / "config.yaml").ruleset())
+    report = evaluate(load_dataset(Path(__file__).parent / "data" / "fresh_chat.jsonl"), rules)
+    assert report.n == 60
+    assert report.accuracy >= 0.9
+    assert report.auto_precision >= 0.95 and report.coverage >= 0.7
