@@ -339,7 +339,6 @@ def _scan(
             phrases = (phrase,)  # the usual case: a one-word term
         else:
             continue
-        step = 1
         consumed = False
         for phrase in phrases:
             size, keywords, negatives, area_name, positive = phrase
@@ -354,8 +353,8 @@ def _scan(
             if area is None and area_name is not None:
                 area = (area_name, raw)
             if positive and not overlap:
-                consumed, step = True, size
-        i = i0 + step
+                consumed = True
+                i = i0 + size  # the longest keyword consumes its words
     return found, cancelled, area
 
 
