@@ -37,7 +37,6 @@ _REPEAT_RE = re.compile(r"([^\W\d_])\1{2,}")
 # The same patterns for ASCII text, where `[^\W\d_]` is `[a-zA-Z]` and `\d` is `[0-9]`: the
 # explicit classes avoid a Unicode category lookup per character and are several times faster.
 _ASCII_DIGIT = re.compile(r"[0-9]").search
-_ASCII_REDUP_HINT = re.compile(r"[a-zA-Z]2").search
 _ASCII_REDUP_RE = re.compile(r"\b([a-zA-Z]{2,}+)2(?:an)?\b")
 _ASCII_NUM_RE = re.compile(r"[0-9]+(?:[.,][0-9]+)*")
 _ASCII_TOKEN_RE = re.compile(r"<(?:url|email|num)>|[a-zA-Z]+")
@@ -110,10 +109,21 @@ def clean(text: str) -> str:
     if "@" in text:
         text = _EMAIL_RE.sub(f" {EMAIL} ", text)
     if _ASCII_DIGIT(text):
-        if "2" in text and _ASCII_REDUP_HINT(text):
+        if _letter_then_2(text):
             text = _ASCII_REDUP_RE.sub(r"\1 \1", text)
         text = _ASCII_NUM_RE.sub(f" {NUM} ", text)
     return text
+
+
+def _letter_then_2(text: str) -> bool:
+    """Whether a letter directly precedes a `2` in ASCII `text` (reduplication can apply)."""
+    # str.find jumps from one 2 to the next far faster than a regex looks at every character.
+    i = text.find("2")
+    while i != -1:
+        if i and text[i - 1].isalpha():
+            return True
+        i = text.find("2", i + 1)
+    return False
 
 
 def _clean_unicode(text: str) -> str:
