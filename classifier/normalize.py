@@ -18,7 +18,6 @@ import unicodedata
 from collections.abc import Iterable
 from functools import lru_cache
 from importlib import resources
-from itertools import chain, repeat
 
 from rapidfuzz import process
 from rapidfuzz.distance import OSA
@@ -224,15 +223,28 @@ class Normalizer:
         words = list(map(self._single.get, raws))
         if None not in words:
             return words, raws  # every token known and one word each: the common case
-        return self._tokens_slow(raws)
+        return self._fill_in(raws, words)
 
-    def _tokens_slow(self, raws: list[str]) -> tuple[list[str], list[str]]:
-        """`tokens` when some token is new or resolves to several words."""
-        resolved = list(map(self._cache.get, raws))
-        if None in resolved:
-            resolved = list(map(self._cached, raws))
-        words = list(chain.from_iterable(resolved))
-        parallel = list(chain.from_iterable(map(repeat, raws, map(len, resolved))))
+    def _fill_in(self, raws: list[str], singles: list[str | None]) -> tuple[list[str], list[str]]:
+        """`tokens` when some token (None in `singles`) is new or resolves to several words."""
+        words: list[str] = []
+        parallel: list[str] = []
+        start = 0
+        # Copy the known runs in slices and resolve each gap (usually one or two tokens).
+        while True:
+            try:
+                gap = singles.index(None, start)
+            except ValueError:
+                break
+            words += singles[start:gap]  # type: ignore[arg-type]
+            parallel += raws[start:gap]
+            raw = raws[gap]
+            resolved = self._cached(raw)
+            words += resolved
+            parallel += [raw] * len(resolved)
+            start = gap + 1
+        words += singles[start:]  # type: ignore[arg-type]
+        parallel += raws[start:]
         return words, parallel
 
     def _cached(self, raw: str) -> tuple[str, ...]:
