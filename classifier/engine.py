@@ -69,6 +69,7 @@ class _Phrase(NamedTuple):
     negatives: tuple[tuple[str, str], ...]  # (category, term)
     area: str | None  # the area this spelling names
     positive: bool  # has a keyword: consumes its words when matched
+    simple: bool  # one word, one keyword, nothing else
 
 
 class _Node(NamedTuple):
@@ -80,6 +81,7 @@ class _Node(NamedTuple):
 
 def _phrase(words: tuple[str, ...], entries: list[_Entry]) -> _Phrase:
     areas = [e.category for e in entries if e.kind == _AREA]
+    simple = len(words) == 1 and len(entries) == 1 and entries[0].kind == _KEYWORD
     return _Phrase(
         size=len(words),
         keywords=tuple(
@@ -90,6 +92,7 @@ def _phrase(words: tuple[str, ...], entries: list[_Entry]) -> _Phrase:
         negatives=tuple((e.category, e.term) for e in entries if e.kind == _NEGATIVE),
         area=areas[0] if areas else None,
         positive=any(e.kind == _KEYWORD for e in entries),
+        simple=simple,
     )
 
 
@@ -335,13 +338,19 @@ def _scan(
         phrases: Sequence[_Phrase]
         if children is not None and i0 + 1 < n and words[i0 + 1] in children:
             phrases = _phrases_at(words, i0, phrase, children)
-        elif phrase is not None:
-            phrases = (phrase,)  # the usual case: a one-word term
-        else:
+        elif phrase is None:
             continue
+        elif phrase.simple:
+            # The usual case: a one-word term with one keyword.
+            key, category, term, weight = phrase.keywords[0]
+            if key not in found:
+                found[key] = _new_match(Match, (category, term, weight, raws[i0]))
+            continue
+        else:
+            phrases = (phrase,)
         consumed = False
         for phrase in phrases:
-            size, keywords, negatives, area_name, positive = phrase
+            size, keywords, negatives, area_name, positive, _ = phrase
             if consumed and positive:
                 continue
             raw = raws[i0] if size == 1 else " ".join(dict.fromkeys(raws[i0 : i0 + size]))
