@@ -80,6 +80,7 @@ class _Node(NamedTuple):
 
 
 def _phrase(words: tuple[str, ...], entries: list[_Entry]) -> _Phrase:
+    """The scan's view of the entries of one normalised term."""
     areas = [e.category for e in entries if e.kind == _AREA]
     simple = len(words) == 1 and len(entries) == 1 and entries[0].kind == _KEYWORD
     return _Phrase(
@@ -341,7 +342,8 @@ def _scan(
         elif phrase is None:
             continue
         elif phrase.simple:
-            # The usual case: a one-word term with one keyword.
+            # The usual case: a one-word term with one keyword. It consumes only its own word,
+            # so the position needs no update.
             key, category, term, weight = phrase.keywords[0]
             if key not in found:
                 found[key] = _new_match(Match, (category, term, weight, raws[i0]))

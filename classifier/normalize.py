@@ -39,6 +39,9 @@ _ASCII_DIGIT = re.compile(r"[0-9]").search
 _ASCII_REDUP_RE = re.compile(r"\b([a-zA-Z]{2,}+)2(?:an)?\b")
 _ASCII_NUM_RE = re.compile(r"[0-9]+(?:[.,][0-9]+)*")
 _DIGITS_AS_ZERO = str.maketrans("123456789", "000000000")
+# From this length on, `_mask_numbers` beats one regex substitution (the regex is cheaper to
+# set up, but looks at every character).
+_LONG_TEXT = 200
 _ASCII_TOKEN_RE = re.compile(r"<(?:url|email|num)>|[a-zA-Z]+")
 # Every ASCII character but the letters and the `<` `>` of masks, as a space (see `raw_tokens`).
 _ASCII_SEPARATORS = {c: " " for c in range(128) if not (chr(c).isalpha() or chr(c) in "<>")}
@@ -116,11 +119,6 @@ def clean(text: str) -> str:
         else:
             text = _mask_numbers(text)
     return text
-
-
-# From this length on, `_mask_numbers` beats one regex substitution (the regex is cheaper to
-# set up, but looks at every character).
-_LONG_TEXT = 200
 
 
 def _mask_numbers(text: str) -> str:
@@ -248,6 +246,7 @@ class Normalizer:
         return words, parallel
 
     def _cached(self, raw: str) -> tuple[str, ...]:
+        """`resolve(raw)`, remembered in the token dicts while they have room."""
         resolved = self._cache.get(raw)
         if resolved is None:
             resolved = self.resolve(raw)
