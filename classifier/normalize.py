@@ -218,13 +218,15 @@ class Normalizer:
     def tokens(self, text: str) -> tuple[list[str], list[str]]:
         """Normalised words of `text` and, in parallel, the raw token each came from."""
         raws = raw_tokens(text)
-        words = list(map(self._single.get, raws))
-        if None not in words:
-            return words, raws  # every token known and one word each: the common case
-        return self._fill_in(raws, words)
+        try:
+            # Every token known and one word each: the common case.
+            return list(map(self._single.__getitem__, raws)), raws
+        except KeyError:
+            return self._fill_in(raws)
 
-    def _fill_in(self, raws: list[str], singles: list[str | None]) -> tuple[list[str], list[str]]:
-        """`tokens` when some token (None in `singles`) is new or resolves to several words."""
+    def _fill_in(self, raws: list[str]) -> tuple[list[str], list[str]]:
+        """`tokens` when some token is new or resolves to several words."""
+        singles = list(map(self._single.get, raws))  # None where not known as one word
         words: list[str] = []
         parallel: list[str] = []
         start = 0
