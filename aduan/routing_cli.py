@@ -177,6 +177,9 @@ def format_report(report: Report) -> str:
     return "\n".join(lines)
 
 
+FALLBACK = "lainnya"  # the learned draft's fallback category
+
+
 class SuggestMethod(StrEnum):
     log_odds = "log-odds"
     linear = "linear"
@@ -204,6 +207,9 @@ def suggest_command(
         float,
         typer.Option(min=0.5, max=1.0, help="linear: set the threshold for this precision"),
     ] = 0.85,
+    fallback_opd: Annotated[
+        str, typer.Option(help="linear: OPD of the fallback category (unmatched reports)")
+    ] = "TRIAGE",
 ) -> None:
     """Propose weighted keywords per label from a labelled history (YAML draft on stdout)."""
     dataset = load_dataset(file)
@@ -220,7 +226,7 @@ def suggest_command(
     except RuntimeError as error:  # scikit-learn missing
         typer.echo(str(error), err=True)
         raise typer.Exit(2) from None
-    settings = {**linear_settings(options), **calibration.settings}
+    settings = {**linear_settings(options), **calibration.settings, "fallback_category": FALLBACK}
     weight = area_weight(draft.keywords, area_label)
     header = [
         f"Cross-validated on {len(dataset.examples)} labelled reports (4 folds): best guess right"
@@ -233,7 +239,16 @@ def suggest_command(
             f"Areas: set classifier.areas.weight to {weight:g} and"
             f" classifier.areas.categories to [{category_code(area_label)}]."
         )
-    typer.echo(to_yaml(draft.keywords, bias=draft.bias, settings=settings, header=header), nl=False)
+    typer.echo(
+        to_yaml(
+            draft.keywords,
+            bias=draft.bias,
+            settings=settings,
+            header=header,
+            fallback=(FALLBACK, fallback_opd),
+        ),
+        nl=False,
+    )
 
 
 def _areas_of(config: Path) -> AreaTable | None:

@@ -246,11 +246,13 @@ def to_yaml(
     bias: Mapping[str, float] | None = None,
     settings: Mapping[str, object] | None = None,
     header: Sequence[str] = (),
+    fallback: tuple[str, str] | None = None,
 ) -> str:
     """A `categories:` draft shaped like config.yaml, with the evidence as comments.
 
     Learned (linear) drafts pass their `bias` per label and the `settings` their weights assume,
-    written as a `classifier:` block that `aduan rules import` applies with the keywords.
+    written as a `classifier:` block that `aduan rules import` applies with the keywords, and
+    a `fallback` (category code, OPD) so the draft is a complete rule set (`--replace`).
     """
     learned = bias is not None
     lines = list(_LEARNED_INTRO if learned else _LOG_ODDS_INTRO)
@@ -286,6 +288,14 @@ def to_yaml(
             )
         if not any(item.term != AREA_TERM for item in items):
             lines[header_line] = "    keywords: {}"
+    if fallback:
+        code, opd = fallback
+        lines += [
+            f"  {code}:  # where reports that match nothing go (classifier.fallback_category)",
+            f"    opd: {opd}",
+            "    name: {id: Lainnya, en: Other}",
+            "    keywords: {}",
+        ]
     return "\n".join(lines) + "\n"
 
 
