@@ -60,6 +60,7 @@ _ASKING = frozenset(
     }
 )  # fmt: skip
 _MAX_QUESTION_WORDS = 16
+_MAX_THANKS_WORDS = 20
 _HYPOTHETICAL = frozenset({"kalau", "jika", "bagaimana", "cara", "caranya", "how", "apakah"})
 _MASKS = frozenset({"<num>", "<url>", "<email>"})
 # Unions used on every message, built once.
@@ -76,6 +77,10 @@ def detect_intent(text: str, words: Sequence[str], has_keywords: bool) -> Intent
         return "empty"
     if _has_code(text) or (len(content) <= 4 and _STATUS_RE.match(text)):
         return "status"
+    if len(content) > _MAX_THANKS_WORDS and not _SMALL_TALK.issuperset(content):
+        # Too long to thank or ask about the service, and more than greetings and fillers:
+        # a report (the checks below agree; this skips building the vocabulary).
+        return "complaint"
     vocab = set(content)
     if not vocab.isdisjoint(_GREETING) and vocab <= _GREETING_OR_FILLER:
         return "greeting"
@@ -101,7 +106,7 @@ def _is_thanks(content: Sequence[str], vocab: set[str], has_keywords: bool) -> b
         return True
     if not thanked:
         return False
-    if len(content) > 20:
+    if len(content) > _MAX_THANKS_WORDS:
         return False  # a report that ends with "terima kasih"
     # Thanks for a fixed problem says it is done ("sudah nyala lagi") and nothing is left.
     if _says_resolved(content) and vocab.isdisjoint(_UNRESOLVED):
