@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import JSON, Column, Index, UniqueConstraint
+from sqlalchemy import JSON, Column, Index, UniqueConstraint, text
 from sqlmodel import Field, SQLModel
 
 from storage.types import UTCDateTime
@@ -65,7 +65,22 @@ class Contact(SQLModel, table=True):
     created_at: datetime = _created()
 
 
+# Candidates for "the same problem": the newest original complaints of one category. Partial,
+# so that the lookup reads only originals, however many linked duplicates pile up.
+ORIGINALS_ONLY = text("duplicate_of_id IS NULL")
+
+
 class Complaint(SQLModel, table=True):
+    __table_args__ = (
+        Index(
+            "ix_complaint_same_problem",
+            "category",
+            "created_at",
+            sqlite_where=ORIGINALS_ONLY,
+            postgresql_where=ORIGINALS_ONLY,
+        ),
+    )
+
     id: int | None = Field(default=None, primary_key=True)
     code: str = Field(max_length=16, unique=True, index=True)
     contact_id: int = Field(foreign_key="contact.id", index=True)
