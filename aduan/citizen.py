@@ -97,8 +97,12 @@ def handle_citizen_action(
     ctx: DispatchContext,
     rulebook: Rulebook,
     now: datetime,
+    new_contact: bool = False,
 ) -> CitizenResult | None:
-    """Ratings, reopening, category choice and answers to staff questions; None otherwise."""
+    """Ratings, reopening, category choice and answers to staff questions; None otherwise.
+
+    A `new_contact` (created by this very message) has no complaint awaiting an answer.
+    """
     language = contact.language
     words = text.split()
     head = words[0].lower() if words else ""
@@ -127,8 +131,10 @@ def handle_citizen_action(
             return CitizenResult(None, complaint)
     except (ActionError, TransitionError) as exc:
         return CitizenResult(str(exc))
+    if new_contact or not text.strip():
+        return None
     waiting = session.exec(AWAITING_ANSWER, params={"contact_id": contact.id}).first()
-    if waiting is not None and text.strip():
+    if waiting is not None:
         forward_citizen_answer(session, waiting, text.strip(), ctx)
         return CitizenResult(
             ctx.text(
@@ -149,8 +155,14 @@ def distance_m(a: tuple[float, float], b: tuple[float, float]) -> float:
     return 2 * 6_371_000 * math.asin(math.sqrt(h))
 
 
-def find_same_problem(session: Session, contact: Contact, inbound: InboundMessage,
-                      category: str, ctx: DispatchContext, now: datetime) -> Complaint | None:
+def find_same_problem(
+    session: Session,
+    contact: Contact,
+    inbound: InboundMessage,
+    category: str,
+    ctx: DispatchContext,
+    now: datetime,
+) -> Complaint | None:
     """An open complaint about the same problem, reported within the window.
 
     The citizen's own open complaint of the same category is always the same problem; another
@@ -160,7 +172,7 @@ def find_same_problem(session: Session, contact: Contact, inbound: InboundMessag
     policy = ctx.lifecycle
     since = now - timedelta(hours=policy.duplicate_window_hours)
     params = {"category": category, "since": since}
-    rows = session.exec(SAME_PROBLEM_CANDIDATES, params=params).all()
+    rows = session.connection().execute(SAME_PROBLEM_CANDIDATES, params).all()
     here = inbound.location
     located = here is not None and here.lat is not None and here.lon is not None
     for complaint_id, contact_id, text, lat, lon in reversed(rows):  # oldest report first
@@ -168,8 +180,12 @@ def find_same_problem(session: Session, contact: Contact, inbound: InboundMessag
             score = fuzz.token_set_ratio(inbound.text, text, processor=default_process)
             if score < policy.duplicate_similarity:
                 continue
-            if located and lat is not None and lon is not None \
-                    and distance_m((here.lat, here.lon), (lat, lon)) > policy.duplicate_radius_m:
+            if (
+                located
+                and lat is not None
+                and lon is not None
+                and distance_m((here.lat, here.lon), (lat, lon)) > policy.duplicate_radius_m
+            ):
                 continue
         return session.get(Complaint, complaint_id)
     return None

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
 
-from sqlalchemy import Row, bindparam, insert
+from sqlalchemy import Row, bindparam, insert, update
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
@@ -29,17 +29,21 @@ from classifier import Classification, classify
 from dispatch.business_hours import due_at_for
 from dispatch.context import DispatchContext
 from dispatch.destinations import ChatDestination
-from dispatch.enqueue import dispatch_to_opd, message_to_contact
+from dispatch.enqueue import INSERT_MESSAGE, dispatch_to_opd, message_to_contact
 from storage.cursors import save_cursor
 from storage.engine import transaction
 from storage.models import Complaint, Contact, Event, Message, Staff, Status
+from storage.rows import insert_now
 
 log = logging.getLogger("aduan.pipeline")
 
 JOIN_WINDOW = timedelta(minutes=10)
 
 # Hot-path statements, built once: on SQLite, building a select in Python costs more than
-# running it. Values travel as bind parameters.
+# running it. Values travel as bind parameters. Those that read or write plain rows run on the
+# session's connection, skipping the ORM's execution layer (and its autoflush, which none of
+# them needs: nothing pending changes what they read, and the rows they write refer only to
+# rows already inserted).
 INBOUND_BY_ID = (
     select(Message.id, Message.complaint_id)
     .where(Message.channel == bindparam("channel"))
@@ -53,9 +57,22 @@ CONTACT_BY_ADDRESS = (
 )
 CODE_TAKEN = select(Complaint.id).where(Complaint.code == bindparam("code"))
 INSERT_EVENTS = insert(Event.__table__)  # type: ignore[attr-defined]
+LINK_INBOUND = (
+    update(Message.__table__)  # type: ignore[attr-defined]
+    .where(Message.id == bindparam("message_id"))
+    .values(complaint_id=bindparam("complaint_id"))
+)
 
 
 OutcomeKind = Literal["complaint", "reply", "duplicate", "joined", "linked", "staff"]
+
+
+@dataclass
+class Received:
+    """The stored inbound message: its id, and the complaint it turns out to concern."""
+
+    id: int
+    complaint_id: int | None = None
 
 
 @dataclass(frozen=True)
@@ -126,32 +143,58 @@ class Pipeline:
 
     def _find_inbound(self, session: Session, inbound: InboundMessage) -> Row | None:
         """The stored delivery (its id and complaint_id), if this one was seen before."""
-        return session.execute(
-            INBOUND_BY_ID, {"channel": inbound.channel, "external_id": inbound.external_id}
-        ).first()
+        params = {"channel": inbound.channel, "external_id": inbound.external_id}
+        return session.connection().execute(INBOUND_BY_ID, params).first()
 
     def _handle(self, session: Session, inbound: InboundMessage) -> Outcome:
         existing = self._find_inbound(session, inbound)
         if existing is not None:
             return self._duplicate(session, existing)
         contact, is_new = self._find_or_add_contact(session, inbound)
-        message = Message(
-            direction="in",
-            channel=inbound.channel,
-            external_id=inbound.external_id,
-            contact_id=contact.id,
-            text=inbound.text,
-            payload=inbound.raw,
-            created_at=inbound.received_at,
+        message = self._store_inbound(session, inbound, contact)
+        outcome = self._route(session, inbound, contact, is_new, message)
+        if message.complaint_id is not None:
+            session.connection().execute(
+                LINK_INBOUND, {"message_id": message.id, "complaint_id": message.complaint_id}
+            )
+        return outcome
+
+    def _store_inbound(
+        self, session: Session, inbound: InboundMessage, contact: Contact
+    ) -> Received:
+        """Insert the inbound message now: a duplicate delivery fails here."""
+        inserted = session.connection().execute(
+            INSERT_MESSAGE,
+            {
+                "direction": "in",
+                "channel": inbound.channel,
+                "external_id": inbound.external_id,
+                "contact_id": contact.id,
+                "complaint_id": None,
+                "text": inbound.text,
+                "payload": inbound.raw,
+                "delivery_state": None,
+                "delivery_error": None,
+                "created_at": inbound.received_at,
+            },
         )
-        session.add(message)  # inserted by the next flush; a duplicate fails there
         log.info(
             "message %s/%s from %s",
             inbound.channel,
             inbound.external_id,
             mask_address(inbound.sender),
         )
+        return Received(id=inserted.inserted_primary_key[0])
 
+    def _route(
+        self,
+        session: Session,
+        inbound: InboundMessage,
+        contact: Contact,
+        is_new: bool,
+        message: Received,
+    ) -> Outcome:
+        """Staff business, a command, a citizen's follow-up, small talk or a new complaint."""
         staff = (
             find_staff(session, inbound.sender) if inbound.sender in self.staff_addresses else None
         )
@@ -172,11 +215,12 @@ class Pipeline:
             joined = self._join_recent(session, contact, inbound, message)
             if joined is not None:
                 return joined
-        action = handle_citizen_action(session, contact, text, self.ctx, self.rules(), now)
+        action = handle_citizen_action(
+            session, contact, text, self.ctx, self.rules(), now, new_contact=is_new
+        )
         if action is not None:
             if action.complaint is not None:
                 message.complaint_id = action.complaint.id
-                session.add(message)
             if action.reply is None:
                 return Outcome(
                     kind="reply", complaint_code=action.complaint and action.complaint.code
@@ -217,14 +261,13 @@ class Pipeline:
         self,
         session: Session,
         inbound: InboundMessage,
-        message: Message,
+        message: Received,
         staff: Staff | None,
         in_opd_chat: bool,
     ) -> Outcome:
         result = handle_staff(session, inbound, staff, self.ctx, self.rules(), in_opd_chat)
         if result.complaint is not None:
             message.complaint_id = result.complaint.id
-            session.add(message)
         if result.reply is None:
             return Outcome(kind="staff")
         where = inbound.conversation or inbound.sender
@@ -261,8 +304,7 @@ class Pipeline:
                 display_name=inbound.sender_name,
                 language=self.ctx.language(inbound.language),
             )
-            session.add(contact)
-            session.flush()
+            insert_now(session, contact)
             return contact, True
         if inbound.language and inbound.language != contact.language:
             contact.language = self.ctx.language(inbound.language)
@@ -297,7 +339,7 @@ class Pipeline:
         return self.ctx.text(contact.language, template)
 
     def _join_recent(
-        self, session: Session, contact: Contact, inbound: InboundMessage, message: Message
+        self, session: Session, contact: Contact, inbound: InboundMessage, message: Received
     ) -> Outcome | None:
         """A photo or location sent shortly after a complaint belongs to that complaint."""
         recent = session.exec(
@@ -319,18 +361,14 @@ class Pipeline:
         recent.updated_at = self.clock()
         message.complaint_id = recent.id
         session.add_all(
-            [
-                recent,
-                message,
-                Event(complaint_id=recent.id, kind="attachment", actor=contact.address),
-            ]
+            [recent, Event(complaint_id=recent.id, kind="attachment", actor=contact.address)]
         )
         return Outcome.about("joined", recent)
 
     def _unused_code(self, session: Session) -> str:
         while True:
             code = new_code()
-            if session.execute(CODE_TAKEN, {"code": code}).first() is None:
+            if session.connection().execute(CODE_TAKEN, {"code": code}).first() is None:
                 return code
 
     def _file_complaint(
@@ -338,7 +376,7 @@ class Pipeline:
         session: Session,
         contact: Contact,
         inbound: InboundMessage,
-        message: Message,
+        message: Received,
         result: Classification,
         new_contact: bool = False,
     ) -> Outcome:
@@ -381,10 +419,8 @@ class Pipeline:
             created_at=now,
             updated_at=now,
         )
-        session.add(complaint)
-        session.flush()
+        insert_now(session, complaint)
         message.complaint_id = complaint.id
-        session.add(message)
         note = (
             f"same problem as {same.code}"
             if same
@@ -392,7 +428,7 @@ class Pipeline:
         )
         common = {"complaint_id": complaint.id, "created_at": now, "data": None}
         # Core insert, two rows at once: nothing reads these events back in this transaction.
-        session.execute(
+        session.connection().execute(
             INSERT_EVENTS,
             [
                 {
@@ -503,12 +539,11 @@ class Pipeline:
         session: Session,
         contact: Contact,
         inbound: InboundMessage,
-        message: Message,
+        message: Received,
         open_complaint: Complaint,
     ) -> Outcome:
         """The same citizen repeating an open complaint: keep the words, don't file again."""
         message.complaint_id = open_complaint.id
-        session.add(message)
         session.add(
             Event(
                 complaint_id=open_complaint.id,

@@ -55,9 +55,10 @@ def message_to_contact(
     blocked = contact.opted_out or contact.unreachable
     complaint_id = complaint.id if complaint else None
     now = utcnow()
-    # Core inserts: this runs for every acknowledgement, and ORM objects cost far more to
-    # build and flush than the rows cost to write. Nothing reads them back in this session.
-    message_id = session.execute(
+    # Core inserts on the session's connection: this runs for every acknowledgement, and ORM
+    # objects cost far more to build and flush than the rows cost to write. Nothing reads them
+    # back in this session, and they refer only to rows already inserted.
+    inserted = session.connection().execute(
         INSERT_MESSAGE,
         {
             "direction": "out",
@@ -71,7 +72,8 @@ def message_to_contact(
             "delivery_error": None,
             "created_at": now,
         },
-    ).inserted_primary_key[0]
+    )
+    message_id = inserted.inserted_primary_key[0]
     last_inbound_at = (
         known_last_inbound_at
         or session.exec(LAST_INBOUND_AT, params={"contact_id": contact.id}).one()
@@ -128,7 +130,7 @@ def _queue(
 ) -> int:
     """Insert one outbox row (a repeated key fails here, as a unique violation)."""
     now = utcnow()
-    return session.execute(
+    inserted = session.connection().execute(
         INSERT_OUTBOX,
         {
             "kind": kind,
@@ -145,7 +147,8 @@ def _queue(
             "created_at": now,
             "sent_at": None,
         },
-    ).inserted_primary_key[0]
+    )
+    return inserted.inserted_primary_key[0]
 
 
 def complaint_document(complaint: Complaint, ctx: DispatchContext, event: str) -> dict[str, Any]:

@@ -1,0 +1,30 @@
+"""Rows written at once with a Core INSERT, for the hot intake path."""
+
+from __future__ import annotations
+
+from functools import cache
+
+from sqlalchemy import Insert, Table, insert
+from sqlalchemy.orm import make_transient_to_detached
+from sqlmodel import Session, SQLModel
+
+
+@cache
+def _insert(table: Table) -> tuple[Insert, tuple[str, ...]]:
+    """The prebuilt INSERT for `table` and the columns it takes (all but the id)."""
+    return insert(table), tuple(c.name for c in table.columns if c.name != "id")
+
+
+def insert_now(session: Session, row: SQLModel) -> None:
+    """INSERT a new `row` now and make it a persistent object of `session`.
+
+    Costs a fraction of `session.add` and a flush. The row gets its id; later changes to it
+    are flushed as UPDATEs as usual. A unique violation is raised here, not at the next flush.
+    Pending changes are not flushed first: `row` can only refer to rows already inserted.
+    """
+    statement, columns = _insert(row.__table__)  # type: ignore[attr-defined]
+    values = {name: getattr(row, name) for name in columns}
+    result = session.connection().execute(statement, values)
+    row.id = result.inserted_primary_key[0]  # type: ignore[attr-defined]
+    make_transient_to_detached(row)
+    session.add(row)
