@@ -14,7 +14,7 @@ from collections.abc import Awaitable, Callable, Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import or_
+from sqlalchemy import bindparam, func, or_, update
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
@@ -28,6 +28,27 @@ log = logging.getLogger("aduan.outbox")
 
 Sender = Callable[[dict[str, Any]], Awaitable[SendResult]]
 LEASE = timedelta(seconds=120)
+
+# Every acknowledgement passes here once: plain UPDATEs cost a fraction of loading both rows.
+MARK_SENT = (
+    update(OutboxItem.__table__)  # type: ignore[attr-defined]
+    .where(OutboxItem.id == bindparam("item_id"))
+    .values(
+        status=OutboxStatus.sent,
+        attempts=OutboxItem.attempts + 1,
+        sent_at=bindparam("sent_at"),
+        locked_until=None,
+        last_error=None,
+    )
+)
+MESSAGE_SENT = (
+    update(Message.__table__)  # type: ignore[attr-defined]
+    .where(Message.id == bindparam("message_id"))
+    .values(
+        external_id=func.coalesce(bindparam("external_id"), Message.external_id),
+        delivery_state="sent",
+    )
+)
 
 
 def backoff_delay(attempts: int, settings: DispatchSettings) -> float:
@@ -99,24 +120,18 @@ class OutboxWorker:
                 self._failed, item.id, SendError(f"{type(exc).__name__}: {exc}", retryable=True)
             )
         else:
-            await asyncio.to_thread(self._sent, item.id, result)
+            await asyncio.to_thread(self._sent, item, result)
 
-    def _sent(self, item_id: int | None, result: SendResult) -> None:
+    def _sent(self, item: OutboxItem, result: SendResult) -> None:
         with transaction(self.engine) as session:
-            item = session.get(OutboxItem, item_id)
-            assert item is not None
-            item.status = OutboxStatus.sent
-            item.attempts += 1
-            item.sent_at = self.clock()
-            item.locked_until = None
-            item.last_error = None
+            connection = session.connection()
+            connection.execute(MARK_SENT, {"item_id": item.id, "sent_at": self.clock()})
             if item.message_id:
-                message = session.get(Message, item.message_id)
-                if message is not None:
-                    message.external_id = result.external_id or message.external_id
-                    message.delivery_state = "sent"
-            session.add(item)
-        log.info("outbox %s sent (%s, %s)", item_id, item.kind, item.target)
+                connection.execute(
+                    MESSAGE_SENT,
+                    {"message_id": item.message_id, "external_id": result.external_id or None},
+                )
+        log.info("outbox %s sent (%s, %s)", item.id, item.kind, item.target)
 
     def _failed(self, item_id: int | None, error: SendError) -> None:
         with transaction(self.engine) as session:
