@@ -423,7 +423,7 @@ def suggest_linear(
         label: (len(y) / (len(sizes) * size)) ** opts.balance for label, size in sizes.items()
     }
     if opts.model == "svm":
-        model = LinearSVC(C=opts.c, class_weight=weights)
+        model = LinearSVC(C=opts.c, class_weight=weights, random_state=0)
     elif opts.model == "logreg":
         model = LogisticRegression(C=opts.c, max_iter=5000, class_weight=weights)
     else:
