@@ -3,10 +3,11 @@
 Rules learned from a history are sure of themselves on the reports they were learned from, so
 their thresholds must be set on reports they have not seen: the history is split in k folds,
 rules are built from k-1 of them and the held-out fold is classified. On those out-of-fold
-decisions, for each candidate temperature, the lowest confidence threshold is found at which
-the reports routed automatically are still right at least `target` of the time; the
-temperature that routes the most wins. The same procedure scores the decisions it produces, so
-`Calibration` also says what coverage and precision to expect on new reports.
+decisions the confidence is calibrated (`lead`: a logistic function of the winner's lead,
+fitted to whether each decision was right; `softmax`: the temperature that routes the most),
+and the lowest threshold is found at which the reports routed automatically are still right at
+least `target` of the time. `Calibration` also says what coverage and precision that gave, i.e.
+what to expect on new reports.
 """
 
 from __future__ import annotations
@@ -122,10 +123,12 @@ def choose(
     best = Calibration({**candidates[0][0], "threshold": 1.0}, 1.0, 0.0, 0.0, accuracy)
     for settings, ranked in candidates:
         threshold, coverage, precision = _threshold_for(ranked, len(decisions), target)
-        if "lead_slope" in settings:
+        if "lead_slope" in settings and coverage and threshold > target:
             # A calibrated confidence: a report that is itself right >= target of the time
             # may always be routed, however sure the history's reports happened to be.
-            threshold = min(threshold, target)
+            threshold = target
+            routed = [ok for confidence, ok in ranked if confidence >= threshold]
+            coverage, precision = len(routed) / len(decisions), sum(routed) / len(routed)
         if coverage > best.coverage:
             # Rounded down, so the report at the threshold is still routed.
             cut = math.floor(threshold * 10_000) / 10_000
