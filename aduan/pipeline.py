@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
 
@@ -87,6 +87,7 @@ class Outcome:
     opd: str | None = None
     due_at: datetime | None = None
     classification: Classification | None = None
+    choices: list[Button] = field(default_factory=list)  # offered with the reply (categories)
 
     @classmethod
     def about(cls, kind: OutcomeKind, complaint: Complaint, **more: Any) -> Outcome:
@@ -452,7 +453,9 @@ class Pipeline:
         # A contact created by this message has no earlier inbound: no need to look it up.
         # In UTC, as the database would have returned it (a channel may give another zone).
         last_inbound_at = inbound.received_at.astimezone(UTC) if new_contact else None
-        ack = self._acknowledge(session, contact, inbound, complaint, result, same, last_inbound_at)
+        ack, choices = self._acknowledge(
+            session, contact, inbound, complaint, result, same, last_inbound_at
+        )
         if status == Status.routed and same is None:
             dispatch_to_opd(
                 session, complaint, self.ctx, "complaint.created", f"dispatch:{complaint.code}:1"
@@ -466,7 +469,11 @@ class Pipeline:
             f", same as {same.code}" if same else "",
         )
         return Outcome.about(
-            "linked" if same else "complaint", complaint, reply=ack, classification=result
+            "linked" if same else "complaint",
+            complaint,
+            reply=ack,
+            classification=result,
+            choices=choices,
         )
 
     def _acknowledge(
@@ -478,7 +485,7 @@ class Pipeline:
         result: Classification,
         same: Complaint | None,
         last_inbound_at: datetime | None = None,
-    ) -> str:
+    ) -> tuple[str, list[Button]]:
         """Tell the citizen the code and what happens next; offer categories when unsure."""
         language = contact.language
         ctx = self.ctx
@@ -509,7 +516,7 @@ class Pipeline:
             buttons=buttons,
             known_last_inbound_at=last_inbound_at,
         )
-        return text
+        return text, buttons
 
     def _category_choices(
         self, complaint: Complaint, result: Classification, language: str

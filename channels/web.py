@@ -144,6 +144,7 @@ class WebAdapter:
                 "recipient": message.recipient.removeprefix("web:"),
                 "text": message.text,
                 "complaint_code": message.complaint_code,
+                "choices": [button.model_dump() for button in message.buttons],
                 "idempotency_key": message.idempotency_key,
             }
         ).encode()

@@ -131,3 +131,19 @@ def test_english_submission_is_answered_in_english(client: TestClient) -> None:
     )
     assert response.status_code == 201, response.text
     assert response.json()["reply"].startswith("Report received. Code: ADU-")
+
+
+def test_unsure_complaint_offers_choices_and_a_choice_routes_it(client: TestClient) -> None:
+    unsure = client.post(
+        "/api/v1/web/messages", json={"text": "sampah menyumbat selokan", "sender": "warga-7"}
+    ).json()
+    assert unsure["status"] == "needs_review"
+    labels = [choice["label"] for choice in unsure["choices"]]
+    assert {"Sampah", "Drainase"} <= set(labels) and labels[-1] == "Lainnya"
+    drainage = next(c for c in unsure["choices"] if c["label"] == "Drainase")
+    chosen = client.post(
+        "/api/v1/web/messages", json={"text": drainage["payload"], "sender": "warga-7"}
+    )
+    assert chosen.status_code == 200, chosen.text
+    looked_up = client.get(f"/api/v1/web/complaints/{unsure['code']}").json()
+    assert looked_up["status"] == "routed" and looked_up["opd"] == "DPUPR"

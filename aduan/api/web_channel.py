@@ -41,6 +41,9 @@ async def submit(request: Request, runtime: RuntimeDep) -> JSONResponse:
         "category": outcome.category,
         "opd": outcome.opd,
         "due_at": outcome.due_at.isoformat() if outcome.due_at else None,
+        # When unsure of the category: buttons to show; send a button's `payload` as the text
+        # of the next message to choose it.
+        "choices": [choice.model_dump() for choice in outcome.choices],
     }
     return JSONResponse(payload, status_code=201 if outcome.kind == "complaint" else 200)
 
