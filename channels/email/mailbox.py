@@ -136,8 +136,15 @@ class Mailbox:
             else:
                 self.imap.expunge()
 
-    def idle_start(self) -> None:
+    def idle_start(self) -> bool:
+        """Enter IDLE; True when the server reported new mail while we were entering it.
+
+        A server may announce mail that arrived since the last command before it says
+        "+ idling"; imaplib files such lines away, and `idle_check` never sees them.
+        """
         self.imap.idle()
+        pending = self.imap._imap.untagged_responses  # imaplib's store of those lines
+        return any([pending.pop(key, None) for key in ("EXISTS", "RECENT")])
 
     def idle_check(self, timeout: float) -> bool:
         """Wait up to `timeout` seconds in IDLE; True when new mail arrived."""

@@ -206,12 +206,11 @@ class MailPoller:
         if not box.can_idle:
             await _pause(stop, self.config.poll_seconds)
             return
-        await asyncio.to_thread(box.idle_start)
+        arrived = await asyncio.to_thread(box.idle_start)
         renew_at = time.monotonic() + self.config.idle_seconds
         try:
-            while not stop.is_set() and time.monotonic() < renew_at:
-                if await asyncio.to_thread(box.idle_check, IDLE_TICK_SECONDS):
-                    break
+            while not arrived and not stop.is_set() and time.monotonic() < renew_at:
+                arrived = await asyncio.to_thread(box.idle_check, IDLE_TICK_SECONDS)
         finally:
             with contextlib.suppress(*CONNECTION_ERRORS):
                 await asyncio.to_thread(box.idle_done)

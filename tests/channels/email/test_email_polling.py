@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -17,6 +18,7 @@ from aduan.serve import senders_for
 from channels.contract import Cursor, Parsed
 from channels.email import EmailAdapter
 from channels.email.config import EmailConfig
+from channels.email.mailbox import Mailbox
 from channels.message import InboundMessage
 from dispatch.context import DispatchSettings
 from dispatch.outbox import OutboxWorker
@@ -246,3 +248,20 @@ async def test_a_bounce_of_our_acknowledgement_marks_it_failed(
             )
         ]
     assert len(stored(runtime)[0]) == 1  # the bounce itself is no message from anyone
+
+
+def test_mail_announced_while_entering_idle_is_not_missed(dovecot: Dovecot, tmp_path: Path) -> None:
+    """Mail that arrives between the last search and IDLE may be announced before the server
+    says "+ idling"; it must count as new mail, not wait for the next IDLE renewal."""
+    box = Mailbox(email_adapter(dovecot, tmp_path).config)
+    box.open()
+    try:
+        dovecot.append(complaint_mail(3))  # arrives while the poller is between commands
+        arrived = box.idle_start()
+        deadline = time.monotonic() + 10
+        while not arrived and time.monotonic() < deadline:
+            arrived = box.idle_check(1)
+        box.idle_done()
+        assert arrived
+    finally:
+        box.close()
