@@ -18,7 +18,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Literal
 
-from classifier.engine import classify, compile_rules, confidences, lead, logistic
+from classifier.engine import classify, compile_rules, confidences, lead, logistic, runner_up
 from classifier.evaluate import Example, LabelKind, prediction
 from classifier.rules import RuleSet
 
@@ -154,9 +154,7 @@ def _threshold_for(
 
 
 def _lead(decision: Decision) -> float:
-    best = decision.scores[decision.category]
-    runner_up = max((v for c, v in decision.scores.items() if c != decision.category), default=0.0)
-    return lead(best, runner_up)
+    return lead(decision.scores[decision.category], runner_up(decision.scores, decision.category))
 
 
 def fit_logistic(

@@ -207,7 +207,14 @@ def classify(text: str, rules: CompiledRules) -> Classification:
             "complaint", fallback, rules.opd.get(fallback), 0.0, True, normalized, matched, scores,
             area_name,
         )  # fmt: skip
-    if len(scores) == 1:
+    if settings.confidence == "lead":
+        order = rules.order
+        best = min(scores, key=lambda c: (-scores[c], order.get(c, 0)))  # ties: listed first
+        second = 0.0
+        confidence = lead_confidence(
+            scores[best], runner_up(scores, best), settings.lead_slope, settings.lead_offset
+        )
+    elif len(scores) == 1:
         best = next(iter(scores))
         second = 0.0
         confidence = _single_confidence(scores[best], settings.temperature, settings.none_score)
@@ -215,12 +222,6 @@ def classify(text: str, rules: CompiledRules) -> Classification:
         best, confidence, second = _top_two(
             scores, rules.order, settings.temperature, settings.none_score
         )
-    if settings.confidence == "lead":
-        runner_up = max((v for c, v in scores.items() if c != best), default=0.0)
-        confidence = lead_confidence(
-            scores[best], runner_up, settings.lead_slope, settings.lead_offset
-        )
-        second = 0.0
     needs_review = (
         confidence < rules.thresholds.get(best, settings.threshold)
         or confidence - second < settings.margin
@@ -232,6 +233,11 @@ def classify(text: str, rules: CompiledRules) -> Classification:
     return Classification.of(
         "complaint", best, opd, confidence, needs_review, normalized, matched, scores, area_name
     )
+
+
+def runner_up(scores: dict[str, float], best: str) -> float:
+    """The highest score of a category other than `best` (0 when it is alone)."""
+    return max((v for c, v in scores.items() if c != best), default=0.0)
 
 
 def lead(best: float, runner_up: float) -> float:
