@@ -107,6 +107,8 @@ class Complaint(SQLModel, table=True):
     reminded_at: datetime | None = _time()
     escalated_at: datetime | None = _time()
     escalations: int = 0
+    # Hash of the per-complaint tracking secret (shown once to the citizen who filed it).
+    secret_hash: str | None = Field(default=None, max_length=64, unique=True, index=True)
 
 
 class Message(SQLModel, table=True):
@@ -214,6 +216,20 @@ class OpdToken(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     opd: str = Field(max_length=64, index=True)
     token_hash: str = Field(max_length=64, unique=True)
+    label: str = ""
+    created_at: datetime = _created()
+    revoked_at: datetime | None = _time()
+
+
+class WebClientKey(SQLModel, table=True):
+    """An API key of a website or app on the web channel (only its hash is kept).
+
+    A client may hold several keys (rotation); its citizens are namespaced by `client`.
+    """
+
+    id: int | None = Field(default=None, primary_key=True)
+    client: str = Field(max_length=32, index=True)
+    key_hash: str = Field(max_length=64, unique=True)
     label: str = ""
     created_at: datetime = _created()
     revoked_at: datetime | None = _time()
