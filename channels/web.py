@@ -22,6 +22,7 @@ from channels.contract import (
     RawResponse,
     SendError,
 )
+from channels.fetching import check_link
 from channels.message import Attachment, InboundMessage, Location, OutboundMessage, SendResult
 from channels.signing import SIGNATURE_HEADER, sign
 
@@ -64,6 +65,14 @@ class WebSubmission(BaseModel):
         if not value.strip():
             raise ValueError("text must not be empty")
         return value.strip()
+
+    @field_validator("attachments")
+    @classmethod
+    def _links_only(cls, value: list[Attachment]) -> list[Attachment]:
+        """Attachments are data: a link to a file, never a path or another channel's reference."""
+        for attachment in value:
+            check_link(attachment.url)
+        return value
 
 
 def _describe(error: ValidationError) -> str:

@@ -34,6 +34,7 @@ from channels.contract import (
     Parsed,
     RawRequest,
     RawResponse,
+    SendError,
     Sink,
 )
 from channels.message import OutboundMessage, SendResult
@@ -42,6 +43,7 @@ from channels.telegram.parsing import (
     callback_query_id,
     check_secret,
     decode_update,
+    file_id_of,
     parse_update,
     update_from_dict,
 )
@@ -161,14 +163,14 @@ class TelegramAdapter:
         if not attachment_url.startswith(FILE_SCHEME):
             return attachment_url
         bot = await self._call(self._ready_bot())
-        file = await self._call(bot.get_file(attachment_url.removeprefix(FILE_SCHEME)))
+        file = await self._call(bot.get_file(_file_id(attachment_url)))
         assert file.file_path is not None
         return file.file_path
 
     async def download(self, attachment_url: str) -> bytes:
         """The bytes of an attachment this channel received (getFile, then the file URL)."""
         bot = await self._call(self._ready_bot())
-        file = await self._call(bot.get_file(attachment_url.removeprefix(FILE_SCHEME)))
+        file = await self._call(bot.get_file(_file_id(attachment_url)))
         return bytes(await self._call(file.download_as_bytearray()))
 
     # -- background: long polling or keeping the webhook registered --------------------------
@@ -302,3 +304,10 @@ async def _until(call: Awaitable[T], stop: asyncio.Event) -> T | None:
     with contextlib.suppress(asyncio.CancelledError, TelegramError):
         await task
     return None
+
+
+def _file_id(attachment_url: str) -> str:
+    file_id = file_id_of(attachment_url)
+    if file_id is None:
+        raise SendError(f"not a Telegram file: {attachment_url[:80]!r}", retryable=False)
+    return file_id

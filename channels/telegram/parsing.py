@@ -5,6 +5,7 @@ from __future__ import annotations
 import hmac
 import json
 import logging
+import re
 from typing import Any
 
 from telegram import CallbackQuery, Message, Update, User
@@ -16,6 +17,7 @@ log = logging.getLogger("aduan.channels.telegram")
 
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
 FILE_SCHEME = "telegram-file:"
+FILE_ID = re.compile(r"[A-Za-z0-9_-]{1,255}")  # Telegram's file ids are URL-safe base64
 GROUP_TYPES = frozenset({"group", "supergroup"})
 MAX_BODY_BYTES = 1_000_000
 
@@ -27,6 +29,17 @@ def address(chat_or_user_id: int) -> str:
 def message_ref(chat_id: int, message_id: int) -> str:
     """A Telegram message as Aduan names it (SendResult.external_id, InboundMessage.reply_to)."""
     return f"{chat_id}:{message_id}"
+
+
+def file_id_of(url: str) -> str | None:
+    """The Telegram file id in a `telegram-file:` reference; None for anything else.
+
+    The shape check keeps a reference from naming a local path ("/", ".", "~" never occur).
+    """
+    if not url.startswith(FILE_SCHEME):
+        return None
+    file_id = url.removeprefix(FILE_SCHEME)
+    return file_id if FILE_ID.fullmatch(file_id) else None
 
 
 def check_secret(request: RawRequest, expected: str) -> None:

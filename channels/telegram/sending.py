@@ -8,7 +8,15 @@ from collections import OrderedDict
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
 
-from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, Message, ReplyParameters
+from telegram import (
+    Bot,
+    Document,
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    Message,
+    PhotoSize,
+    ReplyParameters,
+)
 from telegram.error import (
     BadRequest,
     ChatMigrated,
@@ -21,7 +29,7 @@ from telegram.warnings import PTBDeprecationWarning
 
 from channels.contract import SendError
 from channels.message import Attachment, Button, OutboundMessage, SendResult
-from channels.telegram.parsing import FILE_SCHEME, message_ref
+from channels.telegram.parsing import file_id_of, message_ref
 
 log = logging.getLogger("aduan.channels.telegram")
 
@@ -130,7 +138,15 @@ async def send_outbound(bot: Bot, out: OutboundMessage, parts: SentParts) -> Sen
     index = 0
     try:
         for attachment in out.attachments:
-            sent = await parts.once(key, index, lambda a=attachment: _send_file(bot, chat_id, a))
+            source = file_source(attachment.url)
+            if source is None:
+                log.warning(
+                    "attachment %.80r is no Telegram file or web link; left out", attachment.url
+                )
+                continue
+            sent = await parts.once(
+                key, index, lambda a=attachment, s=source: _send_file(bot, chat_id, a, s)
+            )
             if sent is None:
                 text += f"\n{attachment.url}"
             index += 1
@@ -166,17 +182,30 @@ async def send_outbound(bot: Bot, out: OutboundMessage, parts: SentParts) -> Sen
     return SendResult(external_id=message_ref(last.chat.id, last.message_id))
 
 
-async def _send_file(bot: Bot, chat_id: int, attachment: Attachment) -> Message | None:
-    """A photo or file by Telegram file_id or URL; None when Telegram cannot use it."""
-    source = attachment.url
-    if source.startswith(FILE_SCHEME):
-        source = source.removeprefix(FILE_SCHEME)
-    elif not source.startswith(("http://", "https://")):
-        return None  # a local path means nothing to Telegram's servers
+def file_source(url: str) -> str | None:
+    """What the Bot API may be given for an attachment: a Telegram file id or a web link.
+
+    Anything else (a path, `file:`, a `telegram-file:` reference that is no file id) is None:
+    Telegram's servers could not use it, and Aduan must never read it.
+    """
+    file_id = file_id_of(url)
+    if file_id is not None:
+        return file_id
+    if url.startswith(("http://", "https://")) and not any(c.isspace() for c in url):
+        return url
+    return None
+
+
+async def _send_file(bot: Bot, chat_id: int, attachment: Attachment, source: str) -> Message | None:
+    """A photo or file by Telegram file id or URL; None when Telegram cannot use it.
+
+    The source goes in as a media object's file_id, because python-telegram-bot uploads a bare
+    string that happens to name an existing local file; a media object it passes on as it is.
+    """
     try:
         if attachment.content_type.startswith("image/"):
-            return await bot.send_photo(chat_id, source)
-        return await bot.send_document(chat_id, source)
+            return await bot.send_photo(chat_id, PhotoSize(source, source, 0, 0))
+        return await bot.send_document(chat_id, Document(source, source))
     except BadRequest as exc:
         # A broken attachment must not keep the complaint itself from the OPD: link it instead.
         log.warning("attachment not accepted by Telegram (%s); sent as a link", exc.message)
