@@ -19,6 +19,7 @@ from channels.contract import (
     SendError,
     Unauthenticated,
 )
+from channels.fetching import MediaLimits, MediaRefused, fetch
 from channels.masking import mask_address
 from channels.message import OutboundMessage, SendResult
 from channels.meta_whatsapp.webhook import Notification, Value, messages_of
@@ -62,6 +63,7 @@ class MetaWhatsAppConfig(ChannelConfig):
         default="Pilih", max_length=20, description="label of the button that opens a list"
     )
     template: Template | None = None
+    media: MediaLimits = Field(default_factory=MediaLimits)
 
 
 def classify_error(response: httpx.Response) -> SendError:
@@ -240,13 +242,19 @@ class MetaWhatsAppAdapter:
         return SendResult(external_id=wamid)
 
     async def fetch_media(self, url: str) -> tuple[bytes, str]:
-        """Download an inbound attachment: its Graph URL names the media, which names the file."""
-        async with httpx.AsyncClient(timeout=self.config.timeout_seconds) as client:
-            described = await client.get(url, headers=self._headers())
-            described.raise_for_status()
-            media = described.json()
-            download = await client.get(media["url"], headers=self._headers())
-            download.raise_for_status()
+        """Download an inbound attachment: its Graph URL names the media, which names the file.
+
+        Only a URL `media_url` made is honoured (the access token goes with it), and both
+        downloads keep to the `media` limits.
+        """
+        if not url.startswith(f"{self.base}/") or "/" in url.removeprefix(f"{self.base}/"):
+            raise MediaRefused(f"not a media URL of this channel: {url[:80]!r}")
+        limits = self.config.media
+        described = await fetch(url, limits, self._headers())
+        described.raise_for_status()
+        media = described.json()
+        download = await fetch(str(media["url"]), limits, self._headers())
+        download.raise_for_status()
         return download.content, media.get("mime_type") or download.headers.get(
             "content-type", "application/octet-stream"
         )
