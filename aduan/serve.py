@@ -12,6 +12,7 @@ import uvicorn
 
 from aduan.api.app import create_app
 from aduan.intake import Intake
+from aduan.logs import mask_every_handler
 from aduan.runtime import Runtime
 from channels.contract import Adapter, Poller
 from channels.registry import ChannelStatus, build_adapters
@@ -90,5 +91,6 @@ def run_server(runtime: Runtime, host: str, port: int, echo: Callable[[str], Non
             )
     app = create_app(runtime, adapters, background)
     echo(f"Listening on http://{host}:{port} (health: /health, API docs: /docs)")
-    server = uvicorn.Server(uvicorn.Config(app, host=host, port=port, log_level="info"))
-    asyncio.run(server.serve())
+    config = uvicorn.Config(app, host=host, port=port, log_level="info")  # configures logging
+    mask_every_handler()
+    asyncio.run(uvicorn.Server(config).serve())
