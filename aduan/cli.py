@@ -12,6 +12,7 @@ from typing import Annotated
 import typer
 from sqlmodel import select
 
+from aduan.access_cli import register as register_access_commands
 from aduan.config import ConfigError, load_config
 from aduan.report_cli import register as register_report_commands
 from aduan.routing_cli import register as register_routing_commands
@@ -206,21 +207,6 @@ def outbox_retry(item_id: int, config: ConfigOption = DEFAULT_CONFIG) -> None:
     typer.echo(f"outbox item {item_id} queued again")
 
 
-@opd_app.command("token")
-def opd_token(
-    opd: str,
-    config: ConfigOption = DEFAULT_CONFIG,
-    label: Annotated[str, typer.Option(help="what the token is for")] = "",
-) -> None:
-    """Issue a status-API token for an OPD (printed once)."""
-    from aduan.opd_tokens import create_token
-
-    runtime = _runtime(config, migrate=True)
-    if opd not in runtime.config.opds:
-        typer.echo(f"unknown OPD {opd!r}; known: {', '.join(runtime.config.opds)}", err=True)
-        raise typer.Exit(1)
-    typer.echo(create_token(runtime.engine, opd, label))
-
-
 register_routing_commands(app)
+register_access_commands(app, opd_app)
 register_report_commands(app)

@@ -59,10 +59,20 @@ def parse_command(text: str) -> Command | None:
     return Command(name, argument)
 
 
-def status_text(session: Session, code: str, language: str, ctx: DispatchContext) -> str:
+def status_text(session: Session, code: str, contact: Contact, ctx: DispatchContext) -> str:
+    """A complaint's status; its agency, due date and latest note only for its own citizen."""
+    language = contact.language
     complaint = session.exec(select(Complaint).where(Complaint.code == code)).first()
     if complaint is None:
         return ctx.text(language, "status_unknown", code=code)
+    if complaint.contact_id != contact.id:
+        return ctx.text(
+            language,
+            "status_public",
+            code=complaint.code,
+            status=ctx.status_name(language, complaint.status),
+            category=ctx.category_name(language, complaint.category),
+        )
     latest_note = session.exec(
         select(Event.note)
         .where(Event.complaint_id == complaint.id)
@@ -119,6 +129,6 @@ def answer_command(
     if command.name == "status":
         code = find_code(command.argument)
         if code:
-            return status_text(session, code, contact.language, ctx)
+            return status_text(session, code, contact, ctx)
         return open_complaints_text(session, contact, ctx)
     return ctx.text(contact.language, command.name)

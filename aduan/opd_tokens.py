@@ -1,33 +1,98 @@
-"""Bearer tokens for OPD systems on the status API. Only a hash is stored."""
+"""Bearer tokens for OPD systems on the status API. Only a hash is stored.
+
+Tokens can be listed, revoked and rotated; every revocation is an audit event. A token of an
+OPD that is no longer configured stops working.
+"""
 
 from __future__ import annotations
 
-import hashlib
-import secrets
+import logging
+from collections.abc import Container
+from datetime import UTC, datetime
 
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
+from aduan.credentials import digest, new_secret
 from storage.engine import transaction
-from storage.models import OpdToken
+from storage.models import Event, OpdToken
+
+log = logging.getLogger("aduan.opd_tokens")
 
 
-def _digest(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
+class TokenError(ValueError):
+    """A token command that cannot be done (nothing to revoke)."""
+
+
+def _issue(session: Session, opd: str, label: str) -> str:
+    token = new_secret(f"aduan_{opd.lower()}_")
+    session.add(OpdToken(opd=opd, token_hash=digest(token), label=label))
+    return token
 
 
 def create_token(engine: Engine, opd: str, label: str = "") -> str:
     """A new token for `opd`; shown once, never stored in the clear."""
-    token = f"aduan_{opd.lower()}_{secrets.token_urlsafe(24)}"
     with transaction(engine) as session:
-        session.add(OpdToken(opd=opd, token_hash=_digest(token), label=label))
-    return token
+        return _issue(session, opd, label)
 
 
-def opd_for_token(session: Session, token: str) -> str | None:
+def opd_for_token(session: Session, token: str, configured: Container[str]) -> str | None:
+    """The OPD of a valid token: unrevoked, and its OPD still in the configuration."""
     row = session.exec(
         select(OpdToken)
-        .where(OpdToken.token_hash == _digest(token))
+        .where(OpdToken.token_hash == digest(token))
         .where(OpdToken.revoked_at.is_(None))
     ).first()
-    return row.opd if row else None
+    return row.opd if row is not None and row.opd in configured else None
+
+
+def list_tokens(engine: Engine, opd: str | None = None) -> list[OpdToken]:
+    with transaction(engine) as session:
+        query = select(OpdToken).order_by(OpdToken.id)
+        if opd:
+            query = query.where(OpdToken.opd == opd)
+        return list(session.exec(query))
+
+
+def _revoke(session: Session, target: str, actor: str) -> list[OpdToken]:
+    query = select(OpdToken).where(OpdToken.revoked_at.is_(None))
+    if target.isdigit():
+        query = query.where(OpdToken.id == int(target))
+    else:
+        query = query.where(OpdToken.opd == target)
+    rows = list(session.exec(query))
+    now = datetime.now(UTC)
+    for row in rows:
+        row.revoked_at = now
+        session.add(row)
+        session.add(
+            Event(
+                kind="opd_token_revoked",
+                actor=actor,
+                note=f"status-API token {row.id} of {row.opd} revoked",
+            )
+        )
+        log.info("status-API token %s of %s revoked by %s", row.id, row.opd, actor)
+    return rows
+
+
+def revoke_tokens(engine: Engine, target: str, actor: str) -> list[OpdToken]:
+    """Revoke token number `target`, or every active token of OPD `target`."""
+    with transaction(engine) as session:
+        rows = _revoke(session, target, actor)
+        if not rows:
+            raise TokenError(f"no active status-API token {target!r}")
+    return rows
+
+
+def rotate_token(
+    engine: Engine, opd: str, actor: str, token_id: int | None = None, label: str = ""
+) -> tuple[str, list[OpdToken]]:
+    """A new token for `opd`, and the old ones (or only token `token_id`) revoked, at once."""
+    with transaction(engine) as session:
+        if token_id is not None:
+            old = session.get(OpdToken, token_id)
+            if old is None or old.opd != opd or old.revoked_at is not None:
+                raise TokenError(f"no active status-API token {token_id} of {opd}")
+        revoked = _revoke(session, str(token_id) if token_id is not None else opd, actor)
+        return _issue(session, opd, label), revoked

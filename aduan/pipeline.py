@@ -20,6 +20,7 @@ from sqlmodel import Session, select
 from aduan.citizen import expand_choice, find_same_problem, handle_citizen_action
 from aduan.codes import find_code, new_code
 from aduan.conversation import answer_command, parse_command, status_text
+from aduan.credentials import digest, new_secret
 from aduan.rulebook import RulebookProvider
 from aduan.staff import find_staff, handle_staff, registered_addresses, target_complaint
 from channels.contract import Cursor
@@ -88,6 +89,8 @@ class Outcome:
     due_at: datetime | None = None
     classification: Classification | None = None
     choices: list[Button] = field(default_factory=list)  # offered with the reply (categories)
+    # A new complaint's tracking secret, in the clear only here (the database keeps its hash).
+    tracking_secret: str | None = field(default=None, repr=False)
 
     @classmethod
     def about(cls, kind: OutcomeKind, complaint: Complaint, **more: Any) -> Outcome:
@@ -332,7 +335,7 @@ class Pipeline:
         if result.intent == "status":
             code = find_code(inbound.text)
             if code:
-                return status_text(session, code, contact.language, self.ctx)
+                return status_text(session, code, contact, self.ctx)
             return answer_command(session, parse_command("/status"), contact, self.ctx)  # type: ignore[arg-type]
         template = {"greeting": "greeting", "thanks": "thanks", "question": "help"}.get(
             result.intent, "empty"
@@ -396,8 +399,10 @@ class Pipeline:
             else (Status.needs_review if result.needs_review else Status.routed)
         )
         location = inbound.location
+        secret = new_secret()
         complaint = Complaint(
             code=self._unused_code(session),
+            secret_hash=digest(secret),
             contact_id=contact.id,
             channel=inbound.channel,
             text=inbound.text,
@@ -474,6 +479,7 @@ class Pipeline:
             reply=ack,
             classification=result,
             choices=choices,
+            tracking_secret=secret,
         )
 
     def _acknowledge(

@@ -6,8 +6,10 @@ the deployment's `callback_url` (signed JSON) when one is configured.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import uuid
+from dataclasses import dataclass
 from typing import Any, ClassVar
 from urllib.parse import parse_qsl
 
@@ -21,6 +23,7 @@ from channels.contract import (
     RawRequest,
     RawResponse,
     SendError,
+    Unauthenticated,
 )
 from channels.fetching import check_link
 from channels.message import Attachment, InboundMessage, Location, OutboundMessage, SendResult
@@ -28,6 +31,7 @@ from channels.signing import SIGNATURE_HEADER, sign
 
 MAX_BODY_BYTES = 64_000
 MAX_COMPLAINT_CHARS = 5_000
+MAX_ID_CHARS = 200
 
 
 class WebConfig(ChannelConfig):
@@ -111,6 +115,46 @@ def _decode_body(request: RawRequest) -> dict[str, Any]:
     return data
 
 
+@dataclass(frozen=True)
+class WebCaller:
+    """Who posts, as the core verified it: a client by its key, a citizen by a tracking secret.
+
+    `address` is the contact address a tracking secret proved; neither means anonymous.
+    """
+
+    client: str | None = None
+    address: str | None = None
+
+
+def _sender(submission: WebSubmission, caller: WebCaller) -> str:
+    if caller.client is None or submission.sender is None:
+        return f"web:anon-{uuid.uuid4().hex[:12]}"
+    return f"web:{caller.client}:{submission.sender}"
+
+
+def _external_id(request: RawRequest, submission: WebSubmission, caller: WebCaller) -> str:
+    """The dedupe key: a client's own ids in its namespace; an anonymous retry by its body."""
+    key = submission.id or request.header("idempotency-key")
+    if key is None:
+        return uuid.uuid4().hex
+    if len(key) > MAX_ID_CHARS:
+        raise InvalidRequest(f"Idempotency-Key: at most {MAX_ID_CHARS} characters")
+    if caller.client is not None:
+        return f"{caller.client}:{key}"
+    # Anonymous: the same key with the same body is a retry; anyone else's key finds nothing.
+    retried = hashlib.sha256(f"{caller.address}\n{key}\n".encode() + request.body).hexdigest()
+    return f"anon:{retried}"
+
+
+def _recipient(address: str) -> dict[str, str | None]:
+    """The callback's `recipient` as the client named it, and which client that is."""
+    local = address.removeprefix("web:")
+    client, sep, sender = local.partition(":")
+    if not sep or local.startswith("anon-"):
+        return {"recipient": local, "client": None}
+    return {"recipient": sender, "client": client}
+
+
 class WebAdapter:
     """Complaints from the city's own website or app."""
 
@@ -121,18 +165,30 @@ class WebAdapter:
     def __init__(self, config: WebConfig) -> None:
         self.config = config
 
-    def parse(self, request: RawRequest) -> list[Parsed]:
+    def parse(self, request: RawRequest, caller: WebCaller | None = None) -> list[Parsed]:
+        """The submission as a message from `caller`, whom the core has authenticated.
+
+        A client's citizens and ids are namespaced by its name; an anonymous caller may not
+        name a sender or an id (each of its messages comes from a fresh sender), and one holding
+        a complaint's tracking secret writes as that complaint's citizen.
+        """
+        caller = caller or WebCaller()
         try:
             submission = WebSubmission.model_validate(_decode_body(request))
         except ValidationError as exc:
             raise InvalidRequest(_describe(exc)) from exc
-        sender = submission.sender or f"anon-{uuid.uuid4().hex[:12]}"
-        external_id = submission.id or request.header("idempotency-key") or uuid.uuid4().hex
+        if caller.client is None and submission.id is not None:
+            raise Unauthenticated("id needs a web client key (Authorization: Bearer ...)")
+        if submission.sender is not None and (caller.client is None or caller.address):
+            raise Unauthenticated(
+                "sender needs a web client key (Authorization: Bearer ...), "
+                "and is implied by a tracking secret"
+            )
         return [
             InboundMessage(
                 channel=self.name,
-                external_id=external_id,
-                sender=f"web:{sender}",
+                external_id=_external_id(request, submission, caller),
+                sender=caller.address or _sender(submission, caller),
                 sender_name=submission.name,
                 text=submission.text,
                 language=submission.language,
@@ -150,7 +206,7 @@ class WebAdapter:
             return SendResult()  # the citizen reads it through the tracking-code lookup
         body = json.dumps(
             {
-                "recipient": message.recipient.removeprefix("web:"),
+                **_recipient(message.recipient),
                 "text": message.text,
                 "complaint_code": message.complaint_code,
                 "choices": [button.model_dump() for button in message.buttons],

@@ -19,6 +19,7 @@ PLACEHOLDERS: dict[str, set[str]] = {
     "ack": {"code", "category", "opd", "due"},
     "ack_review": {"code", "category", "opd", "due"},
     "status": {"code", "status", "opd", "due", "note", "category"},
+    "status_public": {"code", "status", "category"},
     "status_note": {"note"},
     "status_unknown": {"code"},
     "status_list": {"items"},
@@ -65,6 +66,7 @@ class Templates(BaseModel):
     ack: str
     ack_review: str
     status: str
+    status_public: str
     status_note: str
     status_unknown: str
     status_list: str

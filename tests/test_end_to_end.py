@@ -36,6 +36,13 @@ def _opd_token(config: Path, env: dict[str, str], cwd: Path, opd: str) -> str:
     return result.stdout.strip()
 
 
+def _portal(env: dict[str, str], cwd: Path) -> dict[str, str]:
+    """The city portal's request headers, with a key issued as an admin would."""
+    result = run_cli(["web", "key", "create", "portal-kota"], env, cwd)
+    assert result.returncode == 0, result.stderr
+    return {"Authorization": f"Bearer {result.stdout.strip()}"}
+
+
 def test_complaint_travels_from_citizen_to_opd_and_back(
     database_url: str, tmp_path: Path, opd_system: Recorder, city_app: Recorder
 ) -> None:
@@ -45,7 +52,8 @@ def test_complaint_travels_from_citizen_to_opd_and_back(
     env = aduan_env(database_url)
     server = Server(config, env, tmp_path)
     try:
-        response = httpx.post(f"{server.url}/api/v1/web/messages", json=POTHOLE)
+        portal = _portal(env, tmp_path)
+        response = httpx.post(f"{server.url}/api/v1/web/messages", json=POTHOLE, headers=portal)
         assert response.status_code == 201, response.text
         filed = response.json()
         code = filed["code"]
@@ -83,7 +91,9 @@ def test_complaint_travels_from_citizen_to_opd_and_back(
         assert notice["complaint_code"] == code
         assert "Selesai" in notice["text"] and "Lubang sudah ditambal" in notice["text"]
 
-        lookup = httpx.get(f"{server.url}/api/v1/web/complaints/{code.lower()}").json()
+        lookup = httpx.get(
+            f"{server.url}/api/v1/web/complaints/{code.lower()}", headers=portal
+        ).json()
         assert lookup["status"] == "resolved" and len(lookup["messages"]) == 2
     finally:
         server.stop()
@@ -98,8 +108,9 @@ def test_same_message_twice_gives_one_complaint_and_one_acknowledgement(
     env = aduan_env(sqlite_url)
     server = Server(config, env, tmp_path)
     try:
-        first = httpx.post(f"{server.url}/api/v1/web/messages", json=POTHOLE)
-        second = httpx.post(f"{server.url}/api/v1/web/messages", json=POTHOLE)
+        portal = _portal(env, tmp_path)
+        first = httpx.post(f"{server.url}/api/v1/web/messages", json=POTHOLE, headers=portal)
+        second = httpx.post(f"{server.url}/api/v1/web/messages", json=POTHOLE, headers=portal)
         assert (first.status_code, second.status_code) == (201, 200)
         assert second.json()["result"] == "duplicate"
         assert second.json()["code"] == first.json()["code"]
@@ -126,9 +137,12 @@ def test_opd_webhook_down_is_retried_then_dead_lettered_then_retried_by_hand(
     env = aduan_env(sqlite_url)
     server = Server(config, env, tmp_path)
     try:
+        portal = _portal(env, tmp_path)
         # Down for a while, then back: the complaint arrives once it is back.
         opd_system.status = 503
-        httpx.post(f"{server.url}/api/v1/web/messages", json=POTHOLE).raise_for_status()
+        httpx.post(
+            f"{server.url}/api/v1/web/messages", json=POTHOLE, headers=portal
+        ).raise_for_status()
         deadline = time.monotonic() + 20
         while opd_system.attempts < 2 and time.monotonic() < deadline:
             time.sleep(0.05)
@@ -139,7 +153,9 @@ def test_opd_webhook_down_is_retried_then_dead_lettered_then_retried_by_hand(
         # Down for good: after the last attempt it is a dead letter.
         opd_system.status = 503
         other = {**POTHOLE, "id": "portal-0002", "text": "Sampah menumpuk di TPS pasar baru"}
-        code = httpx.post(f"{server.url}/api/v1/web/messages", json=other).json()["code"]
+        code = httpx.post(
+            f"{server.url}/api/v1/web/messages", json=other, headers=portal
+        ).json()["code"]
         deadline = time.monotonic() + 20
         dead = ""
         while code not in dead and time.monotonic() < deadline:
@@ -163,17 +179,20 @@ def test_citizens_addresses_are_masked_in_the_server_log(
     sqlite_url: str, tmp_path: Path, city_app: Recorder
 ) -> None:
     config = write_config(tmp_path / "config.yaml", web_callback=city_app.url)
-    server = Server(config, aduan_env(sqlite_url), tmp_path)
+    env = aduan_env(sqlite_url)
+    server = Server(config, env, tmp_path)
     try:
         phone = "+6281234567890"
         httpx.post(
-            f"{server.url}/api/v1/web/messages", json={**POTHOLE, "sender": phone}
+            f"{server.url}/api/v1/web/messages",
+            json={**POTHOLE, "sender": phone},
+            headers=_portal(env, tmp_path),
         ).raise_for_status()
         city_app.wait_for(1)
     finally:
         server.stop()
     log = server.output()
-    assert "web:+628" in log and "complaint ADU-" in log  # the log does name the sender...
+    assert "web:portal-" in log and "complaint ADU-" in log  # the log does name the sender...
     assert phone not in log  # ...but never in full
 
 

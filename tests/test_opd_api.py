@@ -16,6 +16,7 @@ from channels.registry import build_adapters
 from storage.engine import transaction
 from storage.models import Complaint, Event, Message
 from tests.support.deployment import write_config
+from tests.support.web_clients import key_headers
 
 
 @pytest.fixture
@@ -28,7 +29,12 @@ def client(tmp_path: Path, sqlite_url: str) -> Iterator[TestClient]:
 
 
 def file_complaint(client: TestClient, text: str) -> str:
-    response = client.post("/api/v1/web/messages", json={"text": text, "sender": "warga-7"})
+    """Filed by citizen warga-7 of the city's portal (which posts with its client key)."""
+    response = client.post(
+        "/api/v1/web/messages",
+        json={"text": text, "sender": "warga-7"},
+        headers=key_headers(client.runtime.engine),  # type: ignore[attr-defined]
+    )
     assert response.status_code == 201, response.text
     return response.json()["code"]
 
@@ -64,19 +70,31 @@ def test_missing_or_wrong_token_is_refused(client: TestClient) -> None:
 
 def test_other_opd_cannot_act_and_the_attempt_is_audited(client: TestClient) -> None:
     code = file_complaint(client, "Jalan berlubang besar di Jl. Merdeka km 3")
-    response = client.post(
+    dlh = bearer(client, "DLH")
+    refused = client.post(
         f"/api/v1/opd/complaints/{code}/status",
         json={"status": "resolved", "note": "bukan urusan kami"},
-        headers=bearer(client, "DLH"),
+        headers=dlh,
     )
-    assert response.status_code == 403 and "another OPD" in response.json()["error"]
+    assert refused.status_code == 404
     row, events, messages = complaint(client, code)
     assert row.status == "routed" and len(messages) == 1  # only the acknowledgement
     assert [e.actor for e in events if e.kind == "refused"] == ["opd:DLH"]
-    assert (
-        client.get(f"/api/v1/opd/complaints/{code}", headers=bearer(client, "DLH")).status_code
-        == 403
-    )
+
+    # Another OPD's code answers exactly like a code that does not exist: no oracle.
+    unknown = "ADU-22222" if code != "ADU-22222" else "ADU-33333"
+    for method, path, body in [
+        ("POST", "/status", {"status": "resolved"}),
+        ("POST", "/messages", {"text": "halo"}),
+        ("GET", "", None),
+    ]:
+        answers = [
+            client.request(method, f"/api/v1/opd/complaints/{c}{path}", json=body, headers=dlh)
+            for c in (code, unknown)
+        ]
+        assert [a.status_code for a in answers] == [404, 404]
+        assert answers[0].json()["error"].replace(code, unknown) == answers[1].json()["error"]
+    assert complaint(client, code)[0].status == "routed"
 
 
 def test_illegal_transition_is_refused_and_changes_nothing(client: TestClient) -> None:

@@ -14,6 +14,7 @@ from aduan.api.app import create_app
 from aduan.runtime import build_runtime
 from channels.registry import build_adapters
 from tests.support.deployment import write_config
+from tests.support.web_clients import key_headers
 
 
 @pytest.fixture
@@ -90,14 +91,13 @@ def test_form_submission_files_a_complaint(client: TestClient) -> None:
         "/api/v1/web/messages",
         data={
             "text": "Sampah menumpuk di TPS dekat pasar sudah seminggu",
-            "sender": "0812",
             "lat": "-6.9",
             "lon": "107.6",
         },
     )
     assert response.status_code == 201, response.text
     assert response.json()["category"] == "sampah"
-    looked_up = client.get(f"/api/v1/web/complaints/{response.json()['code']}").json()
+    looked_up = client.get(response.json()["tracking_url"]).json()
     assert looked_up["opd"] == "DLH" and looked_up["status"] == "routed"
     assert looked_up["messages"][0]["text"].startswith("Laporan diterima")
 
@@ -134,16 +134,21 @@ def test_english_submission_is_answered_in_english(client: TestClient) -> None:
 
 
 def test_unsure_complaint_offers_choices_and_a_choice_routes_it(client: TestClient) -> None:
+    portal = key_headers(client.runtime.engine)  # type: ignore[attr-defined]
     unsure = client.post(
-        "/api/v1/web/messages", json={"text": "sampah menyumbat selokan", "sender": "warga-7"}
+        "/api/v1/web/messages",
+        json={"text": "sampah menyumbat selokan", "sender": "warga-7"},
+        headers=portal,
     ).json()
     assert unsure["status"] == "needs_review"
     labels = [choice["label"] for choice in unsure["choices"]]
     assert {"Sampah", "Drainase"} <= set(labels) and labels[-1] == "Lainnya"
     drainage = next(c for c in unsure["choices"] if c["label"] == "Drainase")
     chosen = client.post(
-        "/api/v1/web/messages", json={"text": drainage["payload"], "sender": "warga-7"}
+        "/api/v1/web/messages",
+        json={"text": drainage["payload"], "sender": "warga-7"},
+        headers=portal,
     )
     assert chosen.status_code == 200, chosen.text
-    looked_up = client.get(f"/api/v1/web/complaints/{unsure['code']}").json()
+    looked_up = client.get(f"/api/v1/web/complaints/{unsure['code']}", headers=portal).json()
     assert looked_up["status"] == "routed" and looked_up["opd"] == "DPUPR"

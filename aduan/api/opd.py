@@ -18,10 +18,15 @@ from storage.models import Complaint, Event
 router = APIRouter(prefix="/api/v1/opd", tags=["OPD status API"])
 
 
-def current_opd(session: SessionDep, authorization: Annotated[str | None, Header()] = None) -> str:
+def current_opd(
+    session: SessionDep,
+    runtime: RuntimeDep,
+    authorization: Annotated[str | None, Header()] = None,
+) -> str:
     if not authorization or not authorization.lower().startswith("bearer "):
         raise error(401, "missing bearer token")
-    opd = opd_for_token(session, authorization.split(None, 1)[1].strip())
+    token = authorization.split(None, 1)[1].strip()
+    opd = opd_for_token(session, token, runtime.ctx.opd_names)
     if opd is None:
         raise error(401, "invalid or revoked token")
     return opd
@@ -31,14 +36,16 @@ OpdDep = Annotated[str, Depends(current_opd)]
 
 
 def own_complaint(session: Session, code: str, opd: str) -> Complaint:
+    """This OPD's complaint; another OPD's answers the same 404 as an unknown code."""
     canonical = find_code(code)
     complaint = (
         session.exec(select(Complaint).where(Complaint.code == canonical)).first()
         if canonical
         else None
     )
+    not_found = error(404, f"no complaint with code {code}")
     if complaint is None:
-        raise error(404, f"no complaint with code {code}")
+        raise not_found
     if complaint.opd != opd:
         session.add(
             Event(
@@ -49,7 +56,7 @@ def own_complaint(session: Session, code: str, opd: str) -> Complaint:
             )
         )
         session.commit()
-        raise error(403, f"complaint {complaint.code} belongs to another OPD")
+        raise not_found
     return complaint
 
 

@@ -10,7 +10,15 @@ from sqlmodel import select
 from aduan.api.deps import RuntimeDep, SessionDep, error
 from aduan.api.views import complaint_public
 from aduan.codes import find_code, is_code
-from channels.contract import InvalidRequest, RawRequest
+from aduan.web_access import (
+    AccessDenied,
+    authenticate,
+    complaint_status,
+    may_see_all,
+    presented_key,
+    presented_secret,
+)
+from channels.contract import InvalidRequest, RawRequest, Unauthenticated
 from storage.models import Complaint
 
 router = APIRouter(prefix="/api/v1/web", tags=["web channel"])
@@ -29,7 +37,17 @@ async def submit(request: Request, runtime: RuntimeDep) -> JSONResponse:
         query=dict(request.query_params),
     )
     try:
-        (inbound,) = adapter.parse(raw)
+        caller = await run_in_threadpool(
+            authenticate,
+            runtime.engine,
+            presented_key(request.headers),
+            presented_secret(request.headers, request.query_params.get("secret")),
+        )
+        (inbound,) = adapter.parse(raw, caller)
+    except AccessDenied as exc:
+        raise error(exc.status, str(exc)) from exc
+    except Unauthenticated as exc:
+        raise error(401, str(exc)) from exc
     except InvalidRequest as exc:
         raise error(413 if "too large" in str(exc) else 400, str(exc)) from exc
     outcome = await run_in_threadpool(runtime.pipeline.handle, inbound)
@@ -45,15 +63,40 @@ async def submit(request: Request, runtime: RuntimeDep) -> JSONResponse:
         # of the next message to choose it.
         "choices": [choice.model_dump() for choice in outcome.choices],
     }
+    if outcome.tracking_secret and outcome.complaint_code:
+        # Shown once: it proves the citizen's claim to the complaint (full view, follow-ups).
+        lookup_url = request.url_for("lookup", code=outcome.complaint_code)
+        payload["tracking_secret"] = outcome.tracking_secret
+        payload["tracking_url"] = f"{lookup_url}?secret={outcome.tracking_secret}"
     return JSONResponse(payload, status_code=201 if outcome.kind == "complaint" else 200)
 
 
 @router.get("/complaints/{code}", summary="Look up a complaint by its tracking code")
-def lookup(code: str, session: SessionDep, runtime: RuntimeDep, lang: str | None = None) -> dict:
+def lookup(
+    code: str,
+    request: Request,
+    session: SessionDep,
+    runtime: RuntimeDep,
+    lang: str | None = None,
+    secret: str | None = None,
+) -> dict:
+    """Status and category for anyone; everything (replies included) with the tracking secret
+    (`?secret=` or `X-Tracking-Secret`) or the key of the client whose citizen filed it."""
     canonical = find_code(code)
     if canonical is None or not is_code(canonical):
         raise error(400, f"{code!r} is not a tracking code (expected e.g. ADU-7K3Q9)")
     complaint = session.exec(select(Complaint).where(Complaint.code == canonical)).first()
     if complaint is None:
         raise error(404, f"no complaint with code {canonical}")
+    try:
+        full = may_see_all(
+            session,
+            complaint,
+            presented_key(request.headers),
+            presented_secret(request.headers, secret),
+        )
+    except AccessDenied as exc:
+        raise error(exc.status, str(exc)) from exc
+    if not full:
+        return complaint_status(complaint, runtime.ctx, lang)
     return complaint_public(session, complaint, runtime.ctx, lang)

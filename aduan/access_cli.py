@@ -1,0 +1,192 @@
+"""CLI for API access: OPD status-API tokens and web channel client keys.
+
+`aduan opd token list|create|revoke|rotate` (and, as before, `aduan opd token OPD` to issue one)
+and `aduan web key list|create|revoke`. Keys and tokens are printed once; revocations are
+audited with the acting user.
+"""
+
+from __future__ import annotations
+
+import getpass
+from pathlib import Path
+from typing import Annotated, Any
+
+import click
+import typer
+from typer.core import TyperGroup
+
+from aduan.config import ConfigError, load_config
+from aduan.opd_tokens import TokenError, create_token, list_tokens, revoke_tokens, rotate_token
+from aduan.web_clients import WebClientError, create_key, list_keys, revoke_keys
+from storage.engine import make_engine
+from storage.migrate import upgrade
+
+ConfigOption = Annotated[
+    Path, typer.Option("--config", "-c", envvar="ADUAN_CONFIG", help="configuration file")
+]
+ActorOption = Annotated[
+    str, typer.Option("--actor", help="who acts, for the audit trail (default: your login)")
+]
+DEFAULT_CONFIG = Path("config.yaml")
+
+
+class _TokenGroup(TyperGroup):
+    """`aduan opd token DPUPR`, the original way to issue a token, still means `create DPUPR`."""
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        if args and args[0] not in self.commands and args[0] not in ("--help", "-h"):
+            args = ["create", *args]
+        return super().parse_args(ctx, args)
+
+
+token_app = typer.Typer(
+    cls=_TokenGroup, help="Status-API tokens of the OPDs.", no_args_is_help=True
+)
+web_app = typer.Typer(help="The web channel.", no_args_is_help=True)
+key_app = typer.Typer(help="API keys of the websites and apps posting to it.", no_args_is_help=True)
+web_app.add_typer(key_app, name="key")
+
+
+def _fail(message: str) -> typer.Exit:
+    typer.echo(message, err=True)
+    return typer.Exit(1)
+
+
+def _configured_opds(config: Path) -> list[str]:
+    try:
+        return list(load_config(config).opds)
+    except ConfigError as exc:
+        typer.echo(str(exc), err=True)
+        raise typer.Exit(2) from None
+
+
+def _engine() -> Any:
+    engine = make_engine()
+    upgrade(engine)
+    return engine
+
+
+def _known_opd(opd: str, config: Path) -> None:
+    known = _configured_opds(config)
+    if opd not in known:
+        raise _fail(f"unknown OPD {opd!r}; known: {', '.join(known)}")
+
+
+def _when(value: Any) -> str:
+    return f"{value:%Y-%m-%d %H:%M}" if value else "-"
+
+
+@token_app.command("create")
+def token_create(
+    opd: str,
+    config: ConfigOption = DEFAULT_CONFIG,
+    label: Annotated[str, typer.Option(help="what the token is for")] = "",
+) -> None:
+    """Issue a status-API token for an OPD (printed once)."""
+    _known_opd(opd, config)
+    typer.echo(create_token(_engine(), opd, label))
+
+
+@token_app.command("list")
+def token_list(
+    opd: Annotated[str | None, typer.Argument(help="only this OPD")] = None,
+    config: ConfigOption = DEFAULT_CONFIG,
+) -> None:
+    """Every token: id, OPD, label, when issued and revoked (never the token itself)."""
+    configured = set(_configured_opds(config))
+    rows = list_tokens(_engine(), opd)
+    for row in rows:
+        state = (
+            "revoked"
+            if row.revoked_at
+            else ("active" if row.opd in configured else "inactive (OPD not configured)")
+        )
+        typer.echo(
+            f"{row.id:>5}  {row.opd:<12} {state:<30} created={_when(row.created_at)} "
+            f"revoked={_when(row.revoked_at)}  {row.label}"
+        )
+    if not rows:
+        typer.echo("no tokens")
+
+
+@token_app.command("revoke")
+def token_revoke(
+    target: Annotated[str, typer.Argument(help="a token id (see list), or an OPD: all its tokens")],
+    actor: ActorOption = "",
+) -> None:
+    """Revoke a token, or every token of an OPD; it stops working at once."""
+    try:
+        rows = revoke_tokens(_engine(), target, f"cli:{actor or getpass.getuser()}")
+    except TokenError as exc:
+        raise _fail(str(exc)) from None
+    for row in rows:
+        typer.echo(f"revoked token {row.id} of {row.opd}")
+
+
+@token_app.command("rotate")
+def token_rotate(
+    opd: str,
+    config: ConfigOption = DEFAULT_CONFIG,
+    token_id: Annotated[
+        int | None, typer.Option("--id", help="revoke only this token (default: all of the OPD)")
+    ] = None,
+    label: Annotated[str, typer.Option(help="what the new token is for")] = "",
+    actor: ActorOption = "",
+) -> None:
+    """Issue a new token for an OPD and revoke its old ones (printed once)."""
+    _known_opd(opd, config)
+    try:
+        token, revoked = rotate_token(
+            _engine(), opd, f"cli:{actor or getpass.getuser()}", token_id, label
+        )
+    except TokenError as exc:
+        raise _fail(str(exc)) from None
+    for row in revoked:
+        typer.echo(f"revoked token {row.id} of {row.opd}", err=True)
+    typer.echo(token)
+
+
+@key_app.command("create")
+def key_create(
+    client: Annotated[str, typer.Argument(help="the client's name, e.g. portal-kota")],
+    label: Annotated[str, typer.Option(help="what the key is for")] = "",
+) -> None:
+    """Issue an API key for a website or app (printed once)."""
+    try:
+        typer.echo(create_key(_engine(), client, label))
+    except WebClientError as exc:
+        raise _fail(str(exc)) from None
+
+
+@key_app.command("list")
+def key_list() -> None:
+    """Every key: id, client, label, when issued and revoked (never the key itself)."""
+    rows = list_keys(_engine())
+    for row in rows:
+        state = "revoked" if row.revoked_at else "active"
+        typer.echo(
+            f"{row.id:>5}  {row.client:<32} {state:<8} created={_when(row.created_at)} "
+            f"revoked={_when(row.revoked_at)}  {row.label}"
+        )
+    if not rows:
+        typer.echo("no keys")
+
+
+@key_app.command("revoke")
+def key_revoke(
+    target: Annotated[str, typer.Argument(help="a key id (see list), or a client: all its keys")],
+    actor: ActorOption = "",
+) -> None:
+    """Revoke a key, or every key of a client; it stops working at once."""
+    try:
+        rows = revoke_keys(_engine(), target, f"cli:{actor or getpass.getuser()}")
+    except WebClientError as exc:
+        raise _fail(str(exc)) from None
+    for row in rows:
+        typer.echo(f"revoked key {row.id} of {row.client}")
+
+
+def register(app: typer.Typer, opd_app: typer.Typer) -> None:
+    """Add `opd token …` to the `opd` group and `web key …` to the main app."""
+    opd_app.add_typer(token_app, name="token")
+    app.add_typer(web_app, name="web")
