@@ -61,7 +61,8 @@ def start(command: list[str], env: dict[str, str], cwd: Path) -> tuple[subproces
 
 
 def body(n: int, tag: str) -> dict[str, str]:
-    return {"id": f"{tag}-{n}", "sender": f"bench-{tag}-{n}", "text": TEXTS[n % 5].format(n=n)}
+    # Anonymous, as a public form posts: a fresh citizen per request.
+    return {"text": TEXTS[n % 5].format(n=n)}
 
 
 async def closed_loop(url: str, requests: int, concurrency: int, tag: str) -> float:
@@ -114,7 +115,7 @@ counter = 0
 request = function()
   counter = counter + 1
   local id = counter .. "-" .. math.random(1000000000)
-  local body = '{"id":"wrk-' .. id .. '","sender":"wrk-' .. id .. '","text":"Lampu jalan mati di '
+  local body = '{"text":"Lampu jalan mati di '
     .. 'gang mawar nomor ' .. counter .. ' sudah tiga malam, kode ' .. id .. '"}'
   return wrk.format("POST", "/api/v1/web/messages", {["Content-Type"]="application/json"}, body)
 end

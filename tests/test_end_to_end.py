@@ -20,6 +20,7 @@ from tests.support.deployment import (
     write_config,
 )
 from tests.support.http_recorder import Recorder
+from tests.support.web_clients import cli_key_headers
 
 POTHOLE = {
     "id": "portal-0001",
@@ -36,13 +37,6 @@ def _opd_token(config: Path, env: dict[str, str], cwd: Path, opd: str) -> str:
     return result.stdout.strip()
 
 
-def _portal(env: dict[str, str], cwd: Path) -> dict[str, str]:
-    """The city portal's request headers, with a key issued as an admin would."""
-    result = run_cli(["web", "key", "create", "portal-kota"], env, cwd)
-    assert result.returncode == 0, result.stderr
-    return {"Authorization": f"Bearer {result.stdout.strip()}"}
-
-
 def test_complaint_travels_from_citizen_to_opd_and_back(
     database_url: str, tmp_path: Path, opd_system: Recorder, city_app: Recorder
 ) -> None:
@@ -52,7 +46,7 @@ def test_complaint_travels_from_citizen_to_opd_and_back(
     env = aduan_env(database_url)
     server = Server(config, env, tmp_path)
     try:
-        portal = _portal(env, tmp_path)
+        portal = cli_key_headers(env, tmp_path)
         response = httpx.post(f"{server.url}/api/v1/web/messages", json=POTHOLE, headers=portal)
         assert response.status_code == 201, response.text
         filed = response.json()
@@ -77,6 +71,7 @@ def test_complaint_travels_from_citizen_to_opd_and_back(
         (ack,) = city_app.wait_for(1)
         assert verify(CALLBACK_SECRET, ack.body, ack.headers["X-Aduan-Signature"])
         assert ack.json()["recipient"] == "warga-42" and code in ack.json()["text"]
+        assert ack.json()["client"] == "portal-kota"
 
         token = _opd_token(config, env, tmp_path, "DPUPR")
         response = httpx.post(
@@ -108,7 +103,7 @@ def test_same_message_twice_gives_one_complaint_and_one_acknowledgement(
     env = aduan_env(sqlite_url)
     server = Server(config, env, tmp_path)
     try:
-        portal = _portal(env, tmp_path)
+        portal = cli_key_headers(env, tmp_path)
         first = httpx.post(f"{server.url}/api/v1/web/messages", json=POTHOLE, headers=portal)
         second = httpx.post(f"{server.url}/api/v1/web/messages", json=POTHOLE, headers=portal)
         assert (first.status_code, second.status_code) == (201, 200)
@@ -137,7 +132,7 @@ def test_opd_webhook_down_is_retried_then_dead_lettered_then_retried_by_hand(
     env = aduan_env(sqlite_url)
     server = Server(config, env, tmp_path)
     try:
-        portal = _portal(env, tmp_path)
+        portal = cli_key_headers(env, tmp_path)
         # Down for a while, then back: the complaint arrives once it is back.
         opd_system.status = 503
         httpx.post(
@@ -186,7 +181,7 @@ def test_citizens_addresses_are_masked_in_the_server_log(
         httpx.post(
             f"{server.url}/api/v1/web/messages",
             json={**POTHOLE, "sender": phone},
-            headers=_portal(env, tmp_path),
+            headers=cli_key_headers(env, tmp_path),
         ).raise_for_status()
         city_app.wait_for(1)
     finally:

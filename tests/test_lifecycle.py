@@ -20,21 +20,23 @@ from channels.registry import build_adapters
 from storage.engine import transaction
 from storage.models import Complaint, Contact, Event, Message, OutboxItem
 from tests.support.deployment import write_config
+from tests.support.web_clients import key_headers
 
 STAFF = [
-    {"name": "Budi", "opd": "DPUPR", "addresses": ["web:budi-dpupr"]},
-    {"name": "Sari", "opd": "DLH", "addresses": ["web:sari-dlh"]},
-    {"name": "Dedi", "opd": "BPBD", "addresses": ["web:dedi-bpbd"]},
-    {"name": "Admin", "role": "admin", "addresses": ["web:admin"]},
+    {"name": "Budi", "opd": "DPUPR", "addresses": ["web:kota:budi-dpupr"]},
+    {"name": "Sari", "opd": "DLH", "addresses": ["web:kota:sari-dlh"]},
+    {"name": "Dedi", "opd": "BPBD", "addresses": ["web:kota:dedi-bpbd"]},
+    {"name": "Admin", "role": "admin", "addresses": ["web:kota:admin"]},
 ]
 
 
 class Town:
-    """Citizens and staff talking to one Aduan through its web channel."""
+    """Citizens and staff talking to one Aduan through the city's web portal (client `kota`)."""
 
     def __init__(self, client: TestClient) -> None:
         self.client = client
         self.engine = client.app.state.runtime.engine  # type: ignore[attr-defined]
+        self.portal = key_headers(self.engine, "kota")
         self.sent = 0
 
     def say(self, who: str, text: str, **fields: Any) -> dict[str, Any]:
@@ -42,13 +44,15 @@ class Town:
         response = self.client.post(
             "/api/v1/web/messages",
             json={"id": f"m{self.sent}", "sender": who, "text": text, **fields},
+            headers=self.portal,
         )
         assert response.status_code in (200, 201), response.text
         return response.json()
 
     def inbox(self, who: str) -> list[str]:
         with transaction(self.engine) as session:
-            contact = session.exec(select(Contact).where(Contact.address == f"web:{who}")).one()
+            address = f"web:kota:{who}"
+            contact = session.exec(select(Contact).where(Contact.address == address)).one()
             rows = session.exec(
                 select(Message)
                 .where(Message.contact_id == contact.id)
@@ -184,7 +188,7 @@ def test_staff_of_another_opd_is_refused_audited_and_nothing_changes(town: Town)
     assert town.complaint(code).status == "routed"
     assert len(town.inbox("siti")) == 1
     (audit,) = town.events(code, "refused")
-    assert audit.actor == "web:sari-dlh" and "DPUPR" in (audit.note or "")
+    assert audit.actor == "web:kota:sari-dlh" and "DPUPR" in (audit.note or "")
     stranger = town.say("nobody", f"/selesai {code} sudah")  # not staff: a citizen's message
     assert stranger["result"] != "staff" and town.complaint(code).status == "routed"
 
@@ -248,7 +252,7 @@ def test_stop_silences_the_citizen_until_start(town: Town) -> None:
     assert stopped["reply"] is None  # no answer after STOP
     town.say("admin", f"/proses {code} dicek petugas")
     with transaction(town.engine) as session:
-        contact = session.exec(select(Contact).where(Contact.address == "web:pak-ujang")).one()
+        contact = session.exec(select(Contact).where(Contact.address == "web:kota:pak-ujang")).one()
         assert contact.opted_out
         items = session.exec(
             select(OutboxItem)
