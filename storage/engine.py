@@ -5,8 +5,11 @@ from __future__ import annotations
 import contextlib
 import os
 import threading
-from collections.abc import Iterator
+import weakref
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from contextvars import ContextVar
+from typing import Any
 
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
@@ -14,6 +17,10 @@ from sqlmodel import Session, create_engine
 
 DEFAULT_URL = "sqlite:///aduan.db"
 URL_ENV = "ADUAN_DATABASE_URL"
+# FULL: a commit is on disk before the citizen is told the code (NORMAL may lose the last
+# commits on a power cut). benchmarks/durability.py measures what it costs.
+SQLITE_SYNCHRONOUS = "FULL"
+READ_OPTION = "aduan_reading"  # execution option: begin a plain (deferred) SQLite transaction
 
 
 def database_url(explicit: str | None = None) -> str:
@@ -34,44 +41,139 @@ def _configure_sqlite(engine: Engine) -> None:
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA journal_mode=WAL")
-        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.execute(f"PRAGMA synchronous={SQLITE_SYNCHRONOUS}")
         cursor.execute("PRAGMA busy_timeout=30000")
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.close()
 
     @event.listens_for(engine, "begin")
     def _on_begin(connection) -> None:  # type: ignore[no-untyped-def]
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
+        reader = connection.get_execution_options().get(READ_OPTION)
+        connection.exec_driver_sql("BEGIN" if reader else "BEGIN IMMEDIATE")
 
 
 def make_engine(url: str | None = None) -> Engine:
     resolved = database_url(url)
     if resolved.startswith("sqlite"):
-        engine = create_engine(resolved, connect_args={"check_same_thread": False, "timeout": 30})
+        # Readers run side by side and one may need a second connection (the rules check), so
+        # a bounded pool could run dry with every holder waiting: SQLite connections are
+        # cheap, let the pool grow with the threads instead.
+        engine = create_engine(
+            resolved,
+            connect_args={"check_same_thread": False, "timeout": 30},
+            pool_size=20,
+            max_overflow=-1,
+        )
         _configure_sqlite(engine)
         return engine
     return create_engine(resolved, pool_pre_ping=True, pool_size=10, max_overflow=20)
 
 
-_sqlite_writers: dict[int, threading.RLock] = {}
+class DatabaseBusy(RuntimeError):
+    """The database stayed locked by another transaction for longer than the writer timeout."""
 
 
-def _writer_lock(engine: Engine) -> contextlib.AbstractContextManager[object]:
+WRITER_TIMEOUT = 10.0  # seconds a transaction waits for SQLite's single writer before failing
+
+_sqlite_writers: weakref.WeakKeyDictionary[Engine, threading.Lock] = weakref.WeakKeyDictionary()
+# Engines whose writer lock the current thread (or task) holds: a nested transaction passes.
+_held: ContextVar[frozenset[Engine]] = ContextVar("aduan_writer_locks", default=frozenset())
+
+
+@contextmanager
+def _writer_lock(engine: Engine, timeout: float | None = None) -> Iterator[None]:
     """SQLite has one writer at a time; queue this process's transactions on a lock.
 
     Without it, every web thread holds a pooled connection while it waits for SQLite's write
     lock, the pool runs dry, and anything needing one more connection stalls for the pool
-    timeout. PostgreSQL needs no such lock.
+    timeout. A plain Lock, not an RLock: a route's session is opened and closed on different
+    worker threads, and only a Lock may be released by a thread that did not take it.
+    PostgreSQL needs no such lock.
     """
-    if engine.dialect.name != "sqlite":
-        return contextlib.nullcontext()
-    return _sqlite_writers.setdefault(id(engine), threading.RLock())
+    held = _held.get()
+    if engine.dialect.name != "sqlite" or engine in held:
+        yield
+        return
+    lock = _sqlite_writers.setdefault(engine, threading.Lock())
+    wait = WRITER_TIMEOUT if timeout is None else timeout
+    if not lock.acquire(timeout=wait):
+        raise DatabaseBusy(f"the database stayed locked for {wait:g} s; try again")
+    _held.set(held | {engine})
+    try:
+        yield
+    finally:
+        _held.set(held)
+        lock.release()
 
 
 @contextmanager
 def transaction(engine: Engine) -> Iterator[Session]:
     """A session whose work commits together at the end, or not at all."""
     with _writer_lock(engine), Session(engine, expire_on_commit=False) as session:
+        try:
+            yield session
+            session.commit()
+        except BaseException:
+            session.rollback()
+            raise
+
+
+class _ReadingSession(Session):
+    """Reads on SQLite's snapshot without the writer lock; takes it only if it has to write."""
+
+    def __init__(self, engine: Engine) -> None:
+        super().__init__(engine.execution_options(**{READ_OPTION: True}), expire_on_commit=False)
+        self._engine = engine
+        self._writer: contextlib.ExitStack | None = None
+
+    def flush(self, objects: Sequence[Any] | None = None) -> None:
+        if self._writer is None and (self.new or self.dirty or self.deleted):
+            writer = contextlib.ExitStack()
+            writer.enter_context(_writer_lock(self._engine))
+            self._writer = writer
+            # The snapshot read so far cannot become a write transaction safely (SQLite
+            # refuses the upgrade without waiting); start a write transaction in its place.
+            connection = self.connection()
+            connection.exec_driver_sql("COMMIT")
+            connection.exec_driver_sql("BEGIN IMMEDIATE")
+        super().flush(objects)
+
+    def _release(self) -> None:
+        if self._writer is not None:
+            writer, self._writer = self._writer, None
+            writer.close()
+
+    def commit(self) -> None:
+        try:
+            super().commit()
+        finally:
+            self._release()
+
+    def rollback(self) -> None:
+        try:
+            super().rollback()
+        finally:
+            self._release()
+
+    def close(self) -> None:
+        try:
+            super().close()
+        finally:
+            self._release()
+
+
+@contextmanager
+def reading(engine: Engine) -> Iterator[Session]:
+    """A session for lookups: on SQLite it needs no writer lock, so readers run side by side.
+
+    Should it write after all, it takes the writer lock then, and commits at the end like
+    `transaction`.
+    """
+    if engine.dialect.name != "sqlite":
+        with transaction(engine) as session:
+            yield session
+        return
+    with _ReadingSession(engine) as session:
         try:
             yield session
             session.commit()

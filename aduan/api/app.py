@@ -17,6 +17,7 @@ from aduan.runtime import Runtime
 from channels.contract import Adapter
 from dispatch.actions import ActionError
 from dispatch.lifecycle import TransitionError
+from storage.engine import DatabaseBusy
 
 Background = Callable[[asyncio.Event], Awaitable[None]]
 
@@ -53,6 +54,11 @@ def create_app(
     @app.exception_handler(ActionError)
     async def _refused(_: Request, exc: ActionError) -> JSONResponse:
         return JSONResponse({"error": str(exc)}, status_code=400)
+
+    # A transaction that waited too long for SQLite's writer: the client should come back.
+    @app.exception_handler(DatabaseBusy)
+    async def _busy(_: Request, exc: DatabaseBusy) -> JSONResponse:
+        return JSONResponse({"error": str(exc)}, status_code=503, headers={"Retry-After": "5"})
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(_: Request, exc: RequestValidationError) -> JSONResponse:

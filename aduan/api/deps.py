@@ -9,7 +9,9 @@ from fastapi import Depends, HTTPException, Request
 from sqlmodel import Session
 
 from aduan.runtime import Runtime
-from storage.engine import transaction
+from storage.engine import reading, transaction
+
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
 def get_runtime(request: Request) -> Runtime:
@@ -19,8 +21,14 @@ def get_runtime(request: Request) -> Runtime:
 RuntimeDep = Annotated[Runtime, Depends(get_runtime)]
 
 
-def get_session(runtime: RuntimeDep) -> Iterator[Session]:
-    with transaction(runtime.engine) as session:
+def get_session(request: Request, runtime: RuntimeDep) -> Iterator[Session]:
+    """The request's unit of work: lookups read side by side, other requests queue to write.
+
+    FastAPI opens and closes this on different worker threads, so nothing here may be owned
+    by a thread (the SQLite writer lock is a plain Lock, with a timeout: DatabaseBusy, 503).
+    """
+    opened = reading if request.method in SAFE_METHODS else transaction
+    with opened(runtime.engine) as session:
         yield session
 
 
