@@ -11,7 +11,14 @@ from typing import Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from channels.registry import validate_channel_section
 from classifier.rules import CategoryRule, ClassifierSettings, RuleSet
@@ -52,6 +59,16 @@ class DispatchSettings(BaseModel):
     max_attempts: int = Field(default=8, ge=1)
     backoff_base_seconds: float = Field(default=15, gt=0)
     backoff_max_seconds: float = Field(default=3600, gt=0)
+    concurrency: int = Field(default=32, ge=1, le=1000)
+    per_destination: int = Field(default=4, ge=1)
+    lease_seconds: float = Field(default=10, ge=1)
+    send_timeout_seconds: float = Field(default=60, gt=0)
+
+    @model_validator(mode="after")
+    def _share_fits(self) -> DispatchSettings:
+        if self.per_destination > self.concurrency:
+            raise ValueError("per_destination cannot exceed concurrency")
+        return self
 
 
 class OpdConfig(BaseModel):

@@ -17,6 +17,10 @@ class DispatchSettings:
     max_attempts: int = 8
     backoff_base_seconds: float = 15
     backoff_max_seconds: float = 3600
+    concurrency: int = 32  # sends in flight at once
+    per_destination: int = 4  # ... of which to one channel or one OPD endpoint
+    lease_seconds: float = 10  # a claim lapses this long after its worker stops renewing it
+    send_timeout_seconds: float = 60  # a send still unanswered then is retried later
 
 
 @dataclass(frozen=True)

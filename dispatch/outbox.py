@@ -1,7 +1,9 @@
 """The outbox worker: sends what was committed, retries with backoff, keeps dead letters.
 
 Rows are claimed with a short lease (and FOR UPDATE SKIP LOCKED on PostgreSQL), so several
-workers can share one database without sending anything twice.
+workers can share one database without sending anything twice; the lease is renewed while the
+send runs, so a killed worker's claims come free within seconds. Sends run side by side, a few
+per destination at most: one OPD endpoint that never answers holds only its own share.
 """
 
 from __future__ import annotations
@@ -10,11 +12,12 @@ import asyncio
 import contextlib
 import logging
 import random
+from collections import Counter
 from collections.abc import Awaitable, Callable, Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import bindparam, func, or_, update
+from sqlalchemy import bindparam, case, func, or_, update
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
@@ -27,7 +30,29 @@ from storage.models import Contact, Message, OutboxItem, OutboxStatus
 log = logging.getLogger("aduan.outbox")
 
 Sender = Callable[[dict[str, Any]], Awaitable[SendResult]]
-LEASE = timedelta(seconds=120)
+
+# What a send waits on: the channel for a message, the OPD's endpoint for a dispatch.
+DESTINATION = case(
+    (
+        OutboxItem.kind == "dispatch",
+        OutboxItem.target
+        + ":"
+        + func.coalesce(
+            OutboxItem.payload[("destination", "url")].as_string(),  # type: ignore[index]
+            OutboxItem.payload[("destination", "address")].as_string(),  # type: ignore[index]
+            "",
+        ),
+    ),
+    else_=OutboxItem.target,
+)
+
+
+def destination_of(item: OutboxItem) -> str:
+    """`DESTINATION` of one loaded item."""
+    if item.kind != "dispatch":
+        return item.target
+    where = item.payload.get("destination") or {}
+    return f"{item.target}:{where.get('url') or where.get('address') or ''}"
 
 # Every acknowledgement passes here once: plain UPDATEs cost a fraction of loading both rows.
 MARK_SENT = (
@@ -69,9 +94,19 @@ class OutboxWorker:
         self.senders = dict(senders)
         self.settings = settings
         self.clock = clock
+        self._held: dict[int, str] = {}  # claimed and not yet settled: item id -> destination
+        self._sending: set[asyncio.Task[None]] = set()
+        self._settled = asyncio.Event()
 
-    def _claim(self, limit: int) -> list[OutboxItem]:
+    @property
+    def lease(self) -> timedelta:
+        return timedelta(seconds=self.settings.lease_seconds)
+
+    def _claim(self, limit: int, busy: Mapping[str, int]) -> list[OutboxItem]:
+        """Lease up to `limit` due items, none past its destination's share given `busy`."""
         now = self.clock()
+        share = self.settings.per_destination
+        full = [destination for destination, n in busy.items() if n >= share]
         with transaction(self.engine) as session:
             query = (
                 select(OutboxItem)
@@ -80,40 +115,127 @@ class OutboxWorker:
                 .where(or_(OutboxItem.locked_until.is_(None), OutboxItem.locked_until < now))
                 .where(OutboxItem.target.in_(list(self.senders)))
                 .order_by(OutboxItem.next_attempt_at, OutboxItem.id)
-                .limit(limit)
+                .limit(limit * 4)  # room to pass over a busy destination's backlog
                 .with_for_update(skip_locked=True)
             )
-            items = list(session.exec(query))
-            for item in items:
-                item.locked_until = now + LEASE
+            if full:
+                query = query.where(DESTINATION.not_in(full))
+            counts = Counter(busy)
+            items = []
+            for item in session.exec(query):
+                destination = destination_of(item)
+                if len(items) == limit:
+                    break
+                if counts[destination] >= share:
+                    continue
+                counts[destination] += 1
+                item.locked_until = now + self.lease
                 session.add(item)
+                items.append(item)
         return items
 
-    async def run_once(self, limit: int = 50) -> int:
-        """Send every due item (up to `limit`); return how many were attempted."""
-        items = await asyncio.to_thread(self._claim, limit)
+    async def _start_sends(self, limit: int) -> list[asyncio.Task[None]]:
+        """Claim what the limits allow and start sending it; return the new sends."""
+        room = min(limit, self.settings.concurrency - len(self._held))
+        if room <= 0:
+            return []
+        items = await asyncio.to_thread(self._claim, room, Counter(self._held.values()))
+        started = []
         for item in items:
+            assert item.id is not None
+            self._held[item.id] = destination_of(item)
+            task = asyncio.create_task(self._send(item))
+            self._sending.add(task)
+            started.append(task)
+        return started
+
+    async def _send(self, item: OutboxItem) -> None:
+        try:
             await self._deliver(item)
-        return len(items)
+        except Exception:  # settling failed (database): the lease runs out, it is sent again
+            log.exception("outbox %s: could not record the send", item.id)
+        finally:
+            self._held.pop(item.id or 0, None)
+            self._sending.discard(asyncio.current_task())  # type: ignore[arg-type]
+            self._settled.set()
+
+    async def run_once(self, limit: int = 50) -> int:
+        """Send the due items the limits allow (up to `limit`); return how many were attempted."""
+        renewing = asyncio.create_task(self._renew_leases())
+        try:
+            started = await self._start_sends(limit)
+            await asyncio.gather(*started)
+        finally:
+            renewing.cancel()
+        return len(started)
 
     async def run_forever(self, stop: asyncio.Event, idle_seconds: float = 0.5) -> None:
-        while not stop.is_set():
-            try:
-                done = await self.run_once()
-            except Exception:  # a database hiccup must not kill the worker
-                log.exception("outbox pass failed; retrying")
-                done = 0
-            if not done:
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(stop.wait(), idle_seconds)
+        renewing = asyncio.create_task(self._renew_leases())
+        try:
+            while not stop.is_set():
+                self._settled.clear()
+                try:
+                    started = await self._start_sends(self.settings.concurrency)
+                except Exception:  # a database hiccup must not kill the worker
+                    log.exception("outbox pass failed; retrying")
+                    started = []
+                if not started:
+                    await _first(stop.wait(), self._settled.wait(), timeout=idle_seconds)
+        finally:
+            renewing.cancel()
+            await self._abandon()
+
+    async def _renew_leases(self) -> None:
+        """Keep the leases of the items being sent; a killed worker's run out in seconds."""
+        while True:
+            await asyncio.sleep(self.settings.lease_seconds / 3)
+            if self._held:
+                try:
+                    await asyncio.to_thread(self._extend, list(self._held))
+                except Exception:
+                    log.exception("outbox leases not renewed; retrying")
+
+    def _extend(self, item_ids: list[int]) -> None:
+        with transaction(self.engine) as session:
+            session.connection().execute(
+                update(OutboxItem.__table__)  # type: ignore[attr-defined]
+                .where(OutboxItem.id.in_(item_ids))  # type: ignore[union-attr]
+                .where(OutboxItem.status == OutboxStatus.pending)
+                .values(locked_until=self.clock() + self.lease)
+            )
+
+    async def _abandon(self) -> None:
+        """On shutdown: stop the sends still running and free their items for the next start."""
+        for task in list(self._sending):
+            task.cancel()
+        held = list(self._held)
+        await asyncio.gather(*self._sending, return_exceptions=True)
+        if held:
+            with contextlib.suppress(Exception):
+                await asyncio.to_thread(self._release, held)
+
+    def _release(self, item_ids: list[int]) -> None:
+        with transaction(self.engine) as session:
+            session.connection().execute(
+                update(OutboxItem.__table__)  # type: ignore[attr-defined]
+                .where(OutboxItem.id.in_(item_ids))  # type: ignore[union-attr]
+                .where(OutboxItem.status == OutboxStatus.pending)
+                .values(locked_until=None)
+            )
 
     async def _deliver(self, item: OutboxItem) -> None:
         payload = dict(item.payload)
         payload.setdefault("idempotency_key", item.idempotency_key)
         try:
-            result = await self.senders[item.target](payload)
+            result = await asyncio.wait_for(
+                self.senders[item.target](payload), self.settings.send_timeout_seconds
+            )
         except SendError as exc:
             await asyncio.to_thread(self._failed, item.id, exc)
+        except TimeoutError:
+            timeout = self.settings.send_timeout_seconds
+            error = SendError(f"no answer within {timeout:g} s", retryable=True)
+            await asyncio.to_thread(self._failed, item.id, error)
         except Exception as exc:  # an adapter bug: keep the item and retry later
             log.exception("sender %s crashed on outbox item %s", item.target, item.id)
             await asyncio.to_thread(
@@ -157,6 +279,16 @@ class OutboxWorker:
             "dead letter" if dead else "will retry",
             error,
         )
+
+
+async def _first(*waits: Awaitable[object], timeout: float) -> None:
+    """Wait until one of `waits` is done, or `timeout` seconds."""
+    tasks = [asyncio.ensure_future(w) for w in waits]
+    try:
+        await asyncio.wait(tasks, timeout=timeout, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        for task in tasks:
+            task.cancel()
 
 
 def _mark_failed(session: Session, item: OutboxItem, error: SendError) -> None:
