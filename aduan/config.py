@@ -20,6 +20,7 @@ from pydantic import (
     model_validator,
 )
 
+from aduan.http_settings import HttpSettings
 from channels.registry import validate_channel_section
 from classifier.rules import CategoryRule, ClassifierSettings, RuleSet
 from dispatch.destinations import Destination
@@ -109,6 +110,7 @@ class AppConfig(BaseModel):
     dispatch: DispatchSettings = Field(default_factory=DispatchSettings)
     lifecycle: LifecycleSettings = Field(default_factory=LifecycleSettings)
     sla: SlaSettings = Field(default_factory=SlaSettings)
+    http: HttpSettings = Field(default_factory=HttpSettings)
     channels: dict[str, dict[str, Any]] = Field(default_factory=dict)
     opds: dict[str, OpdConfig]
     categories: dict[str, CategoryRule]

@@ -91,6 +91,7 @@ def run_server(runtime: Runtime, host: str, port: int, echo: Callable[[str], Non
             )
     app = create_app(runtime, adapters, background)
     echo(f"Listening on http://{host}:{port} (health: /health, API docs: /docs)")
-    config = uvicorn.Config(app, host=host, port=port, log_level="info")  # configures logging
+    # Configures logging. X-Forwarded-For is read by the app, from http.trusted_proxies only.
+    config = uvicorn.Config(app, host=host, port=port, log_level="info", proxy_headers=False)
     mask_every_handler()
     asyncio.run(uvicorn.Server(config).serve())

@@ -5,20 +5,42 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 MAX_TEXT_CHARS = 10_000
 MAX_RAW_CHARS = 64_000
+MAX_ID_CHARS = 200  # a provider's id or address; room is left for the prefixes Aduan adds
+MAX_NAME_CHARS = 255
 
 
 def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
-class Attachment(BaseModel):
-    """A photo or file: a URL the adapter can fetch, or a stored file path."""
+def without_nul(value: Any) -> Any:
+    """`value` with NUL characters removed from every string in it (PostgreSQL stores none)."""
+    if isinstance(value, str):
+        return value.replace("\x00", "")
+    if isinstance(value, dict):
+        return {without_nul(k): without_nul(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [without_nul(item) for item in value]
+    return value
+
+
+class _Stored(BaseModel):
+    """A message about to be stored: no string in it carries a NUL, whichever channel made it."""
 
     model_config = ConfigDict(extra="forbid")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _strip_nul(cls, data: Any) -> Any:
+        return without_nul(data) if isinstance(data, dict) else data
+
+
+class Attachment(_Stored):
+    """A photo or file: a URL the adapter can fetch, or a stored file path."""
 
     url: str
     content_type: str = "application/octet-stream"
@@ -26,22 +48,18 @@ class Attachment(BaseModel):
     name: str | None = None
 
 
-class Location(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class Location(_Stored):
     lat: float | None = Field(default=None, ge=-90, le=90)
     lon: float | None = Field(default=None, ge=-180, le=180)
     address: str | None = None
 
 
-class InboundMessage(BaseModel):
+class InboundMessage(_Stored):
     """One message from a citizen or staff member, as any channel delivers it.
 
     `sender` is a URN-like address: `tel:+62812…`, `whatsapp:+62812…`, `telegram:123456`,
     `mailto:warga@example.id`, `web:…`, `console:…`.
     """
-
-    model_config = ConfigDict(extra="forbid")
 
     channel: str
     external_id: str = Field(min_length=1, max_length=255)
@@ -58,6 +76,11 @@ class InboundMessage(BaseModel):
         default=None, description="where answers go when not to the sender, e.g. a group chat"
     )
     raw: dict[str, Any] | None = Field(default=None, description="provider payload, for audit")
+
+    @field_validator("sender_name")
+    @classmethod
+    def _name_fits(cls, value: str | None) -> str | None:
+        return value[:MAX_NAME_CHARS] if value else value
 
 
 class Button(BaseModel):
@@ -89,10 +112,8 @@ class OutboundMessage(BaseModel):
 DeliveryState = Literal["queued", "sent", "delivered", "read", "failed"]
 
 
-class DeliveryReceipt(BaseModel):
+class DeliveryReceipt(_Stored):
     """A provider's report on a message we sent earlier."""
-
-    model_config = ConfigDict(extra="forbid")
 
     channel: str
     external_id: str

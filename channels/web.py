@@ -26,6 +26,7 @@ from channels.contract import (
     Unauthenticated,
 )
 from channels.fetching import check_link
+from channels.inputs import load_json
 from channels.message import Attachment, InboundMessage, Location, OutboundMessage, SendResult
 from channels.signing import SIGNATURE_HEADER, sign
 
@@ -106,10 +107,7 @@ def _decode_body(request: RawRequest) -> dict[str, Any]:
         return form
     if content_type not in ("application/json", ""):
         raise InvalidRequest("send application/json or application/x-www-form-urlencoded")
-    try:
-        data = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise InvalidRequest(f"invalid JSON: {exc.msg} at line {exc.lineno}") from exc
+    data = load_json(request.body)
     if not isinstance(data, dict):
         raise InvalidRequest("body must be a JSON object")
     return data

@@ -11,8 +11,10 @@ from fastapi import FastAPI, HTTPException, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from sqlalchemy import text
+from sqlalchemy.exc import DataError
 
 from aduan.api import channel_webhooks, opd, reports, web_channel
+from aduan.api.guards import guard
 from aduan.runtime import Runtime
 from channels.contract import Adapter
 from dispatch.actions import ActionError
@@ -60,6 +62,12 @@ def create_app(
     async def _busy(_: Request, exc: DatabaseBusy) -> JSONResponse:
         return JSONResponse({"error": str(exc)}, status_code=503, headers={"Retry-After": "5"})
 
+    # A value the database refused (too long, NUL...) came from the request: the adapters and
+    # routes bound their inputs first, this only keeps a missed case from being a 500.
+    @app.exception_handler(DataError)
+    async def _unstorable(_: Request, exc: DataError) -> JSONResponse:
+        return JSONResponse({"error": "a value in the request cannot be stored"}, status_code=400)
+
     @app.exception_handler(RequestValidationError)
     async def _invalid(_: Request, exc: RequestValidationError) -> JSONResponse:
         problems = "; ".join(
@@ -78,4 +86,5 @@ def create_app(
     app.include_router(opd.router)
     app.include_router(channel_webhooks.router)
     app.include_router(reports.router)
+    guard(app, runtime.config.http)
     return app

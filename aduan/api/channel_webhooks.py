@@ -6,6 +6,7 @@ import logging
 
 from fastapi import APIRouter, Request, Response
 from fastapi.concurrency import run_in_threadpool
+from pydantic import ValidationError
 
 from aduan.api.deps import RuntimeDep, error
 from aduan.intake import Intake
@@ -38,7 +39,8 @@ async def channel_webhook(name: str, path: str, request: Request, runtime: Runti
         raise error(403, "signature missing or invalid") from exc
     except Ignore:
         return Response(status_code=200)
-    except InvalidRequest as exc:
+    except (InvalidRequest, ValidationError) as exc:
+        # ValidationError: the adapter's message did not fit the common format's bounds.
         raise error(400, str(exc)) from exc
     await run_in_threadpool(Intake(runtime.engine, runtime.pipeline, name).accept, parsed)
     answer = adapter.respond(raw, parsed)

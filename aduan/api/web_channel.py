@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
+from pydantic import ValidationError
 from sqlmodel import select
 
 from aduan.api.deps import RuntimeDep, SessionDep, error
@@ -50,6 +51,8 @@ async def submit(request: Request, runtime: RuntimeDep) -> JSONResponse:
         raise error(401, str(exc)) from exc
     except InvalidRequest as exc:
         raise error(413 if "too large" in str(exc) else 400, str(exc)) from exc
+    except ValidationError as exc:  # the message did not fit the common format's bounds
+        raise error(400, str(exc)) from exc
     outcome = await run_in_threadpool(runtime.pipeline.handle, inbound)
     payload = {
         "result": outcome.kind,

@@ -21,6 +21,7 @@ from channels.contract import Parsed
 from channels.email.loops import automatic_reason
 from channels.email.text import html_to_text, strip_reply
 from channels.message import (
+    MAX_ID_CHARS,
     MAX_TEXT_CHARS,
     Attachment,
     DeliveryReceipt,
@@ -126,7 +127,7 @@ def _sender(mail: EmailMessage) -> tuple[str | None, str | None]:
     addresses = getattr(header, "addresses", ()) if header is not None else ()
     for address in addresses:
         candidate = address.addr_spec.strip().lower()
-        if _ADDRESS.match(candidate):
+        if _ADDRESS.match(candidate) and len(candidate) <= MAX_ID_CHARS:
             return candidate, address.display_name or None
     return None, None
 
@@ -134,7 +135,7 @@ def _sender(mail: EmailMessage) -> tuple[str | None, str | None]:
 def _external_id(mail: EmailMessage, raw: bytes) -> str:
     """The Message-ID, the same whichever UID the mail has; a content hash when there is none."""
     ids = message_ids(mail.get("Message-ID"))
-    if ids and len(ids[0]) <= 250:
+    if ids and len(ids[0]) <= MAX_ID_CHARS:
         return ids[0]
     return "sha256-" + hashlib.sha256(raw).hexdigest()
 

@@ -13,6 +13,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from channels.contract import Parsed
+from channels.inputs import clean_text, identifier
 from channels.message import (
     Attachment,
     DeliveryReceipt,
@@ -189,10 +190,10 @@ def messages_of(channel: str, value: Value, media_url: Any) -> list[Parsed]:
         parsed.append(
             InboundMessage(
                 channel=channel,
-                external_id=message.id,
-                sender=f"whatsapp:+{message.sender.lstrip('+')}",
+                external_id=identifier(message.id, "messages.id"),
+                sender=f"whatsapp:+{identifier(message.sender, 'messages.from').lstrip('+')}",
                 sender_name=names.get(message.sender),
-                text=text.strip()[:10_000],
+                text=clean_text(text),
                 attachments=attachments,
                 location=location,
                 received_at=_time(message.timestamp),
@@ -212,7 +213,7 @@ def messages_of(channel: str, value: Value, media_url: Any) -> list[Parsed]:
         parsed.append(
             DeliveryReceipt(
                 channel=channel,
-                external_id=status.id,
+                external_id=identifier(status.id, "statuses.id"),
                 state=state,
                 error_code=str(error.code) if error else None,
                 error_message=detail,

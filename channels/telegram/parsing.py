@@ -11,6 +11,7 @@ from typing import Any
 from telegram import CallbackQuery, Message, Update, User
 
 from channels.contract import Ignore, InvalidRequest, RawRequest, Unauthenticated
+from channels.inputs import clean_text, load_json
 from channels.message import MAX_RAW_CHARS, Attachment, InboundMessage, Location
 
 log = logging.getLogger("aduan.channels.telegram")
@@ -53,10 +54,7 @@ def decode_update(body: bytes) -> Update:
     """A webhook body as the Bot API posts it: one Update object as JSON."""
     if len(body) > MAX_BODY_BYTES:
         raise InvalidRequest(f"body too large: at most {MAX_BODY_BYTES} bytes")
-    try:
-        data = json.loads(body)
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise InvalidRequest(f"invalid JSON: {exc}") from exc
+    data = load_json(body)
     if not isinstance(data, dict) or not isinstance(data.get("update_id"), int):
         raise InvalidRequest("body must be a Telegram Update object with an integer update_id")
     return update_from_dict(data)
@@ -159,7 +157,7 @@ def callback_query_id(body: bytes) -> str | None:
 
 
 def _text(message: Message) -> str:
-    return _command((message.text or message.caption or "").strip())
+    return _command(clean_text(message.text or message.caption or ""))
 
 
 def _command(text: str) -> str:

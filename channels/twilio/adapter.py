@@ -31,6 +31,7 @@ from channels.contract import (
     SendError,
     Unauthenticated,
 )
+from channels.inputs import clean_text, identifier
 from channels.masking import mask_address
 from channels.message import (
     Attachment,
@@ -245,6 +246,7 @@ class TwilioAdapter:
         sid = form.get("MessageSid") or form.get("SmsSid")
         if not sid:
             raise InvalidRequest("MessageSid is missing")
+        identifier(sid, "MessageSid")
         if "MessageStatus" in form:
             return self._receipt(form, sid)
         return self._message(form, sid)
@@ -274,7 +276,7 @@ class TwilioAdapter:
         sender = form.get("From")
         if not sender:
             raise InvalidRequest("From is missing")
-        address = self.address(sender)
+        address = self.address(identifier(sender, "From"))
         opt_out_type = (form.get("OptOutType") or "").upper()
         if opt_out_type in OPT_OUT_TYPES:
             log.info("%s: %s sent %s", self.name, mask_address(address), opt_out_type)
@@ -288,7 +290,7 @@ class TwilioAdapter:
                 external_id=sid,
                 sender=address,
                 sender_name=form.get("ProfileName") or None,
-                text=text.strip()[:10_000],
+                text=clean_text(text),
                 attachments=_attachments(form),
                 location=_location(form),
                 raw=dict(form),
