@@ -44,7 +44,7 @@ def test_admin_adds_a_keyword_by_chat_and_the_next_complaint_follows_it(town: To
     assert (filed["category"], filed["opd"], filed["status"]) == ("drainase", "DPUPR", "routed")
 
     newest = versions(engine)[0]
-    assert newest.author == "Admin <web:admin>"
+    assert newest.author == "Admin <web:kota:admin>"
     assert newest.change == "drainase: +'eceng gondok' (3)"
     shown = town.say("admin", "/rule show drainase")["reply"]
     assert shown.startswith("Drainase (drainase) -> Dinas Pekerjaan Umum dan Penataan Ruang")
