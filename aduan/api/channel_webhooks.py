@@ -8,6 +8,7 @@ from fastapi import APIRouter, Request, Response
 from fastapi.concurrency import run_in_threadpool
 from pydantic import ValidationError
 
+from aduan.api import openapi_bodies
 from aduan.api.deps import RuntimeDep, error
 from aduan.intake import Intake
 from channels.contract import Ignore, InvalidRequest, RawRequest, Unauthenticated
@@ -20,6 +21,7 @@ router = APIRouter(tags=["channel webhooks"])
     "/channels/{name}/{path:path}",
     methods=["GET", "POST"],
     summary="A provider's webhook for channel `name`",
+    openapi_extra=openapi_bodies.webhook(),
 )
 async def channel_webhook(name: str, path: str, request: Request, runtime: RuntimeDep) -> Response:
     adapter = request.app.state.adapters.get(name)

@@ -8,6 +8,7 @@ from fastapi.responses import JSONResponse
 from pydantic import ValidationError
 from sqlmodel import select
 
+from aduan.api import openapi_bodies
 from aduan.api.deps import RuntimeDep, SessionDep, error
 from aduan.api.views import complaint_public
 from aduan.codes import find_code, is_code
@@ -25,7 +26,11 @@ from storage.models import Complaint
 router = APIRouter(prefix="/api/v1/web", tags=["web channel"])
 
 
-@router.post("/messages", summary="Submit a citizen's message (JSON or form)")
+@router.post(
+    "/messages",
+    summary="Submit a citizen's message (JSON or form)",
+    openapi_extra=openapi_bodies.web_submission(),
+)
 async def submit(request: Request, runtime: RuntimeDep) -> JSONResponse:
     adapter = request.app.state.adapters.get("web")
     if adapter is None:
