@@ -9,6 +9,7 @@ from collections import Counter
 from pathlib import Path
 
 import httpx
+import yaml
 
 from tests.support.deployment import Server, aduan_env, run_cli, write_config
 from tests.support.http_recorder import Recorder
@@ -26,10 +27,19 @@ async def _lookups(url: str, codes: list[str], count: int) -> Counter[int]:
     return Counter(r.status_code if isinstance(r, httpx.Response) else 0 for r in responses)
 
 
+def _unlimited(config: Path) -> None:
+    """Per-client rate limits out of the way: every lookup must reach the database."""
+    data = yaml.safe_load(config.read_text())
+    for name in data.get("http", {}).get("rate_limits") or {}:
+        data["http"]["rate_limits"][name] = "1000000/second"
+    config.write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False))
+
+
 def test_500_concurrent_lookups_leave_intake_outbox_and_shutdown_working(
     sqlite_url: str, tmp_path: Path, city_app: Recorder
 ) -> None:
     config = write_config(tmp_path / "config.yaml", web_callback=city_app.url)
+    _unlimited(config)
     env = aduan_env(sqlite_url)
     server = Server(config, env, tmp_path)
     try:
@@ -40,8 +50,7 @@ def test_500_concurrent_lookups_leave_intake_outbox_and_shutdown_working(
         city_app.wait_for(1)
 
         statuses = asyncio.run(_lookups(server.url, [code, "ADU-22222"], 500))
-        assert not {s for s in statuses if s == 0 or s >= 500}, statuses
-        assert statuses[200] > 0  # lookups were answered, not only refused
+        assert statuses == {200: 250, 404: 250}, statuses
 
         other = {**POTHOLE, "id": "portal-after", "text": "Sampah menumpuk di TPS pasar baru"}
         filed = httpx.post(post, json=other, headers=portal, timeout=10)
