@@ -1,3 +1,3 @@
-from aduan.cli import app
+from aduan.cli.main import app
 
 app(prog_name="aduan")

@@ -8,11 +8,11 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.engine import Engine
 
+from aduan.complaints.pipeline import Pipeline
+from aduan.complaints.staff_seed import seed_staff
 from aduan.config import AppConfig, load_config
-from aduan.pipeline import Pipeline
-from aduan.rulebook import RulebookProvider
-from aduan.rules_store import LiveCategoryNames, live_rulebook, sync_from_config
-from aduan.staff_seed import seed_staff
+from aduan.rules.rulebook import RulebookProvider
+from aduan.rules.store import LiveCategoryNames, live_rulebook, sync_from_config
 from dispatch.context import DispatchContext, DispatchSettings
 from storage.engine import make_engine
 from storage.migrate import upgrade

@@ -11,7 +11,7 @@ from collections.abc import Awaitable, Callable, Mapping
 import uvicorn
 
 from aduan.api.app import create_app
-from aduan.intake import Intake
+from aduan.complaints.receipts import Intake
 from aduan.logs import mask_every_handler
 from aduan.runtime import Runtime
 from channels.contract import Adapter, Poller

@@ -30,7 +30,7 @@ def serve(mode: str, args: list[str]) -> None:
     import storage.engine
 
     storage.engine.SQLITE_SYNCHRONOUS = mode
-    from aduan.cli import app
+    from aduan.cli.main import app
 
     app(args=["serve", *args], prog_name="aduan")
 

@@ -16,8 +16,8 @@ from hypothesis.errors import Unsatisfiable
 from schemathesis import Case, GenerationMode
 from schemathesis.checks import not_a_server_error
 
-from aduan.opd_tokens import create_token
-from aduan.web_clients import create_key
+from aduan.access.opd_tokens import create_token
+from aduan.access.web_clients import create_key
 from tests.support.all_channels import TELEGRAM_SECRET, serve_all
 
 MAX_EXAMPLES = 60

@@ -13,8 +13,8 @@ import yaml
 from fastapi.testclient import TestClient
 from sqlmodel import select
 
+from aduan.access.opd_tokens import create_token
 from aduan.api.app import create_app
-from aduan.opd_tokens import create_token
 from aduan.runtime import build_runtime
 from channels.registry import build_adapters
 from storage.engine import transaction

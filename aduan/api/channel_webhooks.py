@@ -10,7 +10,7 @@ from pydantic import ValidationError
 
 from aduan.api import openapi_bodies
 from aduan.api.deps import RuntimeDep, error
-from aduan.intake import Intake
+from aduan.complaints.receipts import Intake
 from channels.contract import Ignore, InvalidRequest, RawRequest, Unauthenticated
 
 log = logging.getLogger("aduan.webhooks")

@@ -8,10 +8,10 @@ from fastapi import APIRouter, Depends, Header
 from pydantic import BaseModel, ConfigDict, Field
 from sqlmodel import Session, select
 
+from aduan.access.opd_tokens import opd_for_token
 from aduan.api.deps import RuntimeDep, SessionDep, error
 from aduan.api.views import complaint_for_opd
-from aduan.codes import find_code
-from aduan.opd_tokens import opd_for_token
+from aduan.complaints.codes import find_code
 from dispatch.actions import change_status, message_citizen, reassign
 from storage.models import Complaint, Event
 

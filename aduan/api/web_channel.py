@@ -8,11 +8,7 @@ from fastapi.responses import JSONResponse
 from pydantic import ValidationError
 from sqlmodel import select
 
-from aduan.api import openapi_bodies
-from aduan.api.deps import RuntimeDep, SessionDep, error
-from aduan.api.views import complaint_public
-from aduan.codes import find_code, is_code
-from aduan.web_access import (
+from aduan.access.web_access import (
     AccessDenied,
     authenticate,
     complaint_status,
@@ -20,6 +16,10 @@ from aduan.web_access import (
     presented_key,
     presented_secret,
 )
+from aduan.api import openapi_bodies
+from aduan.api.deps import RuntimeDep, SessionDep, error
+from aduan.api.views import complaint_public
+from aduan.complaints.codes import find_code, is_code
 from channels.contract import InvalidRequest, RawRequest, Unauthenticated
 from storage.models import Complaint
 

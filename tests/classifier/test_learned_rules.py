@@ -8,7 +8,7 @@ from pathlib import Path
 
 import yaml
 
-from aduan.rule_edits import import_rules
+from aduan.rules.edits import import_rules
 from classifier import RuleSet, classify, compile_rules
 from classifier.calibrate import Decision, choose, fit_logistic, stratified_folds
 from classifier.engine import lead_confidence

@@ -7,7 +7,7 @@ import typer
 import yaml
 from typer.testing import CliRunner
 
-from aduan.routing_cli import register
+from aduan.cli.routing import register
 
 from .conftest import ROOT
 from .test_evaluate_suggest import history, write_csv, write_jsonl

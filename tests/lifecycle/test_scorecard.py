@@ -18,7 +18,7 @@ from typer.testing import CliRunner
 
 from aduan.api import reports
 from aduan.api.app import create_app
-from aduan.report_cli import register
+from aduan.cli.reports import register
 from aduan.runtime import Runtime, build_runtime
 from channels.registry import build_adapters
 from dispatch.scorecard import build_scorecard, period

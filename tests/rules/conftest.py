@@ -10,8 +10,8 @@ from click.testing import Result
 from sqlalchemy.engine import Engine
 from typer.testing import CliRunner
 
-from aduan.cli import app
-from aduan.rules_store import Version, history
+from aduan.cli.main import app
+from aduan.rules.store import Version, history
 from storage.engine import make_engine
 from tests.support.deployment import write_config
 

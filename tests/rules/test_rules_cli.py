@@ -12,7 +12,7 @@ import yaml
 from sqlalchemy.engine import Engine
 from typer.testing import CliRunner
 
-from aduan.cli import app
+from aduan.cli.main import app
 from classifier.evaluate import load_dataset
 from classifier.suggest import SuggestOptions, suggest, to_yaml
 from tests.classifier.test_evaluate_suggest import write_csv

@@ -8,8 +8,8 @@ import pytest
 from sqlalchemy.engine import Engine
 
 from aduan.config import load_config
-from aduan.rule_edits import RuleError, add_keyword
-from aduan.rules_store import (
+from aduan.rules.edits import RuleError, add_keyword
+from aduan.rules.store import (
     LiveRulebook,
     apply_edit,
     current_rulebook,

@@ -6,7 +6,7 @@ from pathlib import Path
 
 from sqlalchemy.engine import Engine
 
-from aduan.web_clients import create_key
+from aduan.access.web_clients import create_key
 from tests.support.deployment import run_cli
 
 

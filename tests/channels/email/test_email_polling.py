@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from sqlmodel import select
 
-from aduan.intake import Intake
+from aduan.complaints.receipts import Intake
 from aduan.runtime import Runtime, build_runtime
 from aduan.serve import senders_for
 from channels.contract import Cursor, Parsed

@@ -12,10 +12,10 @@ from typing import Annotated
 import typer
 from sqlmodel import select
 
-from aduan.access_cli import register as register_access_commands
+from aduan.cli.access import register as register_access_commands
+from aduan.cli.reports import register as register_report_commands
+from aduan.cli.routing import register as register_routing_commands
 from aduan.config import ConfigError, load_config
-from aduan.report_cli import register as register_report_commands
-from aduan.routing_cli import register as register_routing_commands
 from aduan.runtime import Runtime, build_runtime
 from storage.engine import make_engine, transaction
 from storage.migrate import upgrade
@@ -75,7 +75,7 @@ def chat(
     user: Annotated[str, typer.Option(help="your name as a citizen")] = getpass.getuser(),
 ) -> None:
     """Chat with the bot in this terminal as a citizen."""
-    from aduan.chat import chat as run_chat
+    from aduan.cli.chat import chat as run_chat
 
     asyncio.run(run_chat(_runtime(config, migrate=True), user))
 

@@ -12,8 +12,8 @@ from typing import Any
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
-from aduan.credentials import digest, matches
-from aduan.web_clients import client_for_key
+from aduan.access.credentials import digest, matches
+from aduan.access.web_clients import client_for_key
 from channels.web import WebCaller
 from dispatch.context import DispatchContext
 from storage.engine import transaction

@@ -24,8 +24,8 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
 from aduan.config import AppConfig
-from aduan.rule_edits import RuleError, check, describe
-from aduan.rulebook import Rulebook, RulebookProvider
+from aduan.rules.edits import RuleError, check, describe
+from aduan.rules.rulebook import Rulebook, RulebookProvider
 from classifier import RuleSet
 from storage.engine import transaction
 from storage.models import RuleVersion

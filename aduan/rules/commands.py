@@ -13,7 +13,7 @@ from collections.abc import Callable
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
-from aduan.rule_edits import (
+from aduan.rules.edits import (
     RuleError,
     add_keyword,
     remove_keyword,
@@ -21,7 +21,7 @@ from aduan.rule_edits import (
     set_opd,
     weight_text,
 )
-from aduan.rules_store import apply_edit, newest_version
+from aduan.rules.store import apply_edit, newest_version
 from classifier import RuleSet
 from dispatch.context import DispatchContext
 from storage.models import Event, Staff

@@ -13,11 +13,11 @@ from datetime import UTC, datetime
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
-from aduan.credentials import digest, new_secret
+from aduan.access.credentials import digest, new_secret
 from storage.engine import transaction
 from storage.models import Event, WebClientKey
 
-log = logging.getLogger("aduan.web_clients")
+log = logging.getLogger("aduan.access.web_clients")
 
 CLIENT_NAME = re.compile(r"^[a-z0-9][a-z0-9-]{0,31}$")
 

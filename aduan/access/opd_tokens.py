@@ -13,11 +13,11 @@ from datetime import UTC, datetime
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
-from aduan.credentials import digest, new_secret
+from aduan.access.credentials import digest, new_secret
 from storage.engine import transaction
 from storage.models import Event, OpdToken
 
-log = logging.getLogger("aduan.opd_tokens")
+log = logging.getLogger("aduan.access.opd_tokens")
 
 
 class TokenError(ValueError):

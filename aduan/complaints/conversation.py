@@ -7,7 +7,7 @@ from typing import Literal
 
 from sqlmodel import Session, select
 
-from aduan.codes import find_code
+from aduan.complaints.codes import find_code
 from dispatch.context import DispatchContext
 from storage.models import OPEN_STATUSES, Complaint, Contact, Event
 

@@ -15,9 +15,15 @@ import click
 import typer
 from typer.core import TyperGroup
 
+from aduan.access.opd_tokens import (
+    TokenError,
+    create_token,
+    list_tokens,
+    revoke_tokens,
+    rotate_token,
+)
+from aduan.access.web_clients import WebClientError, create_key, list_keys, revoke_keys
 from aduan.config import ConfigError, load_config
-from aduan.opd_tokens import TokenError, create_token, list_tokens, revoke_tokens, rotate_token
-from aduan.web_clients import WebClientError, create_key, list_keys, revoke_keys
 from storage.engine import make_engine
 from storage.migrate import upgrade
 

@@ -197,7 +197,7 @@ def demo_seed(
     seed: Annotated[int, typer.Option(help="random seed (same seed, same history)")] = 2026,
 ) -> None:
     """Fill the database with a demo history of complaints (refused if already there)."""
-    from aduan.demo_history import AlreadySeeded, seed_demo_history
+    from aduan.cli.demo_history import AlreadySeeded, seed_demo_history
 
     runtime = _runtime(config, migrate=True)
     try:

@@ -16,9 +16,9 @@ from typing import Literal
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
-from aduan.codes import find_code
-from aduan.rule_commands import handle_rule_command, is_rule_command
-from aduan.rulebook import Rulebook
+from aduan.complaints.codes import find_code
+from aduan.rules.commands import handle_rule_command, is_rule_command
+from aduan.rules.rulebook import Rulebook
 from channels.message import InboundMessage
 from dispatch.actions import (
     ActionError,

@@ -13,7 +13,7 @@ from datetime import UTC, datetime, timedelta
 
 from sqlmodel import Session, select
 
-from aduan.codes import ALPHABET, LENGTH, PREFIX
+from aduan.complaints.codes import ALPHABET, LENGTH, PREFIX
 from aduan.runtime import Runtime
 from dispatch.business_hours import due_at_for
 from storage.engine import transaction

@@ -17,12 +17,12 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
-from aduan.citizen import expand_choice, find_same_problem, handle_citizen_action
-from aduan.codes import find_code, new_code
-from aduan.conversation import answer_command, parse_command, status_text
-from aduan.credentials import digest, new_secret
-from aduan.rulebook import RulebookProvider
-from aduan.staff import find_staff, handle_staff, registered_addresses, target_complaint
+from aduan.access.credentials import digest, new_secret
+from aduan.complaints.citizen import expand_choice, find_same_problem, handle_citizen_action
+from aduan.complaints.codes import find_code, new_code
+from aduan.complaints.conversation import answer_command, parse_command, status_text
+from aduan.complaints.staff import find_staff, handle_staff, registered_addresses, target_complaint
+from aduan.rules.rulebook import RulebookProvider
 from channels.contract import Cursor
 from channels.masking import mask_address
 from channels.message import Button, InboundMessage
@@ -36,7 +36,7 @@ from storage.engine import transaction
 from storage.models import Complaint, Contact, Event, Message, Staff, Status
 from storage.rows import insert_now
 
-log = logging.getLogger("aduan.pipeline")
+log = logging.getLogger("aduan.complaints.pipeline")
 
 JOIN_WINDOW = timedelta(minutes=10)
 

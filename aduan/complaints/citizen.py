@@ -12,8 +12,8 @@ from rapidfuzz.utils import default_process
 from sqlalchemy import bindparam
 from sqlmodel import Session, select
 
-from aduan.codes import find_code
-from aduan.rulebook import Rulebook
+from aduan.complaints.codes import find_code
+from aduan.rules.rulebook import Rulebook
 from channels.message import InboundMessage
 from dispatch.actions import ActionError, assign_category, forward_citizen_answer, rate, reopen
 from dispatch.context import DispatchContext

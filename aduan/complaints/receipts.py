@@ -8,14 +8,14 @@ import logging
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
-from aduan.pipeline import Outcome, Pipeline
+from aduan.complaints.pipeline import Outcome, Pipeline
 from channels.contract import Cursor, Parsed
 from channels.message import DeliveryReceipt, InboundMessage
 from storage.cursors import load_cursor, save_cursor
 from storage.engine import transaction
 from storage.models import Contact, Message
 
-log = logging.getLogger("aduan.intake")
+log = logging.getLogger("aduan.complaints.receipts")
 
 PERMANENT_FAILURE_CODES = frozenset({"21610", "21614", "21211", "63024", "131026"})
 

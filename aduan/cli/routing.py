@@ -18,7 +18,7 @@ import typer
 import yaml
 from sqlalchemy.engine import Engine
 
-from aduan.rule_edits import (
+from aduan.rules.edits import (
     RuleError,
     add_category,
     add_keyword,
@@ -28,7 +28,7 @@ from aduan.rule_edits import (
     set_opd,
     weight_text,
 )
-from aduan.rules_store import (
+from aduan.rules.store import (
     Version,
     apply_edit,
     history,

@@ -1,0 +1,1 @@
+"""Who may call the APIs: OPD tokens, web client keys, tracking secrets (hashed credentials)."""

@@ -1,0 +1,1 @@
+"""The `aduan` command line: one Typer app (main) and its command groups."""

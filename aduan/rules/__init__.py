@@ -1,0 +1,2 @@
+"""The routing rules: versions in the database (store), edits (edits), admin chat commands
+(commands), the compiled rules in force (rulebook)."""
