@@ -5,27 +5,17 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import bindparam, insert
-from sqlmodel import Session, func, select
+from sqlalchemy import insert
+from sqlmodel import Session
 
 from channels.message import Button, OutboundMessage
 from dispatch.context import DispatchContext
 from dispatch.destinations import ChatDestination, Destination
-from storage.models import Complaint, Contact, Message, OutboxItem, OutboxStatus, utcnow
+from storage.contacts import contact_by_address
+from storage.messages import INSERT_MESSAGE, LAST_INBOUND_AT
+from storage.models import Complaint, Contact, OutboxItem, OutboxStatus, utcnow
 
 # Built once: statement construction costs more than execution on the intake hot path.
-LAST_INBOUND_AT = (
-    select(func.max(Message.created_at))
-    .where(Message.contact_id == bindparam("contact_id"))
-    .where(Message.direction == "in")
-)
-CONTACT_BY_ADDRESS = (
-    select(Contact)
-    .where(Contact.channel == bindparam("channel"))
-    .where(Contact.address == bindparam("address"))
-)
-
-INSERT_MESSAGE = insert(Message.__table__)  # type: ignore[attr-defined]
 INSERT_OUTBOX = insert(OutboxItem.__table__)  # type: ignore[attr-defined]
 
 STAFF_BUTTONS = (
@@ -180,10 +170,7 @@ def chat_contact(
     session: Session, destination: ChatDestination, name: str, language: str
 ) -> Contact:
     """The contact standing for an OPD's chat (or mailbox), created on first use."""
-    chat = session.exec(
-        CONTACT_BY_ADDRESS,
-        params={"channel": destination.channel, "address": destination.address},
-    ).first()
+    chat = contact_by_address(session, destination.channel, destination.address)
     if chat is None:
         chat = Contact(
             channel=destination.channel,

@@ -30,9 +30,11 @@ from classifier import Classification, classify
 from dispatch.business_hours import due_at_for
 from dispatch.context import DispatchContext
 from dispatch.destinations import ChatDestination
-from dispatch.enqueue import INSERT_MESSAGE, dispatch_to_opd, message_to_contact
+from dispatch.enqueue import dispatch_to_opd, message_to_contact
+from storage.contacts import CONTACT_BY_ADDRESS
 from storage.cursors import save_cursor
 from storage.engine import transaction
+from storage.messages import INBOUND_BY_ID, INSERT_MESSAGE, recipient_of_outbound
 from storage.models import Complaint, Contact, Event, Message, Staff, Status
 from storage.rows import insert_now
 
@@ -45,17 +47,6 @@ JOIN_WINDOW = timedelta(minutes=10)
 # session's connection, skipping the ORM's execution layer (and its autoflush, which none of
 # them needs: nothing pending changes what they read, and the rows they write refer only to
 # rows already inserted).
-INBOUND_BY_ID = (
-    select(Message.id, Message.complaint_id)
-    .where(Message.channel == bindparam("channel"))
-    .where(Message.direction == "in")
-    .where(Message.external_id == bindparam("external_id"))
-)
-CONTACT_BY_ADDRESS = (
-    select(Contact)
-    .where(Contact.channel == bindparam("channel"))
-    .where(Contact.address == bindparam("address"))
-)
 CODE_TAKEN = select(Complaint.id).where(Complaint.code == bindparam("code"))
 INSERT_EVENTS = insert(Event.__table__)  # type: ignore[attr-defined]
 LINK_INBOUND = (
@@ -245,13 +236,7 @@ class Pipeline:
         """A reply to a post in an OPD's chat (or mailbox) is staff business, whoever sends it."""
         if not inbound.reply_to or not self.opd_chats:
             return False
-        address = session.exec(
-            select(Contact.address)
-            .join(Message, Message.contact_id == Contact.id)
-            .where(Message.channel == inbound.channel)
-            .where(Message.direction == "out")
-            .where(Message.external_id == inbound.reply_to)
-        ).first()
+        address = recipient_of_outbound(session, inbound.channel, inbound.reply_to)
         return address in self.opd_chats
 
     def _addresses_staff_work(self, session: Session, inbound: InboundMessage) -> bool:

@@ -6,14 +6,15 @@ import asyncio
 import logging
 
 from sqlalchemy.engine import Engine
-from sqlmodel import Session, select
+from sqlmodel import Session
 
 from aduan.complaints.pipeline import Outcome, Pipeline
 from channels.contract import Cursor, Parsed
 from channels.message import DeliveryReceipt, InboundMessage
 from storage.cursors import load_cursor, save_cursor
 from storage.engine import transaction
-from storage.models import Contact, Message
+from storage.messages import outbound_by_provider_id
+from storage.models import Contact
 
 log = logging.getLogger("aduan.complaints.receipts")
 
@@ -22,12 +23,7 @@ PERMANENT_FAILURE_CODES = frozenset({"21610", "21614", "21211", "63024", "131026
 
 def apply_receipt(session: Session, receipt: DeliveryReceipt) -> bool:
     """Record a provider's delivery report on the message it concerns; False if unknown."""
-    message = session.exec(
-        select(Message)
-        .where(Message.channel == receipt.channel)
-        .where(Message.direction == "out")
-        .where(Message.external_id == receipt.external_id)
-    ).first()
+    message = outbound_by_provider_id(session, receipt.channel, receipt.external_id)
     if message is None:
         log.info("receipt for unknown message %s/%s", receipt.channel, receipt.external_id)
         return False

@@ -29,7 +29,8 @@ from dispatch.actions import (
 )
 from dispatch.context import DispatchContext
 from dispatch.lifecycle import TransitionError
-from storage.models import Complaint, Event, Message, Staff, StaffAddress, Status
+from storage.messages import outbound_by_provider_id
+from storage.models import Complaint, Event, Staff, StaffAddress, Status
 
 Action = Literal[
     "in_progress", "resolved", "rejected", "reassign", "reply", "ask", "assign", "triage", "unknown"
@@ -100,12 +101,7 @@ def target_complaint(
     if code:
         return session.exec(select(Complaint).where(Complaint.code == code)).first()
     if inbound.reply_to:
-        message = session.exec(
-            select(Message)
-            .where(Message.channel == inbound.channel)
-            .where(Message.direction == "out")
-            .where(Message.external_id == inbound.reply_to)
-        ).first()
+        message = outbound_by_provider_id(session, inbound.channel, inbound.reply_to)
         if message is not None and message.complaint_id is not None:
             return session.get(Complaint, message.complaint_id)
     return None
