@@ -17,14 +17,14 @@ from pydantic import (
     Field,
     ValidationError,
     field_validator,
-    model_validator,
 )
 
 from aduan.http_settings import HttpSettings
+from channels.fetching import MediaLimits
 from channels.registry import validate_channel_section
 from classifier.rules import CategoryRule, ClassifierSettings, RuleSet
 from dispatch.destinations import Destination
-from dispatch.policy import LifecycleSettings, SlaSettings
+from dispatch.policy import DispatchSettings, LifecycleSettings, SlaSettings
 from dispatch.templates import Templates
 
 Language = Literal["id", "en"]
@@ -54,24 +54,6 @@ class InstanceSettings(BaseModel):
         return value
 
 
-class DispatchSettings(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    max_attempts: int = Field(default=8, ge=1)
-    backoff_base_seconds: float = Field(default=15, gt=0)
-    backoff_max_seconds: float = Field(default=3600, gt=0)
-    concurrency: int = Field(default=32, ge=1, le=1000)
-    per_destination: int = Field(default=4, ge=1)
-    lease_seconds: float = Field(default=10, ge=1)
-    send_timeout_seconds: float = Field(default=60, gt=0)
-
-    @model_validator(mode="after")
-    def _share_fits(self) -> DispatchSettings:
-        if self.per_destination > self.concurrency:
-            raise ValueError("per_destination cannot exceed concurrency")
-        return self
-
-
 class OpdConfig(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -88,6 +70,8 @@ class StaffConfig(BaseModel):
     opd: str | None = None
     role: Literal["staff", "admin"] = "staff"
     addresses: list[str] = Field(min_length=1)
+    # A console sign-in; its password is set with `aduan staff passwd LOGIN`.
+    login: str | None = Field(default=None, pattern=r"^[a-z0-9][a-z0-9._-]{1,63}$")
 
     @field_validator("addresses")
     @classmethod
@@ -100,6 +84,42 @@ class StaffConfig(BaseModel):
                 )
         # Email channels report senders lower-cased; match them whatever the config's case.
         return [a.lower() if a.startswith("mailto:") else a for a in value]
+
+
+class MapSettings(BaseModel):
+    """Where map tiles come from (markers show even when tiles cannot load)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    tile_url: str = "https://tile.openstreetmap.org/{z}/{x}/{y}.png"
+    attribution: str = "© OpenStreetMap contributors"
+
+    @field_validator("tile_url")
+    @classmethod
+    def _tiles(cls, value: str) -> str:
+        scheme, sep, rest = value.partition("://")
+        if scheme not in ("http", "https") or not sep or not rest or "{z}" not in value:
+            raise ValueError(f"{value!r} is not a tile URL like https://host/{{z}}/{{x}}/{{y}}.png")
+        return value
+
+    def tile_origin(self) -> str:
+        """The tiles' origin for the pages' Content-Security-Policy (`{s}` subdomains: `*.`)."""
+        scheme, _, rest = self.tile_url.partition("://")
+        host = rest.split("/", 1)[0].replace("{s}", "*")
+        return f"{scheme}://{host}"
+
+
+class ConsoleSettings(BaseModel):
+    """The staff console's sign-in rules."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    idle_timeout_minutes: int = Field(default=30, ge=1, le=24 * 60)
+    max_session_hours: int = Field(default=12, ge=1, le=24 * 30)
+    failed_signins_before_lockout: int = Field(default=5, ge=1, le=100)
+    lockout_minutes: int = Field(default=15, ge=1, le=24 * 60)
+    # How the console downloads a citizen's photo sent as a link, to show it to staff.
+    media: MediaLimits = Field(default_factory=MediaLimits)
 
 
 class AppConfig(BaseModel):
@@ -116,6 +136,13 @@ class AppConfig(BaseModel):
     categories: dict[str, CategoryRule]
     templates: dict[Language, Templates]
     staff: list[StaffConfig] = Field(default_factory=list)
+    console: ConsoleSettings = Field(default_factory=ConsoleSettings)
+    maps: MapSettings = Field(default_factory=MapSettings)
+
+    @field_validator("templates")
+    @classmethod
+    def _default_texts(cls, templates: dict[Language, Templates]) -> dict[Language, Templates]:
+        return {language: texts.with_defaults(language) for language, texts in templates.items()}
 
     def ruleset(self) -> RuleSet:
         return RuleSet(categories=self.categories, settings=self.classifier)

@@ -15,6 +15,7 @@ class RateLimits(BaseModel):
 
     web: str = Field(default="60/minute", description="POST /api/v1/web/messages")
     lookup: str = Field(default="30/minute", description="GET /api/v1/web/complaints/{code}")
+    open311: str = Field(default="60/minute", description="/open311/... (GeoReport v2)")
     opd: str = Field(default="600/minute", description="/api/v1/opd/...")
     webhooks: str = Field(default="6000/minute", description="/channels/...")
     other: str = Field(default="120/minute", description="every other route but /health")
@@ -40,6 +41,18 @@ class HttpSettings(BaseModel):
         default_factory=list, description="addresses whose X-Forwarded-For is believed"
     )
     rate_limits: RateLimits = Field(default_factory=RateLimits)
+    rate_limit_storage: str = Field(
+        default="memory://",
+        description="where the counts live: memory:// (this process) or redis://host:port/db"
+        " (shared by every server process)",
+    )
+
+    @field_validator("rate_limit_storage")
+    @classmethod
+    def _storage(cls, value: str) -> str:
+        if not value.startswith(("memory://", "redis://", "rediss://")):
+            raise ValueError(f"{value!r} is not memory:// or a redis:// URL")
+        return value
 
     @field_validator("cors_origins")
     @classmethod

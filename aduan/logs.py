@@ -25,7 +25,21 @@ class MaskingFormatter(logging.Formatter):
 def mask_every_handler() -> None:
     """Wrap the formatter of every handler configured so far (root, uvicorn, libraries)."""
     loggers = [logging.getLogger(), *logging.Logger.manager.loggerDict.values()]
-    for logger in loggers:
-        for handler in getattr(logger, "handlers", []):
-            if not isinstance(handler.formatter, MaskingFormatter):
-                handler.setFormatter(MaskingFormatter(handler.formatter))
+    handlers = [handler for logger in loggers for handler in getattr(logger, "handlers", [])]
+    # The last resort prints warnings when nothing is configured (every CLI command but serve).
+    if logging.lastResort is not None:
+        handlers.append(logging.lastResort)
+    for handler in handlers:
+        if not isinstance(handler.formatter, MaskingFormatter):
+            handler.setFormatter(MaskingFormatter(handler.formatter))
+
+
+QUIET_LOGGERS = ("httpx", "twilio.http_client")  # they log request URLs, some carrying tokens
+
+
+def configure_logging(level: int = logging.INFO) -> None:
+    """Log lines with time, level and logger, masked; client libraries' URL chatter quiet."""
+    logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    for noisy in QUIET_LOGGERS:
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+    mask_every_handler()

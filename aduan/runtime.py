@@ -9,11 +9,14 @@ from zoneinfo import ZoneInfo
 from sqlalchemy.engine import Engine
 
 from aduan.complaints.pipeline import Pipeline
+from aduan.complaints.staff_directory import StaffDirectory
 from aduan.complaints.staff_seed import seed_staff
 from aduan.config import AppConfig, load_config
+from aduan.environment import Environment
+from aduan.live_opds import LiveOpds
 from aduan.rules.rulebook import RulebookProvider
 from aduan.rules.store import LiveCategoryNames, live_rulebook, sync_from_config
-from dispatch.context import DispatchContext, DispatchSettings
+from dispatch.context import DispatchContext
 from storage.engine import make_engine
 from storage.migrate import upgrade
 
@@ -27,7 +30,7 @@ def dispatch_context(config: AppConfig) -> DispatchContext:
         opd_names={code: opd.name for code, opd in config.opds.items()},
         category_names={code: dict(c.name) for code, c in config.categories.items()},
         destinations={code: list(opd.destinations) for code, opd in config.opds.items()},
-        settings=DispatchSettings(**config.dispatch.model_dump()),
+        settings=config.dispatch,
         lifecycle=config.lifecycle,
         sla=config.sla,
         sla_hours={code: c.sla_hours for code, c in config.categories.items()},
@@ -41,19 +44,39 @@ class Runtime:
     ctx: DispatchContext
     rules: RulebookProvider
     pipeline: Pipeline
+    environment: Environment
 
 
 def build_runtime(
-    config_path: Path | str, database_url: str | None = None, migrate: bool = False
+    config_path: Path | str,
+    database_url: str | None = None,
+    migrate: bool = False,
+    environment: Environment | None = None,
 ) -> Runtime:
+    """The deployment of `config_path`: the environment is read here once (or handed in)."""
+    environment = environment or Environment.read()
     config = load_config(config_path)
-    engine = make_engine(database_url)
+    engine = make_engine(database_url or environment.database_url)
     if migrate:
         upgrade(engine)
         seed_staff(engine, config.staff)
         sync_from_config(engine, config)
-    rules: RulebookProvider = live_rulebook(engine, config)
-    ctx = replace(dispatch_context(config), category_names=LiveCategoryNames(rules))
+    rules: RulebookProvider = live_rulebook(engine, config, environment.rules_check_seconds)
+    # OPDs, destinations and rules are followed while running, each within a check interval.
+    opds = LiveOpds(Path(config_path), config, environment.rules_check_seconds)
+    ctx = replace(
+        dispatch_context(config),
+        category_names=LiveCategoryNames(rules),
+        opd_names=opds.names,
+        destinations=opds.destinations,
+    )
+    # Staff are followed like rule versions: added while running, they count within a check.
+    staff = StaffDirectory(check_every=environment.rules_check_seconds)
     return Runtime(
-        config=config, engine=engine, ctx=ctx, rules=rules, pipeline=Pipeline(engine, ctx, rules)
+        config=config,
+        engine=engine,
+        ctx=ctx,
+        rules=rules,
+        pipeline=Pipeline(engine, ctx, rules, staff=staff),
+        environment=environment,
     )

@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import os
 from collections.abc import Awaitable, Callable, Mapping
 
 import uvicorn
@@ -76,7 +75,7 @@ def startup_report(
 
 
 def run_server(runtime: Runtime, host: str, port: int, echo: Callable[[str], None] = print) -> None:
-    env = dict(os.environ)
+    env = runtime.environment.variables
     serving = {k: v for k, v in runtime.config.channels.items() if k != "console"}
     adapters, statuses = build_adapters(serving, env)
     senders = senders_for(adapters, env)

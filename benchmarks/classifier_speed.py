@@ -22,8 +22,8 @@ from pathlib import Path
 
 import ahocorasick
 
+from aduan.rules.datasets import load_dataset
 from classifier import CompiledRules, classify, compile_rules
-from classifier.evaluate import load_dataset
 from classifier.normalize import base_tokens
 
 ROOT = Path(__file__).resolve().parent.parent

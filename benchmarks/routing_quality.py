@@ -36,9 +36,10 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import StratifiedKFold
 from sklearn.svm import LinearSVC
 
+from aduan.rules.datasets import load_dataset
 from classifier import CompiledRules, RuleSet, classify, compile_rules
 from classifier.calibrate import Calibration, Decision, choose, out_of_fold
-from classifier.evaluate import Dataset, Example, evaluate, load_dataset, prediction, score
+from classifier.evaluate import Dataset, Example, evaluate, prediction, score
 from classifier.learn import LEARNED, learned_ruleset
 from classifier.rules import AreaTable
 from classifier.suggest import (

@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import ClassVar, Protocol, runtime_checkable
+from typing import Any, ClassVar, Protocol, runtime_checkable
 
 from pydantic import BaseModel, ConfigDict
 
@@ -30,6 +30,14 @@ class Ignore(ChannelError):
 
 class InvalidRequest(ChannelError):
     """The request is malformed; the message says what is wrong (answer 400)."""
+
+
+class TooLarge(InvalidRequest):
+    """The request body is over the channel's limit of `limit` bytes (answer 413)."""
+
+    def __init__(self, limit: int) -> None:
+        super().__init__(f"body too large: at most {limit} bytes")
+        self.limit = limit
 
 
 class SendError(ChannelError):
@@ -97,7 +105,10 @@ class Adapter(Protocol):
 
     name: ClassVar[str]
     Config: ClassVar[type[ChannelConfig]]
-    secrets: ClassVar[Mapping[str, str]]
+    # A dict, as every adapter declares it: a protocol's attributes are writable, so invariant.
+    secrets: ClassVar[dict[str, str]]
+
+    def __init__(self, config: Any) -> None: ...  # its own Config, validated by the registry
 
     def parse(self, request: RawRequest) -> list[Parsed]: ...
 

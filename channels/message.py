@@ -76,6 +76,11 @@ class InboundMessage(_Stored):
         default=None, description="where answers go when not to the sender, e.g. a group chat"
     )
     raw: dict[str, Any] | None = Field(default=None, description="provider payload, for audit")
+    category: str | None = Field(
+        default=None,
+        max_length=64,
+        description="the category the sender chose (an Open311 service_code): filed under it",
+    )
 
     @field_validator("sender_name")
     @classmethod
@@ -120,6 +125,11 @@ class DeliveryReceipt(_Stored):
     state: DeliveryState
     error_code: str | None = None
     error_message: str | None = None
+    unreachable: bool = Field(
+        default=False,
+        description="the failure is permanent: the contact cannot be reached at this address "
+        "(each adapter decides from its provider's error codes)",
+    )
     received_at: datetime = Field(default_factory=utcnow)
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -17,7 +16,7 @@ from channels.telegram import TelegramAdapter
 from channels.twilio import TwilioSmsAdapter, TwilioWhatsAppAdapter
 from channels.web import WebAdapter
 
-ADAPTER_CLASSES: tuple[type, ...] = (
+ADAPTER_CLASSES: tuple[type[Adapter], ...] = (
     WebAdapter,
     ConsoleAdapter,
     EmailAdapter,
@@ -27,7 +26,7 @@ ADAPTER_CLASSES: tuple[type, ...] = (
     TelegramAdapter,
 )
 
-REGISTRY: dict[str, type] = {cls.name: cls for cls in ADAPTER_CLASSES}
+REGISTRY: dict[str, type[Adapter]] = {cls.name: cls for cls in ADAPTER_CLASSES}
 
 
 @dataclass(frozen=True)
@@ -63,14 +62,13 @@ def validate_channel_section(name: str, section: Mapping[str, Any]) -> None:
 
 def build_adapters(
     sections: Mapping[str, Mapping[str, Any]],
-    env: Mapping[str, str] | None = None,
+    env: Mapping[str, str],
 ) -> tuple[dict[str, Adapter], list[ChannelStatus]]:
     """Instantiate every enabled channel whose secrets are present in the environment.
 
     Returns the active adapters and, for every channel, whether it is on and why not.
     A secret is required unless the Config gives the field a default.
     """
-    env = os.environ if env is None else env
     active: dict[str, Adapter] = {}
     statuses: list[ChannelStatus] = []
     for name, cls in REGISTRY.items():

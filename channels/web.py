@@ -23,6 +23,7 @@ from channels.contract import (
     RawRequest,
     RawResponse,
     SendError,
+    TooLarge,
     Unauthenticated,
 )
 from channels.fetching import check_link
@@ -90,14 +91,14 @@ def _describe(error: ValidationError) -> str:
 
 def _decode_body(request: RawRequest) -> dict[str, Any]:
     if len(request.body) > MAX_BODY_BYTES:
-        raise InvalidRequest(f"body too large: at most {MAX_BODY_BYTES} bytes")
+        raise TooLarge(MAX_BODY_BYTES)
     content_type = (request.header("content-type") or "").split(";")[0].strip().lower()
     try:
         text = request.body.decode("utf-8")
     except UnicodeDecodeError as exc:
         raise InvalidRequest("body must be UTF-8") from exc
     if content_type == "application/x-www-form-urlencoded":
-        form = dict(parse_qsl(text, keep_blank_values=True))
+        form: dict[str, Any] = dict(parse_qsl(text, keep_blank_values=True))
         if "lat" in form or "lon" in form:
             form["location"] = {
                 "lat": form.pop("lat", None),

@@ -1,6 +1,6 @@
 """Keyword classifier: normalise Indonesian chat text, score categories, explain the decision."""
 
-from classifier.engine import CompiledRules, classify, compile_rules
+from classifier.engine import CompiledRules, classify, compile_rules, with_category
 from classifier.result import Classification, Match
 from classifier.rules import CategoryRule, ClassifierSettings, RuleSet
 
@@ -13,4 +13,5 @@ __all__ = [
     "RuleSet",
     "classify",
     "compile_rules",
+    "with_category",
 ]

@@ -28,7 +28,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from itertools import compress
 from typing import NamedTuple
 
@@ -232,6 +232,20 @@ def classify(text: str, rules: CompiledRules) -> Classification:
         opd = rules.area_office.get(area_name, opd)
     return Classification.of(
         "complaint", best, opd, confidence, needs_review, normalized, matched, scores, area_name
+    )
+
+
+def with_category(result: Classification, category: str, rules: CompiledRules) -> Classification:
+    """`result` for a complaint whose sender chose `category`: routed to its OPD (or to the
+    area's office, as `classify` would), nobody left to ask. An unknown category changes
+    nothing."""
+    opd = rules.opd.get(category)
+    if opd is None:
+        return result
+    if result.area is not None and category in rules.area_categories:
+        opd = rules.area_office.get(result.area, opd)
+    return replace(
+        result, intent="complaint", category=category, opd=opd, confidence=1.0, needs_review=False
     )
 
 

@@ -1,4 +1,5 @@
-"""Score a rule set against a labelled file (LAPOR CSV or chat JSONL, see shared/data/README).
+"""Score a rule set against labelled rows (LAPOR or chat, see shared/data/README); no I/O:
+the app reads the files (aduan/rules/datasets.py).
 
 CSV rows are labelled with the OPD that handled them, so the prediction compared is the OPD;
 JSONL rows are labelled with a category code or `not_complaint`, so the prediction is the
@@ -7,12 +8,9 @@ category, or `not_complaint` when the message is not a complaint.
 
 from __future__ import annotations
 
-import csv
-import json
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Literal
 
 from classifier.engine import CompiledRules, classify
@@ -62,22 +60,16 @@ class Report:
         }
 
 
-def load_dataset(path: Path) -> Dataset:
-    """Read a LAPOR CSV (label `opd`) or a chat JSONL (label = category or not_complaint)."""
-    if path.suffix.lower() == ".csv":
-        with path.open(encoding="utf-8", newline="") as handle:
-            rows = list(csv.DictReader(handle))
-        examples = tuple(
-            Example(f"{row['title']}. {row['text']}", row["opd"].strip()) for row in rows
-        )
-        return Dataset(examples, "opd")
-    examples_list = []
-    with path.open(encoding="utf-8") as handle:
-        for line in handle:
-            if line.strip():
-                row = json.loads(line)
-                examples_list.append(Example(row["text"], row["label"]))
-    return Dataset(tuple(examples_list), "category")
+def lapor_dataset(rows: Iterable[Mapping[str, str]]) -> Dataset:
+    """LAPOR rows (title, text, opd), labelled with the OPD that handled them."""
+    return Dataset(
+        tuple(Example(f"{row['title']}. {row['text']}", row["opd"].strip()) for row in rows), "opd"
+    )
+
+
+def chat_dataset(rows: Iterable[Mapping[str, str]]) -> Dataset:
+    """Chat rows (text, label), labelled with a category code or `not_complaint`."""
+    return Dataset(tuple(Example(row["text"], row["label"]) for row in rows), "category")
 
 
 def prediction(result: Classification, kind: LabelKind) -> str:

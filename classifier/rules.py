@@ -26,6 +26,11 @@ class CategoryRule(BaseModel):
     opd: str = Field(description="OPD code that handles this category")
     name: dict[str, str] = Field(description="display name per language, e.g. {id: ..., en: ...}")
     sla_hours: int = Field(default=48, gt=0, description="hours the OPD has to resolve it")
+    public: bool = Field(
+        default=True,
+        description="its reports may be shown to the public (map, list, Open311), anonymised;"
+        " false for reports whose reporter needs protecting, e.g. pungli",
+    )
     keywords: dict[str, float] = Field(
         default_factory=dict,
         description="term or phrase -> weight; a plain list gives every term weight 1",

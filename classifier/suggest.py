@@ -443,7 +443,7 @@ def suggest_linear(
         counts[label].update(terms.keys())
     out: dict[str, list[Suggestion]] = {}
     for k, label in enumerate(classes):
-        found = []
+        found: list[Suggestion] = []
         for j in np.argsort(-coef[k], kind="stable"):
             weight = round(float(coef[k, j]), opts.digits)
             if weight <= 0 or len(found) == opts.top:

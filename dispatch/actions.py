@@ -9,13 +9,15 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlmodel import Session, func, select
+from sqlmodel import Session
 
 from channels.message import Button
 from dispatch.business_hours import due_at_for
 from dispatch.context import DispatchContext
 from dispatch.enqueue import dispatch_to_opd, message_to_contact
 from dispatch.lifecycle import CITIZEN_VISIBLE, TransitionError, check_transition
+from storage.complaints import linked_to
+from storage.events import count_of_complaint
 from storage.models import Complaint, Contact, Event, Status
 
 
@@ -28,8 +30,7 @@ def _now() -> datetime:
 
 
 def _sequence(session: Session, complaint: Complaint) -> int:
-    count = session.exec(select(func.count()).where(Event.complaint_id == complaint.id)).one()
-    return int(count) + 1
+    return count_of_complaint(session, complaint.id) + 1
 
 
 def _restart_clock(complaint: Complaint, ctx: DispatchContext, now: datetime) -> None:
@@ -42,11 +43,8 @@ def _restart_clock(complaint: Complaint, ctx: DispatchContext, now: datetime) ->
 
 def followers(session: Session, complaint: Complaint) -> list[tuple[Complaint, Contact]]:
     """The complaint's citizen first, then the citizens whose reports were linked to it."""
-    linked = session.exec(
-        select(Complaint).where(Complaint.duplicate_of_id == complaint.id).order_by(Complaint.id)
-    ).all()
     result = []
-    for row in [complaint, *linked]:
+    for row in [complaint, *linked_to(session, complaint.id)]:
         contact = session.get(Contact, row.contact_id)
         if contact is not None:
             result.append((row, contact))

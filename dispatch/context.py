@@ -8,19 +8,8 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from dispatch.destinations import Destination
-from dispatch.policy import LifecycleSettings, SlaSettings
+from dispatch.policy import DispatchSettings, LifecycleSettings, SlaSettings
 from dispatch.templates import Templates
-
-
-@dataclass(frozen=True)
-class DispatchSettings:
-    max_attempts: int = 8
-    backoff_base_seconds: float = 15
-    backoff_max_seconds: float = 3600
-    concurrency: int = 32  # sends in flight at once
-    per_destination: int = 4  # ... of which to one channel or one OPD endpoint
-    lease_seconds: float = 10  # a claim lapses this long after its worker stops renewing it
-    send_timeout_seconds: float = 60  # a send still unanswered then is retried later
 
 
 @dataclass(frozen=True)
@@ -44,6 +33,12 @@ class DispatchContext:
 
     def text(self, language: str | None, name: str, **values: object) -> str:
         return self.templates[self.language(language)].render(
+            name, instance=self.instance_name, **values
+        )
+
+    def text_lines(self, language: str | None, name: str, **values: object) -> str:
+        """`text`, keeping the template's line breaks (an email body)."""
+        return self.templates[self.language(language)].render_lines(
             name, instance=self.instance_name, **values
         )
 

@@ -2,21 +2,19 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import insert
 from sqlmodel import Session
 
 from channels.message import Button, OutboundMessage
 from dispatch.context import DispatchContext
 from dispatch.destinations import ChatDestination, Destination
 from storage.contacts import contact_by_address
-from storage.messages import INSERT_MESSAGE, LAST_INBOUND_AT
-from storage.models import Complaint, Contact, OutboxItem, OutboxStatus, utcnow
-
-# Built once: statement construction costs more than execution on the intake hot path.
-INSERT_OUTBOX = insert(OutboxItem.__table__)  # type: ignore[attr-defined]
+from storage.messages import insert_message, last_inbound_at
+from storage.models import Complaint, Contact, OutboxStatus, utcnow
+from storage.outbox import insert_item
 
 STAFF_BUTTONS = (
     ("in_progress", "/proses"),
@@ -48,25 +46,18 @@ def message_to_contact(
     # Core inserts on the session's connection: this runs for every acknowledgement, and ORM
     # objects cost far more to build and flush than the rows cost to write. Nothing reads them
     # back in this session, and they refer only to rows already inserted.
-    inserted = session.connection().execute(
-        INSERT_MESSAGE,
-        {
-            "direction": "out",
-            "channel": contact.channel,
-            "external_id": None,
-            "contact_id": contact.id,
-            "complaint_id": complaint_id,
-            "text": text,
-            "payload": {"buttons": [b.model_dump() for b in buttons]} if buttons else None,
-            "delivery_state": "failed" if blocked else "queued",
-            "delivery_error": None,
-            "created_at": now,
-        },
-    )
-    message_id = inserted.inserted_primary_key[0]
-    last_inbound_at = (
-        known_last_inbound_at
-        or session.exec(LAST_INBOUND_AT, params={"contact_id": contact.id}).one()
+    message_id = insert_message(
+        session,
+        direction="out",
+        channel=contact.channel,
+        external_id=None,
+        contact_id=contact.id,
+        complaint_id=complaint_id,
+        text=text,
+        payload={"buttons": [b.model_dump() for b in buttons]} if buttons else None,
+        delivery_state="failed" if blocked else "queued",
+        delivery_error=None,
+        created_at=now,
     )
     outbound = OutboundMessage(
         channel=contact.channel,
@@ -74,7 +65,7 @@ def message_to_contact(
         text=text,
         complaint_code=complaint.code if complaint else None,
         idempotency_key=key,
-        last_inbound_at=last_inbound_at,
+        last_inbound_at=known_last_inbound_at or last_inbound_at(session, contact.id),
         **extra,
     )
     return _queue(
@@ -95,13 +86,23 @@ def queue_dispatch(
     document: dict[str, Any],
     key: str,
     complaint_id: int | None,
+    text: str | None = None,
 ) -> int:
-    """Queue `document` for a webhook or email destination; returns the outbox id."""
+    """Queue `document` for a webhook or email destination; returns the outbox id.
+
+    `text` is what an email says, rendered now in the instance's language.
+    """
+    payload: dict[str, Any] = {
+        "destination": destination.model_dump(mode="json"),
+        "document": document,
+    }
+    if text is not None:
+        payload["text"] = text
     return _queue(
         session,
         kind="dispatch",
         target=destination.kind,
-        payload={"destination": destination.model_dump(mode="json"), "document": document},
+        payload=payload,
         key=key,
         complaint_id=complaint_id,
     )
@@ -120,25 +121,22 @@ def _queue(
 ) -> int:
     """Insert one outbox row (a repeated key fails here, as a unique violation)."""
     now = utcnow()
-    inserted = session.connection().execute(
-        INSERT_OUTBOX,
-        {
-            "kind": kind,
-            "target": target,
-            "payload": payload,
-            "idempotency_key": key,
-            "complaint_id": complaint_id,
-            "message_id": message_id,
-            "status": OutboxStatus.dead if dead_because else OutboxStatus.pending,
-            "attempts": 0,
-            "next_attempt_at": now,
-            "locked_until": None,
-            "last_error": dead_because,
-            "created_at": now,
-            "sent_at": None,
-        },
+    return insert_item(
+        session,
+        kind=kind,
+        target=target,
+        payload=payload,
+        idempotency_key=key,
+        complaint_id=complaint_id,
+        message_id=message_id,
+        status=OutboxStatus.dead if dead_because else OutboxStatus.pending,
+        attempts=0,
+        next_attempt_at=now,
+        locked_until=None,
+        last_error=dead_because,
+        created_at=now,
+        sent_at=None,
     )
-    return inserted.inserted_primary_key[0]
 
 
 def complaint_document(complaint: Complaint, ctx: DispatchContext, event: str) -> dict[str, Any]:
@@ -163,6 +161,25 @@ def complaint_document(complaint: Complaint, ctx: DispatchContext, event: str) -
         "created_at": complaint.created_at.isoformat(),
         "due_at": complaint.due_at.isoformat() if complaint.due_at else None,
         "due_local": ctx.local_time(complaint.due_at),
+    }
+
+
+def place(location: Mapping[str, Any]) -> str:
+    """A document's location as staff read it: the address, else the coordinates, else "-"."""
+    return location.get("address") or (
+        f"{location['lat']}, {location['lon']}" if location.get("lat") is not None else "-"
+    )
+
+
+def email_values(document: Mapping[str, Any]) -> dict[str, Any]:
+    """The placeholders of the `opd_email` template, from the complaint document."""
+    return {
+        "code": document["code"],
+        "category": document["category_name"],
+        "opd": document["opd_name"],
+        "due": document["due_local"],
+        "location": place(document.get("location") or {}),
+        "text": document["text"],
     }
 
 
@@ -195,9 +212,6 @@ def _post_to_chat(
     chat = chat_contact(session, destination, ctx.opd_name(complaint.opd), ctx.default_language)
     language = chat.language
     location = document["location"]
-    where = location.get("address") or (
-        f"{location['lat']}, {location['lon']}" if location.get("lat") is not None else "-"
-    )
     text = ctx.text(
         language,
         "opd_complaint",
@@ -205,7 +219,7 @@ def _post_to_chat(
         category=document["category_name"],
         opd=document["opd_name"],
         text=complaint.text,
-        location=where,
+        location=place(location),
         due=document["due_local"],
     )
     buttons = [
@@ -231,20 +245,42 @@ def dispatch_to_opd(
     event: str,
     key: str,
     message: str | None = None,
+    *,
+    notice: Callable[[str | None], str] | None = None,
+    extra: Mapping[str, Any] | None = None,
+    destinations: Sequence[Destination] | None = None,
 ) -> list[int]:
     """Queue the complaint for every destination of its OPD; `message` is news about it.
 
-    Returns the outbox ids.
+    A `notice` (a reminder, an escalation) goes to `destinations` (default: the OPD's) in
+    place of the complaint post: chats get `notice(language)`, webhooks and email the
+    document with the notice and the `extra` fields. Keys are `{key}:{index}`; returns the
+    outbox ids.
     """
-    items = []
     document = complaint_document(complaint, ctx, event)
     if message:
         document["message"] = message
-    for index, destination in enumerate(ctx.destinations.get(complaint.opd, [])):
-        if isinstance(destination, ChatDestination):
+    if notice is not None:
+        document["notice"] = notice(ctx.default_language)
+    document.update(extra or {})
+    if destinations is None:
+        destinations = ctx.destinations.get(complaint.opd, [])
+    items = []
+    for index, destination in enumerate(destinations):
+        item_key = f"{key}:{index}"
+        if not isinstance(destination, ChatDestination):
+            text = None
+            if destination.kind == "email":
+                text = ctx.text_lines(None, "opd_email", **email_values(document))
             items.append(
-                _post_to_chat(session, complaint, ctx, destination, document, f"{key}:{index}")
+                queue_dispatch(session, destination, document, item_key, complaint.id, text)
             )
-            continue
-        items.append(queue_dispatch(session, destination, document, f"{key}:{index}", complaint.id))
+        elif notice is None:
+            items.append(_post_to_chat(session, complaint, ctx, destination, document, item_key))
+        else:
+            name, language = ctx.opd_name(complaint.opd), ctx.default_language
+            chat = chat_contact(session, destination, name, language)
+            items.append(
+                message_to_contact(session, chat, notice(chat.language), item_key, complaint)
+            )
     return items

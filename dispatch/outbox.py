@@ -17,63 +17,20 @@ from collections.abc import Awaitable, Callable, Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import bindparam, case, func, or_, update
 from sqlalchemy.engine import Engine
-from sqlmodel import Session, select
+from sqlmodel import Session
 
 from channels.contract import SendError
+from channels.masking import mask_text
 from channels.message import SendResult
 from dispatch.context import DispatchSettings
 from storage.engine import transaction
 from storage.models import Contact, Message, OutboxItem, OutboxStatus
+from storage.outbox import destination_of, due_items, mark_sent, set_leases
 
 log = logging.getLogger("aduan.outbox")
 
 Sender = Callable[[dict[str, Any]], Awaitable[SendResult]]
-
-# What a send waits on: the channel for a message, the OPD's endpoint for a dispatch.
-DESTINATION = case(
-    (
-        OutboxItem.kind == "dispatch",
-        OutboxItem.target
-        + ":"
-        + func.coalesce(
-            OutboxItem.payload[("destination", "url")].as_string(),  # type: ignore[index]
-            OutboxItem.payload[("destination", "address")].as_string(),  # type: ignore[index]
-            "",
-        ),
-    ),
-    else_=OutboxItem.target,
-)
-
-
-def destination_of(item: OutboxItem) -> str:
-    """`DESTINATION` of one loaded item."""
-    if item.kind != "dispatch":
-        return item.target
-    where = item.payload.get("destination") or {}
-    return f"{item.target}:{where.get('url') or where.get('address') or ''}"
-
-# Every acknowledgement passes here once: plain UPDATEs cost a fraction of loading both rows.
-MARK_SENT = (
-    update(OutboxItem.__table__)  # type: ignore[attr-defined]
-    .where(OutboxItem.id == bindparam("item_id"))
-    .values(
-        status=OutboxStatus.sent,
-        attempts=OutboxItem.attempts + 1,
-        sent_at=bindparam("sent_at"),
-        locked_until=None,
-        last_error=None,
-    )
-)
-MESSAGE_SENT = (
-    update(Message.__table__)  # type: ignore[attr-defined]
-    .where(Message.id == bindparam("message_id"))
-    .values(
-        external_id=func.coalesce(bindparam("external_id"), Message.external_id),
-        delivery_state="sent",
-    )
-)
 
 
 def backoff_delay(attempts: int, settings: DispatchSettings) -> float:
@@ -108,21 +65,11 @@ class OutboxWorker:
         share = self.settings.per_destination
         full = [destination for destination, n in busy.items() if n >= share]
         with transaction(self.engine) as session:
-            query = (
-                select(OutboxItem)
-                .where(OutboxItem.status == OutboxStatus.pending)
-                .where(OutboxItem.next_attempt_at <= now)
-                .where(or_(OutboxItem.locked_until.is_(None), OutboxItem.locked_until < now))
-                .where(OutboxItem.target.in_(list(self.senders)))
-                .order_by(OutboxItem.next_attempt_at, OutboxItem.id)
-                .limit(limit * 4)  # room to pass over a busy destination's backlog
-                .with_for_update(skip_locked=True)
-            )
-            if full:
-                query = query.where(DESTINATION.not_in(full))
+            # Room to pass over a busy destination's backlog.
+            due = due_items(session, now, list(self.senders), limit * 4, full)
             counts = Counter(busy)
             items = []
-            for item in session.exec(query):
+            for item in due:
                 destination = destination_of(item)
                 if len(items) == limit:
                     break
@@ -197,12 +144,7 @@ class OutboxWorker:
 
     def _extend(self, item_ids: list[int]) -> None:
         with transaction(self.engine) as session:
-            session.connection().execute(
-                update(OutboxItem.__table__)  # type: ignore[attr-defined]
-                .where(OutboxItem.id.in_(item_ids))  # type: ignore[union-attr]
-                .where(OutboxItem.status == OutboxStatus.pending)
-                .values(locked_until=self.clock() + self.lease)
-            )
+            set_leases(session, item_ids, self.clock() + self.lease)
 
     async def _abandon(self) -> None:
         """On shutdown: stop the sends still running and free their items for the next start."""
@@ -216,12 +158,7 @@ class OutboxWorker:
 
     def _release(self, item_ids: list[int]) -> None:
         with transaction(self.engine) as session:
-            session.connection().execute(
-                update(OutboxItem.__table__)  # type: ignore[attr-defined]
-                .where(OutboxItem.id.in_(item_ids))  # type: ignore[union-attr]
-                .where(OutboxItem.status == OutboxStatus.pending)
-                .values(locked_until=None)
-            )
+            set_leases(session, item_ids, None)
 
     async def _deliver(self, item: OutboxItem) -> None:
         payload = dict(item.payload)
@@ -246,13 +183,7 @@ class OutboxWorker:
 
     def _sent(self, item: OutboxItem, result: SendResult) -> None:
         with transaction(self.engine) as session:
-            connection = session.connection()
-            connection.execute(MARK_SENT, {"item_id": item.id, "sent_at": self.clock()})
-            if item.message_id:
-                connection.execute(
-                    MESSAGE_SENT,
-                    {"message_id": item.message_id, "external_id": result.external_id or None},
-                )
+            mark_sent(session, item.id, self.clock(), item.message_id, result.external_id or None)
         log.info("outbox %s sent (%s, %s)", item.id, item.kind, item.target)
 
     def _failed(self, item_id: int | None, error: SendError) -> None:
@@ -260,7 +191,7 @@ class OutboxWorker:
             item = session.get(OutboxItem, item_id)
             assert item is not None
             item.attempts += 1
-            item.last_error = str(error)[:2000]
+            item.last_error = mask_text(str(error))[:2000]  # provider text names numbers
             item.locked_until = None
             dead = not error.retryable or item.attempts >= self.settings.max_attempts
             if dead:

@@ -54,3 +54,23 @@ class LifecycleSettings(BaseModel):
     duplicate_window_hours: float = Field(default=24, ge=0)
     duplicate_similarity: float = Field(default=75, ge=0, le=100, description="rapidfuzz score")
     duplicate_radius_m: float = Field(default=300, ge=0)
+
+
+class DispatchSettings(BaseModel):
+    """How the outbox sends: retries, backoff, parallel sends, leases and timeouts."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    max_attempts: int = Field(default=8, ge=1)
+    backoff_base_seconds: float = Field(default=15, gt=0)
+    backoff_max_seconds: float = Field(default=3600, gt=0)
+    concurrency: int = Field(default=32, ge=1, le=1000)  # sends in flight at once
+    per_destination: int = Field(default=4, ge=1)  # ... to one channel or OPD endpoint
+    lease_seconds: float = Field(default=10, ge=1)  # a claim lapses unrenewed this long
+    send_timeout_seconds: float = Field(default=60, gt=0)  # unanswered then: retried
+
+    @model_validator(mode="after")
+    def _share_fits(self) -> DispatchSettings:
+        if self.per_destination > self.concurrency:
+            raise ValueError("per_destination cannot exceed concurrency")
+        return self

@@ -26,26 +26,16 @@ import statistics
 from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass
 from datetime import date, datetime, time, timedelta
-from typing import Any, Literal, NamedTuple
+from typing import Any, Literal
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import and_, or_
-from sqlmodel import Session, select
+from sqlmodel import Session
 
-from storage.models import OPEN_STATUSES, Complaint
+from storage.models import OPEN_STATUSES
+from storage.scorecard import ScoreRow, score_rows
 
 TOTAL = "TOTAL"
 Grade = Literal["red", "green", "none"]
-
-
-class _Row(NamedTuple):
-    opd: str
-    status: str
-    created_at: datetime
-    due_at: datetime | None
-    first_response_at: datetime | None
-    resolved_at: datetime | None
-    rating: int | None
 
 
 @dataclass(frozen=True)
@@ -126,7 +116,7 @@ def _median(values: list[float]) -> float | None:
 def _score(
     opd: str,
     name: str,
-    rows: Iterable[_Row],
+    rows: Iterable[ScoreRow],
     inside: Any,
     now: datetime,
     threshold: float,
@@ -183,32 +173,7 @@ def build_scorecard(
     def inside(moment: datetime) -> bool:
         return (since is None or moment >= since) and moment < end
 
-    def in_period(column: Any) -> Any:
-        return and_(column >= since, column < end) if since else column < end
-
-    rows = [
-        _Row(*row)
-        for row in session.exec(
-            select(
-                Complaint.opd,
-                Complaint.status,
-                Complaint.created_at,
-                Complaint.due_at,
-                Complaint.first_response_at,
-                Complaint.resolved_at,
-                Complaint.rating,
-            )
-            .where(Complaint.duplicate_of_id.is_(None))
-            .where(
-                or_(
-                    in_period(Complaint.created_at),
-                    in_period(Complaint.first_response_at),
-                    in_period(Complaint.resolved_at),
-                    Complaint.status.in_([s.value for s in OPEN_STATUSES]),
-                )
-            )
-        )
-    ]
+    rows = score_rows(session, since, end)
     codes = list(opd_names) + sorted({r.opd for r in rows} - set(opd_names))
     scores = [
         _score(

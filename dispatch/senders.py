@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
 import smtplib
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -17,6 +16,8 @@ import httpx
 from channels.contract import SendError
 from channels.message import SendResult
 from channels.signing import SIGNATURE_HEADER, sign
+from dispatch.enqueue import email_values
+from dispatch.templates import DEFAULTS
 
 RETRYABLE_HTTP = frozenset({408, 425, 429})
 
@@ -73,33 +74,20 @@ class SmtpSettings:
         )
 
 
-def complaint_email(document: Mapping[str, Any], to: str, sender: str, key: str) -> EmailMessage:
-    """A plain-text email of the complaint, with the tracking code in the subject."""
+def complaint_email(
+    document: Mapping[str, Any], text: str, to: str, sender: str, key: str
+) -> EmailMessage:
+    """A plain-text email of the complaint saying `text`, with the tracking code in the subject."""
     mail = EmailMessage()
     mail["From"] = sender
     mail["To"] = to
     notice = document.get("notice")  # SLA reminders and escalations say what they are
     tag = f"{notice.split(':', 1)[0]}: " if notice else ""
-    mail["Subject"] = (
-        f"[{document['code']}] {tag}{document['category_name']}: {document['text'][:60]}"
-    )
+    start = " ".join(document["text"][:60].split())  # a header holds no line break
+    mail["Subject"] = f"[{document['code']}] {tag}{document['category_name']}: {start}"
     mail["Message-ID"] = make_msgid(idstring=key.replace(":", "."), domain="aduan.local")
     mail["Auto-Submitted"] = "auto-generated"
-    location = document.get("location") or {}
-    where = location.get("address") or (
-        f"{location['lat']}, {location['lon']}" if location.get("lat") is not None else "-"
-    )
-    body = (
-        f"Kode laporan: {document['code']}\n"
-        f"Kategori: {document['category_name']}\n"
-        f"Instansi: {document['opd_name']}\n"
-        f"Target selesai: {document['due_local']}\n"
-        f"Lokasi: {where}\n\n"
-        f"{document['text']}\n\n"
-        f"Balas email ini untuk menjawab warga. Perintah di baris pertama: "
-        f"/proses, /selesai catatan, /tolak alasan.\n"
-    )
-    mail.set_content(f"{notice}\n\n{body}" if notice else body)
+    mail.set_content(f"{notice}\n\n{text}" if notice else text)
     return mail
 
 
@@ -117,8 +105,12 @@ async def send_email(payload: Mapping[str, Any], env: Mapping[str, str]) -> Send
     settings = SmtpSettings.from_env(env)
     if settings is None:
         raise SendError("ADUAN_SMTP_HOST is not set", retryable=True)
+    document = payload["document"]
+    # Queued before emails were rendered from the templates: the default text.
+    text = payload.get("text") or DEFAULTS["id"]["opd_email"].format(**email_values(document))
     mail = complaint_email(
-        payload["document"],
+        document,
+        text,
         payload["destination"]["address"],
         settings.sender,
         payload["idempotency_key"],
@@ -139,9 +131,8 @@ async def send_email(payload: Mapping[str, Any], env: Mapping[str, str]) -> Send
     return SendResult(external_id=mail["Message-ID"])
 
 
-def destination_senders(env: Mapping[str, str] | None = None) -> dict[str, Any]:
+def destination_senders(env: Mapping[str, str]) -> dict[str, Any]:
     """Senders for OPD destination kinds that can work in this environment."""
-    env = os.environ if env is None else env
     senders: dict[str, Any] = {"webhook": lambda p: send_webhook(p, env)}
     if SmtpSettings.from_env(env):
         senders["email"] = lambda p: send_email(p, env)

@@ -25,56 +25,20 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import or_
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session, select
+from sqlmodel import Session
 
 from dispatch.context import DispatchContext
-from dispatch.destinations import ChatDestination, Destination
-from dispatch.enqueue import (
-    chat_contact,
-    complaint_document,
-    message_to_contact,
-    queue_dispatch,
-)
+from dispatch.destinations import Destination
+from dispatch.enqueue import dispatch_to_opd
+from storage.complaints import due_within, overdue_unescalated_since
 from storage.engine import transaction
-from storage.models import OPEN_STATUSES, Complaint
+from storage.models import Complaint
 
 log = logging.getLogger("aduan.sla")
 
 BATCH = 200
-
-# Texts for OPD staff and supervisors, in the instance's languages.
-TEXTS: dict[str, dict[str, str]] = {
-    "id": {
-        "reminder": (
-            "Pengingat: laporan {code} ({category}) untuk {opd} jatuh tempo {due}. "
-            "Status: {status}. Mohon segera ditindaklanjuti: /proses, /selesai, /tolak "
-            "atau /alihkan {code}."
-        ),
-        "escalation": (
-            "Eskalasi ke-{n}: laporan {code} ({category}) untuk {opd} melewati target {due} "
-            "dan terlambat {late} jam. Status: {status}. Laporan: {text}"
-        ),
-    },
-    "en": {
-        "reminder": (
-            "Reminder: complaint {code} ({category}) for {opd} is due {due}. Status: {status}. "
-            "Please act on it: /proses, /selesai, /tolak or /alihkan {code}."
-        ),
-        "escalation": (
-            "Escalation #{n}: complaint {code} ({category}) for {opd} missed its target {due} "
-            "and is {late} hours late. Status: {status}. Complaint: {text}"
-        ),
-    },
-}
-
-
-def sla_text(ctx: DispatchContext, language: str | None, name: str, **values: Any) -> str:
-    """One of TEXTS in `language` (else the instance's default, else Indonesian)."""
-    texts = TEXTS.get(language or "") or TEXTS.get(ctx.default_language) or TEXTS["id"]
-    return texts[name].format(**values)
 
 
 @dataclass(frozen=True)
@@ -83,41 +47,6 @@ class SlaCounts:
 
     reminded: int = 0
     escalated: int = 0
-
-
-def notify_destinations(
-    session: Session,
-    complaint: Complaint,
-    ctx: DispatchContext,
-    destinations: Sequence[Destination],
-    event: str,
-    render: Callable[[str | None], str],
-    key: str,
-    extra: dict[str, Any] | None = None,
-) -> list[int]:
-    """Queue a notice about `complaint` for arbitrary destinations, like `dispatch_to_opd`.
-
-    Chats get `render(language)` as text; webhooks and email get the complaint document with
-    `event`, the rendered `notice` and `extra` fields. Keys are `{key}:{index}`.
-    """
-    document = {
-        **complaint_document(complaint, ctx, event),
-        "notice": render(ctx.default_language),
-        **(extra or {}),
-    }
-    items = []
-    for index, destination in enumerate(destinations):
-        item_key = f"{key}:{index}"
-        if isinstance(destination, ChatDestination):
-            chat = chat_contact(
-                session, destination, ctx.opd_name(complaint.opd), ctx.default_language
-            )
-            items.append(
-                message_to_contact(session, chat, render(chat.language), item_key, complaint)
-            )
-            continue
-        items.append(queue_dispatch(session, destination, document, item_key, complaint.id))
-    return items
 
 
 def _queue_once(session: Session, queue: Callable[[], object]) -> None:
@@ -165,30 +94,13 @@ class SlaTimer:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(stop.wait(), interval_seconds)
 
-    def _timed(self, limit: int | None = None) -> Any:
-        """Open, timed complaints, locked for this tick (others skip them rather than wait)."""
-        return (
-            select(Complaint)
-            .where(Complaint.status.in_([s.value for s in OPEN_STATUSES]))
-            .where(Complaint.duplicate_of_id.is_(None))
-            .where(Complaint.due_at.is_not(None))
-            .order_by(Complaint.due_at, Complaint.id)
-            .limit(limit)
-            .with_for_update(skip_locked=True)
-        )
-
     def _remind(self, now: datetime) -> int:
         # No batching here: the window holds at most a few hours of intake, and some rows are
         # skipped (half-time rule), so a fixed batch could starve the rest.
         lead = timedelta(hours=self.ctx.sla.reminder_before_hours)
         done = 0
         with transaction(self.engine) as session:
-            candidates = session.exec(
-                self._timed()
-                .where(Complaint.reminded_at.is_(None))
-                .where(Complaint.due_at > now)
-                .where(Complaint.due_at <= now + lead)
-            ).all()
+            candidates = due_within(session, now, now + lead)
             for complaint in candidates:
                 assert complaint.due_at is not None
                 # Half-time for SLAs shorter than twice the lead (see the module docstring).
@@ -204,13 +116,7 @@ class SlaTimer:
     def _escalate(self, now: datetime) -> int:
         repeat = timedelta(hours=self.ctx.sla.repeat_every_hours)
         with transaction(self.engine) as session:
-            candidates = session.exec(
-                self._timed(BATCH)
-                .where(Complaint.due_at <= now)
-                .where(
-                    or_(Complaint.escalated_at.is_(None), Complaint.escalated_at <= now - repeat)
-                )
-            ).all()
+            candidates = overdue_unescalated_since(session, now, now - repeat, BATCH)
             for complaint in candidates:
                 complaint.escalations += 1
                 complaint.escalated_at = now
@@ -233,55 +139,55 @@ class SlaTimer:
         assert complaint.due_at is not None
         # One reminder per due time: a new deadline (reopened, reassigned) earns a new one.
         key = f"sla:{complaint.code}:reminder:{int(complaint.due_at.timestamp())}"
-        _queue_once(
-            session,
-            lambda: notify_destinations(
-                session,
-                complaint,
-                self.ctx,
-                self.ctx.destinations.get(complaint.opd, []),
-                "complaint.reminder",
-                lambda lang: sla_text(self.ctx, lang, "reminder", **self._values(complaint, lang)),
-                key,
-                {"sla": {"kind": "reminder"}},
-            ),
-        )
+        opd = self.ctx.destinations.get(complaint.opd, [])
+        self._notice(session, complaint, opd, "reminder", key, {"sla": {"kind": "reminder"}})
 
     def _send_escalation(self, session: Session, complaint: Complaint, now: datetime) -> None:
         assert complaint.due_at is not None
         n = complaint.escalations
         late = max(0, round((now - complaint.due_at) / timedelta(hours=1)))
-
-        def render(lang: str | None) -> str:
-            return sla_text(
-                self.ctx, lang, "escalation", n=n, late=late, **self._values(complaint, lang)
-            )
-
         extra = {"sla": {"kind": "escalation", "escalation": n, "hours_late": late}}
         key = f"sla:{complaint.code}:escalation:{n}"
+        opd = self.ctx.destinations.get(complaint.opd, [])
+        for destinations, whom in ((self.ctx.sla.escalate_to, "supervisor"), (opd, "opd")):
+            self._notice(
+                session,
+                complaint,
+                destinations,
+                "escalation",
+                f"{key}:{whom}",
+                extra,
+                n=n,
+                late=late,
+            )
+
+    def _notice(
+        self,
+        session: Session,
+        complaint: Complaint,
+        destinations: Sequence[Destination],
+        kind: str,
+        key: str,
+        extra: dict[str, Any],
+        **values: Any,
+    ) -> None:
+        """Queue the `kind` notice (template `sla_{kind}`) about `complaint`, unless done."""
+
+        def render(language: str | None) -> str:
+            return self.ctx.text(
+                language, f"sla_{kind}", **values, **self._values(complaint, language)
+            )
+
         _queue_once(
             session,
-            lambda: notify_destinations(
+            lambda: dispatch_to_opd(
                 session,
                 complaint,
                 self.ctx,
-                self.ctx.sla.escalate_to,
-                "complaint.escalation",
-                render,
-                f"{key}:supervisor",
-                extra,
-            ),
-        )
-        _queue_once(
-            session,
-            lambda: notify_destinations(
-                session,
-                complaint,
-                self.ctx,
-                self.ctx.destinations.get(complaint.opd, []),
-                "complaint.escalation",
-                render,
-                f"{key}:opd",
-                extra,
+                f"complaint.{kind}",
+                key,
+                notice=render,
+                extra=extra,
+                destinations=destinations,
             ),
         )

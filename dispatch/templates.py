@@ -14,6 +14,8 @@ PLACEHOLDERS: dict[str, set[str]] = {
     "welcome": {"instance"},
     "help": {"instance"},
     "greeting": {"instance"},
+    "greeting_salam": {"instance"},
+    "language_set": set(),
     "thanks": {"instance"},
     "empty": {"instance"},
     "ack": {"code", "category", "opd", "due"},
@@ -23,6 +25,7 @@ PLACEHOLDERS: dict[str, set[str]] = {
     "status_note": {"note"},
     "status_unknown": {"code"},
     "status_list": {"items"},
+    "status_more": {"count"},
     "status_none": set(),
     "status_changed": {"code", "status", "note", "opd"},
     "staff_message": {"code", "opd", "text"},
@@ -50,6 +53,54 @@ PLACEHOLDERS: dict[str, set[str]] = {
     "rated": {"code", "rating"},
     "reopen_expired": {"code", "days"},
     "nothing_to_reopen": set(),
+    "sla_reminder": {"code", "category", "opd", "due", "status", "text"},
+    "sla_escalation": {"n", "late", "code", "category", "opd", "due", "status", "text"},
+    "opd_email": {"code", "category", "opd", "due", "location", "text"},
+}
+
+# Texts for OPD staff and supervisors that a config may leave out: each language's own.
+DEFAULTS: dict[str, dict[str, str]] = {
+    "id": {
+        "sla_reminder": (
+            "Pengingat: laporan {code} ({category}) untuk {opd} jatuh tempo {due}. "
+            "Status: {status}. Mohon segera ditindaklanjuti: /proses, /selesai, /tolak "
+            "atau /alihkan {code}."
+        ),
+        "sla_escalation": (
+            "Eskalasi ke-{n}: laporan {code} ({category}) untuk {opd} melewati target {due} "
+            "dan terlambat {late} jam. Status: {status}. Laporan: {text}"
+        ),
+        "opd_email": (
+            "Kode laporan: {code}\n"
+            "Kategori: {category}\n"
+            "Instansi: {opd}\n"
+            "Target selesai: {due}\n"
+            "Lokasi: {location}\n\n"
+            "{text}\n\n"
+            "Balas email ini untuk menjawab warga. Perintah di baris pertama: "
+            "/proses, /selesai catatan, /tolak alasan.\n"
+        ),
+    },
+    "en": {
+        "sla_reminder": (
+            "Reminder: complaint {code} ({category}) for {opd} is due {due}. Status: {status}. "
+            "Please act on it: /proses, /selesai, /tolak or /alihkan {code}."
+        ),
+        "sla_escalation": (
+            "Escalation #{n}: complaint {code} ({category}) for {opd} missed its target {due} "
+            "and is {late} hours late. Status: {status}. Complaint: {text}"
+        ),
+        "opd_email": (
+            "Complaint code: {code}\n"
+            "Category: {category}\n"
+            "Agency: {opd}\n"
+            "Due: {due}\n"
+            "Location: {location}\n\n"
+            "{text}\n\n"
+            "Reply to this email to answer the citizen. Commands on the first line: "
+            "/proses, /selesai note, /tolak reason.\n"
+        ),
+    },
 }
 
 
@@ -61,6 +112,8 @@ class Templates(BaseModel):
     welcome: str
     help: str
     greeting: str
+    greeting_salam: str = ""  # the answer to "Assalamualaikum"; empty: the plain greeting
+    language_set: str = ""  # confirms `/bahasa xx`, before the help; empty: the help alone
     thanks: str
     empty: str
     ack: str
@@ -70,6 +123,7 @@ class Templates(BaseModel):
     status_note: str
     status_unknown: str
     status_list: str
+    status_more: str = "(+{count})"  # after the listed reports, when there are more
     status_none: str
     status_changed: str
     staff_message: str
@@ -97,6 +151,10 @@ class Templates(BaseModel):
     rated: str
     reopen_expired: str
     nothing_to_reopen: str
+    # For OPD staff and supervisors; left out, they are the language's DEFAULTS.
+    sla_reminder: str = DEFAULTS["id"]["sla_reminder"]
+    sla_escalation: str = DEFAULTS["id"]["sla_escalation"]
+    opd_email: str = DEFAULTS["id"]["opd_email"]  # the body; its line breaks are kept
     status_names: dict[Status, str]
 
     @model_validator(mode="after")
@@ -114,5 +172,17 @@ class Templates(BaseModel):
                 )
         return self
 
+    def with_defaults(self, language: str) -> Templates:
+        """These templates, with `language`'s DEFAULTS for the texts the config left out."""
+        defaults = DEFAULTS.get(language, DEFAULTS["id"])
+        missing = {k: v for k, v in defaults.items() if k not in self.model_fields_set}
+        if not missing:
+            return self
+        return Templates.model_validate({**self.model_dump(), **missing})
+
     def render(self, name: str, **values: Any) -> str:
         return " ".join(getattr(self, name).format(**values).split())
+
+    def render_lines(self, name: str, **values: Any) -> str:
+        """Like `render`, but the text keeps its lines (an email body)."""
+        return str(getattr(self, name).format(**values))

@@ -15,8 +15,11 @@ CONTACT_BY_ADDRESS = (
 )
 
 
+def any_on_channel(session: Session, channel: str) -> bool:
+    """Whether any contact is known on `channel`."""
+    return session.exec(select(Contact.id).where(Contact.channel == channel)).first() is not None
+
+
 def contact_by_address(session: Session, channel: str, address: str) -> Contact | None:
     """The contact known on `channel` by `address`, if any."""
-    return session.exec(
-        CONTACT_BY_ADDRESS, params={"channel": channel, "address": address}
-    ).first()
+    return session.exec(CONTACT_BY_ADDRESS, params={"channel": channel, "address": address}).first()

@@ -3,11 +3,21 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import Protocol
 
 from sqlmodel import Session, select
 
-from channels.contract import Cursor
 from storage.models import ChannelCursor
+
+
+class Cursor(Protocol):
+    """A channel's position (e.g. `channels.contract.Cursor`), known here by its shape only."""
+
+    @property
+    def key(self) -> str: ...
+
+    @property
+    def value(self) -> str: ...
 
 
 def load_cursor(session: Session, channel: str, key: str) -> str | None:

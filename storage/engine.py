@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-import os
 import threading
 import weakref
 from collections.abc import Iterator, Sequence
@@ -11,21 +10,19 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from typing import Any
 
-from sqlalchemy import event
-from sqlalchemy.engine import Engine
+from sqlalchemy import event, text
+from sqlalchemy.engine import Connection, Engine
 from sqlmodel import Session, create_engine
 
-DEFAULT_URL = "sqlite:///aduan.db"
-URL_ENV = "ADUAN_DATABASE_URL"
 # FULL: a commit is on disk before the citizen is told the code (NORMAL may lose the last
 # commits on a power cut). benchmarks/durability.py measures what it costs.
 SQLITE_SYNCHRONOUS = "FULL"
 READ_OPTION = "aduan_reading"  # execution option: begin a plain (deferred) SQLite transaction
+PING = text("SELECT 1")
 
 
-def database_url(explicit: str | None = None) -> str:
-    """The URL in force: an explicit one, else ADUAN_DATABASE_URL, else ./aduan.db."""
-    url = explicit or os.environ.get(URL_ENV) or DEFAULT_URL
+def database_url(url: str) -> str:
+    """`url` in the form SQLAlchemy needs: postgres:// and postgresql:// use psycopg 3."""
     if url.startswith("postgres://"):
         url = "postgresql://" + url.removeprefix("postgres://")
     if url.startswith("postgresql://"):
@@ -37,7 +34,7 @@ def _configure_sqlite(engine: Engine) -> None:
     # pysqlite's own transaction handling defers BEGIN; take the write lock up front instead,
     # so concurrent writers wait on busy_timeout rather than fail on lock upgrade.
     @event.listens_for(engine, "connect")
-    def _on_connect(dbapi_connection, _record) -> None:  # type: ignore[no-untyped-def]
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA journal_mode=WAL")
@@ -47,12 +44,12 @@ def _configure_sqlite(engine: Engine) -> None:
         cursor.close()
 
     @event.listens_for(engine, "begin")
-    def _on_begin(connection) -> None:  # type: ignore[no-untyped-def]
+    def _on_begin(connection: Connection) -> None:
         reader = connection.get_execution_options().get(READ_OPTION)
         connection.exec_driver_sql("BEGIN" if reader else "BEGIN IMMEDIATE")
 
 
-def make_engine(url: str | None = None) -> Engine:
+def make_engine(url: str) -> Engine:
     resolved = database_url(url)
     if resolved.startswith("sqlite"):
         # Readers run side by side and one may need a second connection (the rules check), so
@@ -180,3 +177,9 @@ def reading(engine: Engine) -> Iterator[Session]:
         except BaseException:
             session.rollback()
             raise
+
+
+def ping(engine: Engine) -> None:
+    """One round trip to the database; raises when it cannot answer."""
+    with engine.connect() as connection:
+        connection.execute(PING)

@@ -200,6 +200,25 @@ class Staff(SQLModel, table=True):
     opd: str | None = Field(default=None, max_length=64, index=True)
     role: str = Field(default="staff", max_length=16)  # "staff" or "admin"
     active: bool = True
+    # Console sign-in. Staff from config.yaml's `staff:` are "config" (kept in step with it);
+    # accounts made with `aduan staff add` are "console" and outlive config changes.
+    origin: str = Field(default="config", max_length=16)
+    login: str | None = Field(default=None, max_length=64, unique=True)
+    password_hash: str | None = Field(default=None, max_length=255)  # argon2id, never clear
+    password_temporary: bool = False  # a one-time password: to be replaced at first sign-in
+    failed_signins: int = 0
+    locked_until: datetime | None = _time()
+
+
+class ConsoleSession(SQLModel, table=True):
+    """A signed-in browser: the cookie holds a random token, the database only its hash."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    token_hash: str = Field(max_length=64, unique=True)
+    staff_id: int = Field(foreign_key="staff.id", index=True)
+    created_at: datetime = _created()
+    last_seen_at: datetime = _created()
+    ended_at: datetime | None = _time()
 
 
 class StaffAddress(SQLModel, table=True):

@@ -24,7 +24,8 @@ def insert_now(session: Session, row: SQLModel) -> None:
     """
     statement, columns = _insert(row.__table__)  # type: ignore[attr-defined]
     values = {name: getattr(row, name) for name in columns}
-    result = session.connection().execute(statement, values)
-    row.id = result.inserted_primary_key[0]  # type: ignore[attr-defined]
+    key = session.connection().execute(statement, values).inserted_primary_key
+    assert key is not None  # an INSERT of one row always has it
+    row.id = key[0]
     make_transient_to_detached(row)
     session.add(row)

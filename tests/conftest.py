@@ -10,6 +10,9 @@ import pytest
 from tests.support import postgres
 from tests.support.http_recorder import Recorder
 
+# The shared real-browser fixtures (`browser`, `offline`): tests/support/browser.py.
+pytest_plugins = ["tests.support.browser"]
+
 
 @pytest.fixture(params=["sqlite", "postgresql"])
 def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:

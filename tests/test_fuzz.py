@@ -43,6 +43,8 @@ def authenticated(case: Case, opd_token: str, web_key: str, code: str) -> Case:
         headers["authorization"] = f"Bearer {opd_token}"
     elif path == "/api/v1/web/messages":
         headers["authorization"] = f"Bearer {web_key}"
+    elif path.startswith("/open311/") and isinstance(case.body, dict):
+        case.body = {**case.body, "api_key": web_key}
     elif path.startswith("/channels/"):
         case.path_parameters = {"name": "telegram", "path": "webhook"}
         headers["X-Telegram-Bot-Api-Secret-Token"] = TELEGRAM_SECRET

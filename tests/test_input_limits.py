@@ -219,3 +219,13 @@ def test_oversized_body_gets_413_before_it_is_read(tmp_path: Path, sqlite_url: s
         assert sent < 8 * 1024 * 1024
     finally:
         server.stop()
+
+
+def test_a_webhook_over_its_channels_limit_gets_413_and_keeps_nothing(client: TestClient) -> None:
+    """Twilio's 64 kB limit is below the server's 1 MiB: the adapter's refusal is a 413 too."""
+    form = {"From": "+6281234567890", "To": "+15005550006", "MessageSid": "SM" + "0" * 32}
+    form["Body"] = "jalan rusak " * 8_000  # about 96 kB
+    answer = twilio_post(client, "twilio_sms", form)
+    assert answer.status_code == 413
+    assert "too large" in answer.json()["error"]
+    assert stored_count(client) == 0

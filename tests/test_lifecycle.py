@@ -265,3 +265,56 @@ def test_stop_silences_the_citizen_until_start(town: Town) -> None:
         assert "Sedang ditangani" in items[-1].payload["text"]
     town.say("pak-ujang", "START")
     assert town.inbox("pak-ujang")[-1].startswith("Selamat datang")
+
+
+def test_status_shows_the_citizen_staff_notes_never_the_classifier_internals(town: Town) -> None:
+    code = town.say("rina", "Jalan berlubang besar di Jl. Merdeka km 5, motor sering jatuh")["code"]
+    fresh = town.say("rina", f"STATUS {code}")["reply"]
+    assert code in fresh and "Dinas Pekerjaan Umum" in fresh
+    for internal in ("Catatan", "->", "jalan_rusak", "DPUPR", "0."):
+        assert internal not in fresh, fresh
+
+    town.say("budi-dpupr", f"/proses {code} Tim ke lokasi besok pagi")
+    later = town.say("rina", f"STATUS {code}")["reply"]
+    assert "Catatan: Tim ke lokasi besok pagi" in later
+
+
+def test_bare_status_lists_five_open_reports_and_says_how_many_more(town: Town) -> None:
+    problems = [
+        "Jalan berlubang besar di Jl. Merdeka km 7, motor sering jatuh",
+        "Sampah menumpuk di TPS Pasar Baru sudah seminggu tidak diangkut",
+        "Lampu penerangan jalan di Jl. Sudirman mati semua sejak tiga hari",
+        "Saluran air got di Gang Melati tersumbat dan meluap ke rumah warga",
+        "Pohon tumbang menutup Jl. Ahmad Yani dekat pertigaan",
+        "Air PDAM di Perumahan Griya Asri tidak mengalir sejak kemarin",
+        "Pengurusan KTP elektronik saya belum selesai sudah tiga bulan",
+    ]
+    codes = {town.say("wati", text)["code"] for text in problems}
+    assert len(codes) == 7
+    reply = town.say("wati", "STATUS")["reply"]
+    assert reply.startswith("Laporan Anda yang masih terbuka: ")
+    assert sum(code in reply for code in codes) == 5
+    assert reply.endswith("dan 2 laporan lainnya. Kirim STATUS <kode> untuk satu laporan.")
+
+
+@pytest.mark.parametrize(
+    "salam", ["Assalamualaikum", "assalamu'alaikum pak", "Assalamu alaikum wr wb", "salam"]
+)
+def test_a_salam_is_answered_in_kind_and_a_hello_with_hello(town: Town, salam: str) -> None:
+    answer = town.say("yusuf", salam)
+    assert answer["reply"].startswith("Waalaikumsalam. Silakan tulis keluhan Anda"), answer
+    assert "code" not in answer or not answer["code"]  # a greeting files nothing
+    hello = town.say("yusuf", "halo")["reply"]
+    assert hello.startswith("Halo!") and "Waalaikumsalam" not in hello
+
+
+def test_choosing_a_language_is_confirmed_in_that_language(town: Town) -> None:
+    english = town.say("maria", "/bahasa en")["reply"]
+    assert english.startswith("OK, from now on we reply in English. ")
+    code = town.say("maria", "Streetlights on Jl. Sudirman have been off for three nights")["code"]
+    assert town.inbox("maria")[-1].startswith("Report received")
+    back = town.say("maria", "/bahasa id")["reply"]
+    assert back.startswith("Baik, mulai sekarang kami membalas dalam Bahasa Indonesia. ")
+    assert code in town.say("maria", f"STATUS {code}")["reply"]
+    unknown = town.say("maria", "/bahasa fr")["reply"]
+    assert "Baik, mulai" not in unknown and "OK, from now on" not in unknown

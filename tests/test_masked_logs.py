@@ -47,7 +47,9 @@ def test_a_twilio_error_naming_the_number_is_logged_masked(
             lambda: rows(sqlite_url, "SELECT last_error FROM outboxitem WHERE status='dead'"),
             what="the refused acknowledgement as a dead letter",
         )
-        assert CITIZEN in dead[0]["last_error"]  # Twilio's text did name the number
+        # Twilio's text names the number; the dead letter keeps it masked, like the log.
+        assert "Invalid 'To' Phone Number: +628*******890" in dead[0]["last_error"]
+        assert "81234567890" not in dead[0]["last_error"]
     finally:
         server.stop()
         twilio.close()
@@ -120,3 +122,13 @@ def test_every_handler_masks_secrets_addresses_and_tracebacks() -> None:
     assert "RuntimeError: provider said: +628*******890 unreachable, access_token=***" in out
     for secret in ("siti.warga", "s3cr3t-tok", "AAHtestTOKEN", "81234567890", "EAAGm0PX4ZCps"):
         assert secret not in out
+
+
+def test_warnings_of_commands_without_logging_set_up_are_masked_too() -> None:
+    """Every CLI command masks: the last-resort handler prints warnings masked."""
+    assert logging.lastResort is not None
+    record = logging.LogRecord(
+        "aduan.cli", logging.WARNING, __file__, 1, "cannot reach %s", (CITIZEN,), None
+    )
+    mask_every_handler()
+    assert logging.lastResort.format(record) == "cannot reach +628*******890"

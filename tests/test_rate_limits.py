@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+import os
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -11,6 +13,7 @@ import httpx
 import pytest
 import yaml
 
+from tests.support import redis_server
 from tests.support.deployment import Server, aduan_env, write_config
 
 LIMITS = {
@@ -80,3 +83,32 @@ def test_a_forged_forwarded_for_does_not_escape_the_limit(tmp_path: Path, sqlite
     finally:
         server.stop()
     assert answers == [404] * 5 + [429] * 3
+
+
+def test_with_redis_two_server_processes_share_one_budget(tmp_path: Path, sqlite_url: str) -> None:
+    """Scale-out behind a proxy: a guesser cannot double the budget by hitting both servers."""
+    reason = redis_server.ensure_running()
+    if reason:
+        if os.environ.get("CI"):
+            pytest.fail(reason)
+        pytest.skip(reason)
+    for name in ("a", "b"):
+        (tmp_path / name).mkdir()
+    servers = [
+        serve(
+            tmp_path / name,
+            sqlite_url,
+            trusted_proxies=["127.0.0.1"],
+            rate_limit_storage=redis_server.URL,
+        )
+        for name in ("a", "b")
+    ]
+    guesser = f"2001:db8::{uuid.uuid4().hex[:4]}:{uuid.uuid4().hex[:4]}"  # fresh in Redis
+    try:
+        answers = [lookups(servers[n % 2], guesser, 1)[0].status_code for n in range(8)]
+        other = lookups(servers[1], f"2001:db8::{uuid.uuid4().hex[:4]}", 1)[0].status_code
+    finally:
+        for server in servers:
+            server.stop()
+    assert answers == [404] * 5 + [429] * 3  # 5/minute in all, not 5 per server
+    assert other == 404

@@ -11,9 +11,10 @@ from collections.abc import Container
 from datetime import UTC, datetime
 
 from sqlalchemy.engine import Engine
-from sqlmodel import Session, select
+from sqlmodel import Session
 
 from aduan.access.credentials import digest, new_secret
+from storage.access import active_opd_token, active_opd_tokens, opd_tokens
 from storage.engine import transaction
 from storage.models import Event, OpdToken
 
@@ -38,29 +39,20 @@ def create_token(engine: Engine, opd: str, label: str = "") -> str:
 
 def opd_for_token(session: Session, token: str, configured: Container[str]) -> str | None:
     """The OPD of a valid token: unrevoked, and its OPD still in the configuration."""
-    row = session.exec(
-        select(OpdToken)
-        .where(OpdToken.token_hash == digest(token))
-        .where(OpdToken.revoked_at.is_(None))
-    ).first()
+    row = active_opd_token(session, digest(token))
     return row.opd if row is not None and row.opd in configured else None
 
 
 def list_tokens(engine: Engine, opd: str | None = None) -> list[OpdToken]:
     with transaction(engine) as session:
-        query = select(OpdToken).order_by(OpdToken.id)
-        if opd:
-            query = query.where(OpdToken.opd == opd)
-        return list(session.exec(query))
+        return list(opd_tokens(session, opd))
 
 
 def _revoke(session: Session, target: str, actor: str) -> list[OpdToken]:
-    query = select(OpdToken).where(OpdToken.revoked_at.is_(None))
     if target.isdigit():
-        query = query.where(OpdToken.id == int(target))
+        rows = list(active_opd_tokens(session, token_id=int(target)))
     else:
-        query = query.where(OpdToken.opd == target)
-    rows = list(session.exec(query))
+        rows = list(active_opd_tokens(session, opd=target))
     now = datetime.now(UTC)
     for row in rows:
         row.revoked_at = now

@@ -10,12 +10,13 @@ from collections.abc import Mapping
 from typing import Any
 
 from sqlalchemy.engine import Engine
-from sqlmodel import Session, select
+from sqlmodel import Session
 
 from aduan.access.credentials import digest, matches
 from aduan.access.web_clients import client_for_key
 from channels.web import WebCaller
 from dispatch.context import DispatchContext
+from storage.complaints import web_address_by_secret
 from storage.engine import transaction
 from storage.models import Complaint, Contact
 
@@ -60,12 +61,7 @@ def authenticate(engine: Engine, key: str | None, secret: str | None) -> WebCall
         client = _client(session, key)
         address = None
         if secret is not None:
-            address = session.exec(
-                select(Contact.address)
-                .join(Complaint, Complaint.contact_id == Contact.id)
-                .where(Complaint.secret_hash == digest(secret))
-                .where(Contact.channel == "web")
-            ).first()
+            address = web_address_by_secret(session, digest(secret))
             if address is None:
                 raise AccessDenied(403, "unknown tracking secret")
     return WebCaller(client=client, address=address)

@@ -11,9 +11,10 @@ import re
 from datetime import UTC, datetime
 
 from sqlalchemy.engine import Engine
-from sqlmodel import Session, select
+from sqlmodel import Session
 
 from aduan.access.credentials import digest, new_secret
+from storage.access import active_web_key, active_web_keys, web_keys
 from storage.engine import transaction
 from storage.models import Event, WebClientKey
 
@@ -26,42 +27,42 @@ class WebClientError(ValueError):
     """A key command that cannot be done (bad name, unknown key)."""
 
 
-def create_key(engine: Engine, client: str, label: str = "") -> str:
-    """A new key for `client` (printed once, never stored in the clear)."""
+def create_key(engine: Engine, client: str, label: str = "", actor: str = "system") -> str:
+    """A new key for `client` (printed once, never stored in the clear); audited."""
     if not CLIENT_NAME.fullmatch(client):
         raise WebClientError(
             f"client name {client!r}: use 1-32 lowercase letters, digits or '-' (e.g. portal-kota)"
         )
     key = new_secret(f"aduan_web_{client}_")
     with transaction(engine) as session:
-        session.add(WebClientKey(client=client, key_hash=digest(key), label=label))
+        row = WebClientKey(client=client, key_hash=digest(key), label=label)
+        session.add(row)
+        session.flush()
+        session.add(
+            Event(kind="web_key_created", actor=actor, note=f"web client key {row.id} of {client}")
+        )
+    log.info("web client key %s of %s created by %s", row.id, client, actor)
     return key
 
 
 def client_for_key(session: Session, key: str) -> str | None:
     """The client a valid, unrevoked key belongs to."""
-    row = session.exec(
-        select(WebClientKey)
-        .where(WebClientKey.key_hash == digest(key))
-        .where(WebClientKey.revoked_at.is_(None))
-    ).first()
+    row = active_web_key(session, digest(key))
     return row.client if row else None
 
 
 def list_keys(engine: Engine) -> list[WebClientKey]:
     with transaction(engine) as session:
-        return list(session.exec(select(WebClientKey).order_by(WebClientKey.id)))
+        return list(web_keys(session))
 
 
 def revoke_keys(engine: Engine, target: str, actor: str) -> list[WebClientKey]:
     """Revoke key number `target`, or every active key of client `target`; audited."""
     with transaction(engine) as session:
-        query = select(WebClientKey).where(WebClientKey.revoked_at.is_(None))
         if target.isdigit():
-            query = query.where(WebClientKey.id == int(target))
+            rows = list(active_web_keys(session, key_id=int(target)))
         else:
-            query = query.where(WebClientKey.client == target)
-        rows = list(session.exec(query))
+            rows = list(active_web_keys(session, client=target))
         if not rows:
             raise WebClientError(f"no active web client key {target!r}")
         now = datetime.now(UTC)

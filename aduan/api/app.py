@@ -1,4 +1,4 @@
-"""The FastAPI application: health, the web channel, the OPD status API."""
+"""The FastAPI application: health, the web channel, the OPD status API, Open311."""
 
 from __future__ import annotations
 
@@ -7,20 +7,26 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequenc
 from contextlib import asynccontextmanager
 from typing import Any
 
-from fastapi import FastAPI, HTTPException, Request
+from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
-from sqlalchemy import text
+from fastapi.responses import JSONResponse, Response
 from sqlalchemy.exc import DataError
+from starlette.exceptions import HTTPException
 
-from aduan.api import channel_webhooks, opd, reports, web_channel
+from aduan.api import channel_webhooks, opd, open311, reports, web_channel
 from aduan.api.guards import guard
+from aduan.open311.formats import Open311Error, error_answer, format_in_path
 from aduan.runtime import Runtime
+from aduan.web.assets import mount_assets
+from aduan.web.console import install as install_console
+from aduan.web.pages import error_page, is_page
+from aduan.web.routes import router as site_router
 from channels.contract import Adapter
 from dispatch.actions import ActionError
 from dispatch.lifecycle import TransitionError
-from storage.engine import DatabaseBusy
+from storage.engine import DatabaseBusy, ping
 
+OPEN311 = "/open311/"
 Background = Callable[[asyncio.Event], Awaitable[None]]
 
 
@@ -37,24 +43,41 @@ def create_app(
         stop.set()
         await asyncio.gather(*tasks, return_exceptions=True)
 
-    app = FastAPI(title="Aduan", version="0.1.0", lifespan=lifespan)
+    # /docs is served from the app's own Swagger UI (aduan.web.routes); ReDoc would need a CDN.
+    app = FastAPI(title="Aduan", version="0.1.0", lifespan=lifespan, docs_url=None, redoc_url=None)
     app.state.runtime = runtime
     app.state.adapters = dict(adapters)
 
+    # Starlette's class: the router's own 404/405 are answered the same way as the routes'.
     @app.exception_handler(HTTPException)
-    async def _http_error(_: Request, exc: HTTPException) -> JSONResponse:
+    async def _http_error(request: Request, exc: HTTPException) -> Response:
         detail: Any = exc.detail
+        if request.url.path.startswith(OPEN311):
+            message = detail.get("error") if isinstance(detail, dict) else str(detail)
+            return error_answer(format_in_path(request.url.path), exc.status_code, message)
+        if is_page(request):
+            message = detail.get("error") if isinstance(detail, dict) else str(detail)
+            return error_page(request, exc.status_code, message)
         body = detail if isinstance(detail, dict) else {"error": str(detail)}
         return JSONResponse(body, status_code=exc.status_code, headers=exc.headers)
+
+    # Open311 refusals in the spec's shape, in the format the path asked for.
+    @app.exception_handler(Open311Error)
+    async def _open311_error(request: Request, exc: Open311Error) -> Response:
+        return error_answer(format_in_path(request.url.path), exc.status, exc.description)
 
     # Refused actions are the domain's answers, mapped once for every route:
     # an illegal status change conflicts with the complaint's state, anything else is bad input.
     @app.exception_handler(TransitionError)
-    async def _conflict(_: Request, exc: TransitionError) -> JSONResponse:
+    async def _conflict(request: Request, exc: TransitionError) -> Response:
+        if is_page(request):
+            return error_page(request, 409, str(exc))
         return JSONResponse({"error": str(exc)}, status_code=409)
 
     @app.exception_handler(ActionError)
-    async def _refused(_: Request, exc: ActionError) -> JSONResponse:
+    async def _refused(request: Request, exc: ActionError) -> Response:
+        if is_page(request):
+            return error_page(request, 400, str(exc))
         return JSONResponse({"error": str(exc)}, status_code=400)
 
     # A transaction that waited too long for SQLite's writer: the client should come back.
@@ -69,22 +92,27 @@ def create_app(
         return JSONResponse({"error": "a value in the request cannot be stored"}, status_code=400)
 
     @app.exception_handler(RequestValidationError)
-    async def _invalid(_: Request, exc: RequestValidationError) -> JSONResponse:
+    async def _invalid(request: Request, exc: RequestValidationError) -> Response:
         problems = "; ".join(
             f"{'.'.join(str(p) for p in e['loc'] if p != 'body') or 'body'}: {e['msg']}"
             for e in exc.errors()
         )
+        if is_page(request):
+            return error_page(request, 422, problems)
         return JSONResponse({"error": problems}, status_code=422)
 
     @app.get("/health", tags=["health"])
     def health() -> dict[str, str]:
-        with runtime.engine.connect() as connection:
-            connection.execute(text("SELECT 1"))
+        ping(runtime.engine)
         return {"status": "ok", "database": runtime.engine.dialect.name}
 
     app.include_router(web_channel.router)
     app.include_router(opd.router)
     app.include_router(channel_webhooks.router)
     app.include_router(reports.router)
-    guard(app, runtime.config.http)
+    app.include_router(open311.router)
+    app.include_router(site_router)
+    install_console(app)
+    mount_assets(app, runtime.environment.web_assets)
+    guard(app, runtime.config.http, image_origins=[runtime.config.maps.tile_origin()])
     return app

@@ -19,16 +19,25 @@ API_POLICY = (
     "default-src 'self'; img-src 'self' data:; object-src 'none'; base-uri 'none'; "
     "form-action 'self'; frame-ancestors 'none'"
 )
-# FastAPI's /docs and /redoc load their scripts from a CDN and start them with an inline
-# script; these pages show only the API's description, so they alone may do that.
+
+
+def page_policy(image_origins: Sequence[str] = ()) -> str:
+    """The pages' policy: only our own scripts and styles; images also from the map tiles."""
+    images = " ".join(["'self'", "data:", *image_origins])
+    return (
+        f"default-src 'self'; img-src {images}; object-src 'none'; base-uri 'none'; "
+        "form-action 'self'; frame-ancestors 'none'"
+    )
+
+
+# /docs runs the app's own copy of Swagger UI, started by an inline script; the page shows only
+# the API's description, so it alone may run inline script.
 DOCS_POLICY = (
-    "default-src 'self'; script-src 'self' 'unsafe-inline' https://cdn.jsdelivr.net; "
-    "style-src 'self' 'unsafe-inline' https://cdn.jsdelivr.net https://fonts.googleapis.com; "
-    "font-src 'self' https://fonts.gstatic.com; "
-    "img-src 'self' data: https://fastapi.tiangolo.com https://cdn.redoc.ly; "
-    "worker-src 'self' blob:; object-src 'none'; base-uri 'none'; frame-ancestors 'none'"
+    "default-src 'self'; script-src 'self' 'unsafe-inline'; style-src 'self' 'unsafe-inline'; "
+    "img-src 'self' data:; worker-src 'self' blob:; object-src 'none'; base-uri 'none'; "
+    "frame-ancestors 'none'"
 )
-DOCS_PATHS = ("/docs", "/redoc")
+DOCS_PATHS = ("/docs",)
 HEADERS = [
     (b"x-content-type-options", b"nosniff"),
     (b"x-frame-options", b"DENY"),
@@ -39,15 +48,16 @@ HEADERS = [
 class SecurityHeaders:
     """ASGI middleware: the same security headers on every response, errors included."""
 
-    def __init__(self, app: ASGIApp) -> None:
+    def __init__(self, app: ASGIApp, image_origins: Sequence[str] = ()) -> None:
         self.app = app
+        self.policy = page_policy(image_origins).encode()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
         docs = scope["path"].startswith(DOCS_PATHS)
-        policy = (DOCS_POLICY if docs else API_POLICY).encode()
+        policy = DOCS_POLICY.encode() if docs else self.policy
 
         async def with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
@@ -77,6 +87,9 @@ class CrossSiteRefusal:
             headers = Headers(scope=scope)
             origin = headers.get("origin", "").lower() or None
             site = headers.get("sec-fetch-site", "").lower()
+            if origin == "null" and site == "same-origin":
+                # Our own page's form: under `Referrer-Policy: no-referrer` browsers send "null".
+                origin = None
             allowed = origin in self.allowed
             foreign = origin is not None and not allowed and not _own_origin(origin, headers)
             if foreign or (site == "cross-site" and not allowed):

@@ -11,7 +11,7 @@ from pydantic import ValidationError
 from aduan.api import openapi_bodies
 from aduan.api.deps import RuntimeDep, error
 from aduan.complaints.receipts import Intake
-from channels.contract import Ignore, InvalidRequest, RawRequest, Unauthenticated
+from channels.contract import Ignore, InvalidRequest, RawRequest, TooLarge, Unauthenticated
 
 log = logging.getLogger("aduan.webhooks")
 router = APIRouter(tags=["channel webhooks"])
@@ -41,6 +41,8 @@ async def channel_webhook(name: str, path: str, request: Request, runtime: Runti
         raise error(403, "signature missing or invalid") from exc
     except Ignore:
         return Response(status_code=200)
+    except TooLarge as exc:
+        raise error(413, str(exc)) from exc
     except (InvalidRequest, ValidationError) as exc:
         # ValidationError: the adapter's message did not fit the common format's bounds.
         raise error(400, str(exc)) from exc

@@ -7,20 +7,27 @@ and the cross-site check run before any route reads a byte of the body.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from fastapi import FastAPI
 
 from aduan.api.browsers import CrossSiteRefusal, SecurityHeaders, cors
 from aduan.api.input_limits import InputLimits
 from aduan.api.rate_limits import RateLimit
 from aduan.http_settings import HttpSettings
+from aduan.web.csrf import CsrfCookie
 
 
-def guard(app: FastAPI, settings: HttpSettings) -> None:
+def guard(app: FastAPI, settings: HttpSettings, image_origins: Sequence[str] = ()) -> None:
     """Add the guards to `app` (Starlette runs the last added first)."""
+    app.add_middleware(CsrfCookie)
     app.add_middleware(CrossSiteRefusal, allowed=settings.cors_origins)
     app.add_middleware(InputLimits, max_body_bytes=settings.max_body_bytes)
     app.add_middleware(
-        RateLimit, limits=settings.rate_limits, trusted_proxies=settings.trusted_proxies
+        RateLimit,
+        limits=settings.rate_limits,
+        trusted_proxies=settings.trusted_proxies,
+        storage=settings.rate_limit_storage,
     )
     app.add_middleware(cors, origins=settings.cors_origins)
-    app.add_middleware(SecurityHeaders)
+    app.add_middleware(SecurityHeaders, image_origins=image_origins)

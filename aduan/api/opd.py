@@ -6,13 +6,14 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Header
 from pydantic import BaseModel, ConfigDict, Field
-from sqlmodel import Session, select
+from sqlmodel import Session
 
 from aduan.access.opd_tokens import opd_for_token
 from aduan.api.deps import RuntimeDep, SessionDep, error
 from aduan.api.views import complaint_for_opd
 from aduan.complaints.codes import find_code
 from dispatch.actions import change_status, message_citizen, reassign
+from storage.complaints import complaint_by_code, latest_complaints
 from storage.models import Complaint, Event
 
 router = APIRouter(prefix="/api/v1/opd", tags=["OPD status API"])
@@ -38,11 +39,7 @@ OpdDep = Annotated[str, Depends(current_opd)]
 def own_complaint(session: Session, code: str, opd: str) -> Complaint:
     """This OPD's complaint; another OPD's answers the same 404 as an unknown code."""
     canonical = find_code(code)
-    complaint = (
-        session.exec(select(Complaint).where(Complaint.code == canonical)).first()
-        if canonical
-        else None
-    )
+    complaint = complaint_by_code(session, canonical) if canonical else None
     not_found = error(404, f"no complaint with code {code}")
     if complaint is None:
         raise not_found
@@ -89,10 +86,7 @@ def list_complaints(
     status: str | None = None,
     limit: int = 50,
 ) -> list[dict]:
-    query = select(Complaint).where(Complaint.opd == opd).order_by(Complaint.id.desc())
-    if status:
-        query = query.where(Complaint.status == status)
-    rows = session.exec(query.limit(min(max(limit, 1), 500))).all()
+    rows = latest_complaints(session, min(max(limit, 1), 500), status=status, opd=opd)
     return [complaint_for_opd(session, c, runtime.ctx) for c in rows]
 
 

@@ -10,6 +10,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
+from aduan.open311.requests import NewRequest
 from channels.web import WebSubmission
 
 FORM = "application/x-www-form-urlencoded"
@@ -64,6 +65,29 @@ def webhook() -> dict[str, Any]:
             "content": {
                 "application/json": {"schema": {"type": "object"}},
                 FORM: {"schema": {"type": "object", "additionalProperties": {"type": "string"}}},
+            },
+        }
+    }
+
+
+def open311_request() -> dict[str, Any]:
+    """`openapi_extra` of POST /open311/v2/requests.{fmt}: the spec's form parameters."""
+    numbers = {"lat", "long"}
+    properties = {
+        name: {"type": "number"} if name in numbers else {"type": "string"}
+        for name in ("api_key", *NewRequest.model_fields)
+    }
+    return {
+        "requestBody": {
+            "required": True,
+            "content": {
+                FORM: {
+                    "schema": {
+                        "type": "object",
+                        "required": ["api_key", "service_code"],
+                        "properties": properties,
+                    }
+                }
             },
         }
     }

@@ -1,6 +1,7 @@
 """Rate limits per client address on every public route: 429 with Retry-After past the limit.
 
-Counted in this process (`limits`' moving window in memory). The client address is the TCP
+Counted in this process (`limits`' moving window in memory) or, with `http.rate_limit_storage`
+set to a redis:// URL, in Redis, shared by every server process. The client address is the TCP
 peer; `X-Forwarded-For` is believed only when that peer is a configured trusted proxy.
 
 Webhooks get their own, much higher limit rather than none: Twilio, Meta and Telegram post
@@ -16,13 +17,14 @@ from collections.abc import Sequence
 from ipaddress import IPv4Network, IPv6Network, ip_address, ip_network
 
 from limits import RateLimitItem, parse_many
-from limits.storage import MemoryStorage
+from limits.storage import storage_from_string
 from limits.strategies import MovingWindowRateLimiter
 from starlette.datastructures import Headers
-from starlette.responses import JSONResponse
+from starlette.responses import JSONResponse, Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from aduan.http_settings import RateLimits
+from aduan.open311.formats import error_answer, format_in_path
 
 Network = IPv4Network | IPv6Network
 
@@ -35,6 +37,8 @@ def route_class(method: str, path: str) -> str | None:
         return "webhooks"
     if path.startswith("/api/v1/opd/"):
         return "opd"
+    if path.startswith("/open311/"):
+        return "open311"
     if method == "POST" and path == "/api/v1/web/messages":
         return "web"
     if method in ("GET", "HEAD") and path.startswith("/api/v1/web/complaints/"):
@@ -66,13 +70,19 @@ def client_address(scope: Scope, proxies: Sequence[Network]) -> str:
 class RateLimit:
     """ASGI middleware: each client address gets `limits` requests per route class."""
 
-    def __init__(self, app: ASGIApp, limits: RateLimits, trusted_proxies: Sequence[str]) -> None:
+    def __init__(
+        self,
+        app: ASGIApp,
+        limits: RateLimits,
+        trusted_proxies: Sequence[str],
+        storage: str = "memory://",
+    ) -> None:
         self.app = app
         self.rates: dict[str, list[RateLimitItem]] = {
             name: parse_many(value) for name, value in limits.model_dump().items()
         }
         self.proxies = [ip_network(p, strict=False) for p in trusted_proxies]
-        self.limiter = MovingWindowRateLimiter(MemoryStorage())
+        self.limiter = MovingWindowRateLimiter(storage_from_string(storage))
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         kind = route_class(scope["method"], scope["path"]) if scope["type"] == "http" else None
@@ -80,15 +90,14 @@ class RateLimit:
             who = client_address(scope, self.proxies)
             for rate in self.rates[kind]:
                 if not self.limiter.hit(rate, kind, who):
-                    await self._refuse(rate, kind, who)(scope, receive, send)
+                    await self._refuse(rate, kind, who, scope["path"])(scope, receive, send)
                     return
         await self.app(scope, receive, send)
 
-    def _refuse(self, rate: RateLimitItem, kind: str, who: str) -> JSONResponse:
+    def _refuse(self, rate: RateLimitItem, kind: str, who: str, path: str) -> Response:
         reset_at = self.limiter.get_window_stats(rate, kind, who).reset_time
         wait = max(1, math.ceil(reset_at - time.time()))
-        return JSONResponse(
-            {"error": f"too many requests: at most {rate}; try again in {wait} s"},
-            status_code=429,
-            headers={"Retry-After": str(wait)},
-        )
+        message = f"too many requests: at most {rate}; try again in {wait} s"
+        if kind == "open311":  # Open311 clients read the spec's error list
+            return error_answer(format_in_path(path), 429, message, {"Retry-After": str(wait)})
+        return JSONResponse({"error": message}, status_code=429, headers={"Retry-After": str(wait)})

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlmodel import Session, select
+from sqlmodel import Session
 
 from dispatch.context import DispatchContext
 from dispatch.enqueue import complaint_document
-from storage.models import Complaint, Contact, Event, Message
+from storage.complaints import events_of
+from storage.messages import outbound_of_complaint
+from storage.models import Complaint, Contact
 
 
 def complaint_public(
@@ -17,16 +19,8 @@ def complaint_public(
     """What anyone holding the tracking code may see: status, agency, and replies to the citizen."""
     language = ctx.language(language or complaint.language)
     contact = session.get(Contact, complaint.contact_id)
-    replies = (
-        session.exec(
-            select(Message)
-            .where(Message.complaint_id == complaint.id)
-            .where(Message.direction == "out")
-            .order_by(Message.id)
-        ).all()
-        if contact
-        else []
-    )
+    assert complaint.id is not None
+    replies = outbound_of_complaint(session, complaint.id) if contact else []
     return {
         "code": complaint.code,
         "status": complaint.status,
@@ -46,9 +40,8 @@ def complaint_for_opd(
     session: Session, complaint: Complaint, ctx: DispatchContext
 ) -> dict[str, Any]:
     """What the handling OPD sees: the complaint and its history, not the citizen's address."""
-    events = session.exec(
-        select(Event).where(Event.complaint_id == complaint.id).order_by(Event.id)
-    ).all()
+    assert complaint.id is not None
+    events = events_of(session, complaint.id)
     document = complaint_document(complaint, ctx, event="")
     del document["event"]
     return {

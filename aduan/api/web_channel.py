@@ -6,7 +6,6 @@ from fastapi import APIRouter, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
 from pydantic import ValidationError
-from sqlmodel import select
 
 from aduan.access.web_access import (
     AccessDenied,
@@ -20,8 +19,8 @@ from aduan.api import openapi_bodies
 from aduan.api.deps import RuntimeDep, SessionDep, error
 from aduan.api.views import complaint_public
 from aduan.complaints.codes import find_code, is_code
-from channels.contract import InvalidRequest, RawRequest, Unauthenticated
-from storage.models import Complaint
+from channels.contract import InvalidRequest, RawRequest, TooLarge, Unauthenticated
+from storage.complaints import complaint_by_code
 
 router = APIRouter(prefix="/api/v1/web", tags=["web channel"])
 
@@ -54,8 +53,10 @@ async def submit(request: Request, runtime: RuntimeDep) -> JSONResponse:
         raise error(exc.status, str(exc)) from exc
     except Unauthenticated as exc:
         raise error(401, str(exc)) from exc
+    except TooLarge as exc:
+        raise error(413, str(exc)) from exc
     except InvalidRequest as exc:
-        raise error(413 if "too large" in str(exc) else 400, str(exc)) from exc
+        raise error(400, str(exc)) from exc
     except ValidationError as exc:  # the message did not fit the common format's bounds
         raise error(400, str(exc)) from exc
     outcome = await run_in_threadpool(runtime.pipeline.handle, inbound)
@@ -93,7 +94,7 @@ def lookup(
     canonical = find_code(code)
     if canonical is None or not is_code(canonical):
         raise error(400, f"{code!r} is not a tracking code (expected e.g. ADU-7K3Q9)")
-    complaint = session.exec(select(Complaint).where(Complaint.code == canonical)).first()
+    complaint = complaint_by_code(session, canonical)
     if complaint is None:
         raise error(404, f"no complaint with code {canonical}")
     try:

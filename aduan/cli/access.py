@@ -1,8 +1,9 @@
 """CLI for API access: OPD status-API tokens and web channel client keys.
 
 `aduan opd token list|create|revoke|rotate` (and, as before, `aduan opd token OPD` to issue one)
-and `aduan web key list|create|revoke`. Keys and tokens are printed once; revocations are
-audited with the acting user.
+and `aduan web key list|create|revoke` (also as `aduan open311 key …`: Open311's api_keys are
+web client keys). Keys and tokens are printed once; issuing and revoking a key are audited
+with the acting user.
 """
 
 from __future__ import annotations
@@ -23,17 +24,13 @@ from aduan.access.opd_tokens import (
     rotate_token,
 )
 from aduan.access.web_clients import WebClientError, create_key, list_keys, revoke_keys
+from aduan.cli.options import DEFAULT_CONFIG, ConfigOption, open_engine
 from aduan.config import ConfigError, load_config
-from storage.engine import make_engine
 from storage.migrate import upgrade
 
-ConfigOption = Annotated[
-    Path, typer.Option("--config", "-c", envvar="ADUAN_CONFIG", help="configuration file")
-]
 ActorOption = Annotated[
     str, typer.Option("--actor", help="who acts, for the audit trail (default: your login)")
 ]
-DEFAULT_CONFIG = Path("config.yaml")
 
 
 class _TokenGroup(TyperGroup):
@@ -51,6 +48,12 @@ token_app = typer.Typer(
 web_app = typer.Typer(help="The web channel.", no_args_is_help=True)
 key_app = typer.Typer(help="API keys of the websites and apps posting to it.", no_args_is_help=True)
 web_app.add_typer(key_app, name="key")
+# Open311 clients post with the same keys (as `api_key`): one list, two ways to find it.
+open311_app = typer.Typer(
+    help="Open311 GeoReport v2 (/open311/v2/): its api_keys are web client keys.",
+    no_args_is_help=True,
+)
+open311_app.add_typer(key_app, name="key")
 
 
 def _fail(message: str) -> typer.Exit:
@@ -67,7 +70,7 @@ def _configured_opds(config: Path) -> list[str]:
 
 
 def _engine() -> Any:
-    engine = make_engine()
+    engine = open_engine()
     upgrade(engine)
     return engine
 
@@ -156,10 +159,11 @@ def token_rotate(
 def key_create(
     client: Annotated[str, typer.Argument(help="the client's name, e.g. portal-kota")],
     label: Annotated[str, typer.Option(help="what the key is for")] = "",
+    actor: ActorOption = "",
 ) -> None:
     """Issue an API key for a website or app (printed once)."""
     try:
-        typer.echo(create_key(_engine(), client, label))
+        typer.echo(create_key(_engine(), client, label, f"cli:{actor or getpass.getuser()}"))
     except WebClientError as exc:
         raise _fail(str(exc)) from None
 
@@ -193,6 +197,7 @@ def key_revoke(
 
 
 def register(app: typer.Typer, opd_app: typer.Typer) -> None:
-    """Add `opd token …` to the `opd` group and `web key …` to the main app."""
+    """Add `opd token …` to the `opd` group, `web key …` and `open311 key …` to the main app."""
     opd_app.add_typer(token_app, name="token")
     app.add_typer(web_app, name="web")
+    app.add_typer(open311_app, name="open311")

@@ -11,11 +11,13 @@ import random
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from sqlmodel import Session, select
+from sqlmodel import Session
 
 from aduan.complaints.codes import ALPHABET, LENGTH, PREFIX
 from aduan.runtime import Runtime
 from dispatch.business_hours import due_at_for
+from storage.complaints import code_taken
+from storage.contacts import any_on_channel
 from storage.engine import transaction
 from storage.models import Complaint, Contact, Event, Status
 
@@ -118,7 +120,7 @@ def seed_demo_history(
     categories = {c: r for c, r in runtime.config.categories.items() if c in SAMPLES}
     weights = [SAMPLES[c][0] for c in categories]
     with transaction(runtime.engine) as session:
-        if session.exec(select(Contact.id).where(Contact.channel == CHANNEL)).first():
+        if any_on_channel(session, CHANNEL):
             raise AlreadySeeded("the demo history is already in this database")
         filed: list[Complaint] = []
         duplicates = 0
@@ -158,7 +160,7 @@ def _same_problem(
 def _code(session: Session, rng: random.Random) -> str:
     while True:
         code = f"{PREFIX}-" + "".join(rng.choice(ALPHABET) for _ in range(LENGTH))
-        if session.exec(select(Complaint.id).where(Complaint.code == code)).first() is None:
+        if not code_taken(session, code):
             return code
 
 

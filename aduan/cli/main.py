@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import getpass
 import json
-import logging
 from pathlib import Path
 from typing import Annotated
 
@@ -13,13 +12,16 @@ import typer
 from sqlmodel import select
 
 from aduan.cli.access import register as register_access_commands
+from aduan.cli.options import DEFAULT_CONFIG, ConfigOption, open_engine, open_runtime
 from aduan.cli.reports import register as register_report_commands
 from aduan.cli.routing import register as register_routing_commands
+from aduan.cli.staff import register as register_staff_commands
 from aduan.config import ConfigError, load_config
-from aduan.runtime import Runtime, build_runtime
-from storage.engine import make_engine, transaction
+from aduan.logs import configure_logging, mask_every_handler
+from storage.complaints import complaint_by_code, events_of, latest_complaints
+from storage.engine import transaction
 from storage.migrate import upgrade
-from storage.models import Complaint, Event, OutboxItem, OutboxStatus
+from storage.models import Complaint, OutboxItem, OutboxStatus
 
 app = typer.Typer(
     help="Aduan: multichannel complaint intake for local governments.",
@@ -31,24 +33,19 @@ config_app = typer.Typer(help="The configuration file.", no_args_is_help=True)
 complaints_app = typer.Typer(help="Look at complaints.", no_args_is_help=True)
 outbox_app = typer.Typer(help="What is waiting to be sent, and dead letters.", no_args_is_help=True)
 opd_app = typer.Typer(help="OPD access to the status API.", no_args_is_help=True)
+
+
+@app.callback()
+def _every_command() -> None:
+    """Every command logs masked lines, not only serve (warnings reach the terminal masked)."""
+    mask_every_handler()
+
+
 app.add_typer(db_app, name="db")
 app.add_typer(config_app, name="config")
 app.add_typer(complaints_app, name="complaints")
 app.add_typer(outbox_app, name="outbox")
 app.add_typer(opd_app, name="opd")
-
-ConfigOption = Annotated[
-    Path, typer.Option("--config", "-c", envvar="ADUAN_CONFIG", help="configuration file")
-]
-DEFAULT_CONFIG = Path("config.yaml")
-
-
-def _runtime(config: Path, migrate: bool = False) -> Runtime:
-    try:
-        return build_runtime(config, migrate=migrate)
-    except ConfigError as exc:
-        typer.echo(str(exc), err=True)
-        raise typer.Exit(2) from None
 
 
 @app.command()
@@ -62,11 +59,8 @@ def serve(
     """Run the web app, channel pollers and outbox worker (migrates the database first)."""
     from aduan.serve import run_server
 
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
-    # Client libraries log request URLs at INFO; keep them quiet (some URLs carry tokens).
-    for noisy in ("httpx", "twilio.http_client"):
-        logging.getLogger(noisy).setLevel(logging.WARNING)
-    run_server(_runtime(config, migrate=True), host, port, echo=typer.echo)
+    configure_logging()
+    run_server(open_runtime(config, migrate=True), host, port, echo=typer.echo)
 
 
 @app.command()
@@ -77,13 +71,13 @@ def chat(
     """Chat with the bot in this terminal as a citizen."""
     from aduan.cli.chat import chat as run_chat
 
-    asyncio.run(run_chat(_runtime(config, migrate=True), user))
+    asyncio.run(run_chat(open_runtime(config, migrate=True), user))
 
 
 @db_app.command("upgrade")
 def db_upgrade(config: ConfigOption = DEFAULT_CONFIG) -> None:
     """Apply database migrations (SQLite file by default; ADUAN_DATABASE_URL for PostgreSQL)."""
-    engine = make_engine()
+    engine = open_engine()
     upgrade(engine)
     typer.echo(f"database at head: {engine.url!r}")
 
@@ -112,14 +106,9 @@ def complaints_list(
     as_json: Annotated[bool, typer.Option("--json")] = False,
 ) -> None:
     """The newest complaints."""
-    runtime = _runtime(config)
+    runtime = open_runtime(config)
     with transaction(runtime.engine) as session:
-        query = select(Complaint).order_by(Complaint.id.desc()).limit(limit)
-        if status:
-            query = query.where(Complaint.status == status)
-        if opd:
-            query = query.where(Complaint.opd == opd)
-        rows = session.exec(query).all()
+        rows = latest_complaints(session, limit, status=status, opd=opd)
     if as_json:
         typer.echo(json.dumps([_complaint_row(c) for c in rows], indent=2))
         return
@@ -148,15 +137,14 @@ def _complaint_row(c: Complaint) -> dict:
 @complaints_app.command("show")
 def complaints_show(code: str, config: ConfigOption = DEFAULT_CONFIG) -> None:
     """One complaint with its full history."""
-    runtime = _runtime(config)
+    runtime = open_runtime(config)
     with transaction(runtime.engine) as session:
-        complaint = session.exec(select(Complaint).where(Complaint.code == code.upper())).first()
+        complaint = complaint_by_code(session, code.upper())
         if complaint is None:
             typer.echo(f"no complaint with code {code}", err=True)
             raise typer.Exit(1)
-        events = session.exec(
-            select(Event).where(Event.complaint_id == complaint.id).order_by(Event.id)
-        ).all()
+        assert complaint.id is not None
+        events = events_of(session, complaint.id)
     for key, value in _complaint_row(complaint).items():
         typer.echo(f"{key:>11}: {value}")
     typer.echo("    history:")
@@ -175,7 +163,7 @@ def outbox_list(
     limit: int = 50,
 ) -> None:
     """Pending items (or, with --dead, the dead letters)."""
-    engine = make_engine()
+    engine = open_engine()
     wanted = OutboxStatus.dead if dead else OutboxStatus.pending
     with transaction(engine) as session:
         rows = session.exec(
@@ -200,7 +188,7 @@ def outbox_retry(item_id: int, config: ConfigOption = DEFAULT_CONFIG) -> None:
     from dispatch.outbox import retry_dead
 
     try:
-        retry_dead(make_engine(), item_id)
+        retry_dead(open_engine(), item_id)
     except (LookupError, ValueError) as exc:
         typer.echo(str(exc), err=True)
         raise typer.Exit(1) from None
@@ -210,3 +198,4 @@ def outbox_retry(item_id: int, config: ConfigOption = DEFAULT_CONFIG) -> None:
 register_routing_commands(app)
 register_access_commands(app, opd_app)
 register_report_commands(app)
+register_staff_commands(app)

@@ -14,8 +14,7 @@ from typing import Annotated
 
 import typer
 
-from aduan.config import ConfigError
-from aduan.runtime import Runtime, build_runtime
+from aduan.cli.options import DEFAULT_CONFIG, ConfigOption, open_runtime
 from dispatch.context import DispatchContext
 from dispatch.scorecard import OpdScore, Scorecard, build_scorecard, period
 from storage.engine import transaction
@@ -23,13 +22,9 @@ from storage.engine import transaction
 report_app = typer.Typer(help="Reports: the OPD scorecard.", no_args_is_help=True)
 demo_app = typer.Typer(help="Demo data for trying Aduan out.", no_args_is_help=True)
 
-ConfigFile = Annotated[
-    Path, typer.Option("--config", "-c", envvar="ADUAN_CONFIG", help="configuration file")
-]
 Day = Annotated[
     datetime | None, typer.Option(formats=["%Y-%m-%d"], help="a day, YYYY-MM-DD (included)")
 ]
-DEFAULT_CONFIG = Path("config.yaml")
 
 COLUMNS = {
     "id": (
@@ -81,14 +76,6 @@ def register(app: typer.Typer) -> None:
     """Add the report and demo commands to `app`."""
     app.add_typer(report_app, name="report")
     app.add_typer(demo_app, name="demo")
-
-
-def _runtime(config: Path, migrate: bool = False) -> Runtime:
-    try:
-        return build_runtime(config, migrate=migrate)
-    except ConfigError as exc:
-        typer.echo(str(exc), err=True)
-        raise typer.Exit(2) from None
 
 
 def _number(value: float | None, digits: int = 1, suffix: str = "") -> str:
@@ -155,7 +142,7 @@ def to_csv(card: Scorecard) -> str:
 
 @report_app.command("scorecard")
 def scorecard_command(
-    config: ConfigFile = DEFAULT_CONFIG,
+    config: ConfigOption = DEFAULT_CONFIG,
     since: Day = None,
     until: Day = None,
     csv_file: Annotated[
@@ -167,7 +154,7 @@ def scorecard_command(
     ] = None,
 ) -> None:
     """Per OPD: received, resolved, on time, open, overdue, response times, rating; red or green."""
-    runtime = _runtime(config)
+    runtime = open_runtime(config)
     ctx = runtime.ctx
     first, last = (since.date() if since else None), (until.date() if until else None)
     try:
@@ -191,7 +178,7 @@ def scorecard_command(
 
 @demo_app.command("seed")
 def demo_seed(
-    config: ConfigFile = DEFAULT_CONFIG,
+    config: ConfigOption = DEFAULT_CONFIG,
     count: Annotated[int, typer.Option(min=1, help="how many complaints")] = 60,
     days: Annotated[int, typer.Option(min=1, help="over how many past days")] = 28,
     seed: Annotated[int, typer.Option(help="random seed (same seed, same history)")] = 2026,
@@ -199,7 +186,7 @@ def demo_seed(
     """Fill the database with a demo history of complaints (refused if already there)."""
     from aduan.cli.demo_history import AlreadySeeded, seed_demo_history
 
-    runtime = _runtime(config, migrate=True)
+    runtime = open_runtime(config, migrate=True)
     try:
         summary = seed_demo_history(runtime, count=count, days=days, seed=seed)
     except AlreadySeeded as exc:

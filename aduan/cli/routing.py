@@ -18,6 +18,8 @@ import typer
 import yaml
 from sqlalchemy.engine import Engine
 
+from aduan.cli.options import open_engine
+from aduan.rules.datasets import load_dataset
 from aduan.rules.edits import (
     RuleError,
     add_category,
@@ -38,7 +40,7 @@ from aduan.rules.store import (
 )
 from classifier import Classification, CompiledRules, RuleSet, classify, compile_rules
 from classifier.engine import confidences
-from classifier.evaluate import Report, evaluate, load_dataset
+from classifier.evaluate import Report, evaluate
 from classifier.learn import LEARNED, learn_rules
 from classifier.rules import AreaTable, ClassifierSettings
 from classifier.suggest import (
@@ -49,7 +51,6 @@ from classifier.suggest import (
     suggest,
     to_yaml,
 )
-from storage.engine import make_engine
 from storage.migrate import upgrade
 
 if TYPE_CHECKING:
@@ -296,7 +297,7 @@ def _store(config: Path) -> _Store:
     except ConfigError as error:
         typer.echo(str(error), err=True)
         raise typer.Exit(2) from None
-    engine = make_engine()
+    engine = open_engine()
     upgrade(engine)
     sync_from_config(engine, loaded)
     return _Store(loaded, engine)

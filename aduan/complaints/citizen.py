@@ -9,8 +9,7 @@ from datetime import datetime, timedelta
 
 from rapidfuzz import fuzz
 from rapidfuzz.utils import default_process
-from sqlalchemy import bindparam
-from sqlmodel import Session, select
+from sqlmodel import Session
 
 from aduan.complaints.codes import find_code
 from aduan.rules.rulebook import Rulebook
@@ -18,50 +17,20 @@ from channels.message import InboundMessage
 from dispatch.actions import ActionError, assign_category, forward_citizen_answer, rate, reopen
 from dispatch.context import DispatchContext
 from dispatch.lifecycle import TransitionError
-from storage.models import OPEN_STATUSES, Complaint, Contact, Message, Status
-from storage.types import UTCDateTime
+from storage.complaints import awaiting_answer, own_complaint, same_problem_candidates
+from storage.messages import latest_outbound_since
+from storage.models import Complaint, Contact, Status
 
 BUTTON_MEMORY = timedelta(days=7)
-MAX_CANDIDATES = 200  # bounds the fuzzy comparisons per new complaint under heavy load
 REOPEN_WORDS = re.compile(r"^\s*(/belumberes|/reopen|belum\s+beres|not\s+fixed)\b", re.I)
-OPEN = [s.value for s in OPEN_STATUSES]
-
-# Hot-path statements, built once (building a select costs more than running it on SQLite).
-AWAITING_ANSWER = (
-    select(Complaint)
-    .where(Complaint.contact_id == bindparam("contact_id"))
-    .where(Complaint.awaiting_citizen)
-    .where(Complaint.status.in_(OPEN))
-    .order_by(Complaint.updated_at.desc())
-)
-SAME_PROBLEM_CANDIDATES = (
-    select(
-        Complaint.id,
-        Complaint.contact_id,
-        Complaint.text,
-        Complaint.location_lat,
-        Complaint.location_lon,
-    )
-    .where(Complaint.category == bindparam("category"))
-    .where(Complaint.status.in_(OPEN))
-    .where(Complaint.duplicate_of_id.is_(None))
-    .where(Complaint.created_at >= bindparam("since", type_=UTCDateTime))
-    .order_by(Complaint.created_at.desc())
-    .limit(MAX_CANDIDATES)
-)
 
 
 def expand_choice(session: Session, contact: Contact, text: str, now: datetime) -> str:
     """A bare number answers the last message that offered numbered choices (SMS menus)."""
     if not re.fullmatch(r"\s*\d{1,2}\s*", text):
         return text
-    latest = session.exec(
-        select(Message)
-        .where(Message.contact_id == contact.id)
-        .where(Message.direction == "out")
-        .where(Message.created_at >= now - BUTTON_MEMORY)
-        .order_by(Message.id.desc())
-    ).first()
+    assert contact.id is not None
+    latest = latest_outbound_since(session, contact.id, now - BUTTON_MEMORY)
     buttons = (latest.payload or {}).get("buttons") if latest else None
     index = int(text) - 1
     if buttons and 0 <= index < len(buttons):
@@ -77,19 +46,6 @@ class CitizenResult:
     complaint: Complaint | None = None
 
 
-def _own(
-    session: Session, contact: Contact, code: str | None, statuses: list[str]
-) -> Complaint | None:
-    query = (
-        select(Complaint)
-        .where(Complaint.contact_id == contact.id)
-        .where(Complaint.status.in_(statuses))
-    )
-    if code:
-        query = query.where(Complaint.code == code)
-    return session.exec(query.order_by(Complaint.updated_at.desc())).first()
-
-
 def handle_citizen_action(
     session: Session,
     contact: Contact,
@@ -103,13 +59,14 @@ def handle_citizen_action(
 
     A `new_contact` (created by this very message) has no complaint awaiting an answer.
     """
+    assert contact.id is not None
     language = contact.language
     words = text.split()
     head = words[0].lower() if words else ""
     code = find_code(text)
     try:
         if head in ("/nilai", "/rate") and code and len(words) >= 3 and words[2].isdigit():
-            complaint = _own(session, contact, code, [Status.resolved.value])
+            complaint = own_complaint(session, contact.id, [Status.resolved.value], code)
             if complaint is None:
                 raise ActionError(ctx.text(language, "nothing_to_reopen"))
             rate(session, complaint, int(words[2]), contact)
@@ -117,13 +74,15 @@ def handle_citizen_action(
                 ctx.text(language, "rated", code=complaint.code, rating=words[2]), complaint
             )
         if REOPEN_WORDS.match(text):
-            complaint = _own(session, contact, code, [Status.resolved.value, Status.rejected.value])
+            complaint = own_complaint(
+                session, contact.id, [Status.resolved.value, Status.rejected.value], code
+            )
             if complaint is None:
                 return CitizenResult(ctx.text(language, "nothing_to_reopen"))
             reopen(session, complaint, contact, ctx, now=now)
             return CitizenResult(None, complaint)
         if head in ("/kategori", "/category") and code and len(words) >= 3:
-            complaint = _own(session, contact, code, [Status.needs_review.value])
+            complaint = own_complaint(session, contact.id, [Status.needs_review.value], code)
             rule = rulebook.ruleset.categories.get(words[2].lower())
             if complaint is None or rule is None:
                 return CitizenResult(ctx.text(language, "help"))
@@ -133,7 +92,7 @@ def handle_citizen_action(
         return CitizenResult(str(exc))
     if new_contact or not text.strip():
         return None
-    waiting = session.exec(AWAITING_ANSWER, params={"contact_id": contact.id}).first()
+    waiting = awaiting_answer(session, contact.id)
     if waiting is not None:
         forward_citizen_answer(session, waiting, text.strip(), ctx)
         return CitizenResult(
@@ -171,20 +130,19 @@ def find_same_problem(
     """
     policy = ctx.lifecycle
     since = now - timedelta(hours=policy.duplicate_window_hours)
-    params = {"category": category, "since": since}
-    rows = session.connection().execute(SAME_PROBLEM_CANDIDATES, params).all()
+    rows = same_problem_candidates(session, category, since)
     here = inbound.location
-    located = here is not None and here.lat is not None and here.lon is not None
+    point = (here.lat, here.lon) if here and here.lat is not None and here.lon is not None else None
     for complaint_id, contact_id, text, lat, lon in reversed(rows):  # oldest report first
         if contact_id != contact.id:
             score = fuzz.token_set_ratio(inbound.text, text, processor=default_process)
             if score < policy.duplicate_similarity:
                 continue
             if (
-                located
+                point is not None
                 and lat is not None
                 and lon is not None
-                and distance_m((here.lat, here.lon), (lat, lon)) > policy.duplicate_radius_m
+                and distance_m(point, (lat, lon)) > policy.duplicate_radius_m
             ):
                 continue
         return session.get(Complaint, complaint_id)

@@ -5,11 +5,17 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
-from sqlmodel import Session, select
+from sqlmodel import Session
 
 from aduan.complaints.codes import find_code
 from dispatch.context import DispatchContext
-from storage.models import OPEN_STATUSES, Complaint, Contact, Event
+from storage.complaints import (
+    complaint_by_code,
+    count_open_complaints,
+    latest_note,
+    open_of_contact,
+)
+from storage.models import Contact
 
 CommandName = Literal["welcome", "help", "status", "language", "opt_out"]
 
@@ -62,7 +68,7 @@ def parse_command(text: str) -> Command | None:
 def status_text(session: Session, code: str, contact: Contact, ctx: DispatchContext) -> str:
     """A complaint's status; its agency, due date and latest note only for its own citizen."""
     language = contact.language
-    complaint = session.exec(select(Complaint).where(Complaint.code == code)).first()
+    complaint = complaint_by_code(session, code)
     if complaint is None:
         return ctx.text(language, "status_unknown", code=code)
     if complaint.contact_id != contact.id:
@@ -73,14 +79,9 @@ def status_text(session: Session, code: str, contact: Contact, ctx: DispatchCont
             status=ctx.status_name(language, complaint.status),
             category=ctx.category_name(language, complaint.category),
         )
-    latest_note = session.exec(
-        select(Event.note)
-        .where(Event.complaint_id == complaint.id)
-        .where(Event.kind.in_(["status", "staff_message"]))
-        .where(Event.note.is_not(None))
-        .order_by(Event.created_at.desc(), Event.id.desc())
-    ).first()
-    note = ctx.text(language, "status_note", note=latest_note) if latest_note else ""
+    assert complaint.id is not None
+    newest = latest_note(session, complaint.id)
+    note = ctx.text(language, "status_note", note=newest) if newest else ""
     return ctx.text(
         language,
         "status",
@@ -93,19 +94,23 @@ def status_text(session: Session, code: str, contact: Contact, ctx: DispatchCont
     )
 
 
+LISTED_OPEN = 5
+
+
 def open_complaints_text(session: Session, contact: Contact, ctx: DispatchContext) -> str:
+    """The citizen's newest open reports, and how many more there are beyond them."""
     language = contact.language
-    rows = session.exec(
-        select(Complaint)
-        .where(Complaint.contact_id == contact.id)
-        .where(Complaint.status.in_([s.value for s in OPEN_STATUSES]))
-        .order_by(Complaint.created_at.desc())
-        .limit(5)
-    ).all()
+    assert contact.id is not None
+    rows = open_of_contact(session, contact.id, limit=LISTED_OPEN + 1)
     if not rows:
         return ctx.text(language, "status_none")
-    items = "; ".join(f"{c.code} ({ctx.status_name(language, c.status)})" for c in rows)
-    return ctx.text(language, "status_list", items=items)
+    listed = rows[:LISTED_OPEN]
+    items = "; ".join(f"{c.code} ({ctx.status_name(language, c.status)})" for c in listed)
+    text = ctx.text(language, "status_list", items=items)
+    if len(rows) > LISTED_OPEN:
+        more = count_open_complaints(session, contact.id) - LISTED_OPEN
+        text = f"{text} {ctx.text(language, 'status_more', count=more)}"
+    return text
 
 
 def answer_command(
@@ -122,10 +127,13 @@ def answer_command(
         session.add(contact)
     if command.name == "language":
         choice = command.argument.lower()[:2]
-        if choice in ctx.templates:
-            contact.language = choice
-            session.add(contact)
-        return ctx.text(contact.language, "help")
+        help_text = ctx.text(choice if choice in ctx.templates else contact.language, "help")
+        if choice not in ctx.templates:
+            return help_text
+        contact.language = choice
+        session.add(contact)
+        confirmation = ctx.text(choice, "language_set")
+        return f"{confirmation} {help_text}" if confirmation else help_text
     if command.name == "status":
         code = find_code(command.argument)
         if code:

@@ -18,8 +18,6 @@ from storage.models import Contact
 
 log = logging.getLogger("aduan.complaints.receipts")
 
-PERMANENT_FAILURE_CODES = frozenset({"21610", "21614", "21211", "63024", "131026"})
-
 
 def apply_receipt(session: Session, receipt: DeliveryReceipt) -> bool:
     """Record a provider's delivery report on the message it concerns; False if unknown."""
@@ -40,7 +38,7 @@ def apply_receipt(session: Session, receipt: DeliveryReceipt) -> bool:
         message.delivery_error = " ".join(
             filter(None, [receipt.error_code, receipt.error_message])
         )[:2000]
-        if receipt.error_code in PERMANENT_FAILURE_CODES and message.contact_id:
+        if receipt.unreachable and message.contact_id:
             contact = session.get(Contact, message.contact_id)
             if contact is not None:
                 contact.unreachable = True

@@ -13,8 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
-from sqlalchemy.engine import Engine
-from sqlmodel import Session, select
+from sqlmodel import Session
 
 from aduan.complaints.codes import find_code
 from aduan.rules.commands import handle_rule_command, is_rule_command
@@ -29,8 +28,10 @@ from dispatch.actions import (
 )
 from dispatch.context import DispatchContext
 from dispatch.lifecycle import TransitionError
+from storage.complaints import awaiting_review, complaint_by_code
 from storage.messages import outbound_by_provider_id
-from storage.models import Complaint, Event, Staff, StaffAddress, Status
+from storage.models import Complaint, Event, Staff, Status
+from storage.staff import active_staff_by_address
 
 Action = Literal[
     "in_progress", "resolved", "rejected", "reassign", "reply", "ask", "assign", "triage", "unknown"
@@ -77,20 +78,9 @@ def parse_staff_command(text: str) -> StaffCommand | None:
     return StaffCommand(action, code, rest.strip())
 
 
-def registered_addresses(engine: Engine) -> frozenset[str]:
-    """Every address any staff member is known by (active or not)."""
-    with Session(engine) as session:
-        return frozenset(session.exec(select(StaffAddress.address)))
-
-
 def find_staff(session: Session, address: str) -> Staff | None:
-    row = session.exec(
-        select(Staff)
-        .join(StaffAddress, StaffAddress.staff_id == Staff.id)
-        .where(StaffAddress.address == address)
-        .where(Staff.active)
-    ).first()
-    return row
+    """The active staff member writing from `address`, if any."""
+    return active_staff_by_address(session, address)
 
 
 def target_complaint(
@@ -99,7 +89,7 @@ def target_complaint(
     """The complaint meant: named by code, replied to, or named in an email subject."""
     code = (command.code if command else None) or find_code(inbound.subject or "")
     if code:
-        return session.exec(select(Complaint).where(Complaint.code == code)).first()
+        return complaint_by_code(session, code)
     if inbound.reply_to:
         message = outbound_by_provider_id(session, inbound.channel, inbound.reply_to)
         if message is not None and message.complaint_id is not None:
@@ -133,37 +123,47 @@ def handle_staff(
         # Chatter in the OPD's group is not for us; a private message gets directions.
         return StaffResult(None if in_opd_chat else ctx.text(language, "staff_need_code"))
     if staff is None:
-        if complaint is not None:
-            _audit_refusal(session, complaint, inbound.sender, "not registered staff")
-        return StaffResult(
-            ctx.text(
-                language,
-                "staff_refused",
-                code=complaint.code if complaint else "-",
-                opd=ctx.opd_name(complaint.opd) if complaint else "-",
-            )
-        )
+        return _refuse_stranger(session, inbound, complaint, ctx)
     if command is not None and command.action == "unknown":
         return StaffResult(ctx.text(language, "staff_unknown_command"))
     if command is not None and command.action == "triage":
         return StaffResult(_triage(session, staff, ctx, language))
     if complaint is None:
         return StaffResult(ctx.text(language, "staff_need_code"))
-    may_act = staff.role == "admin" or staff.opd == complaint.opd
-    if not may_act or (command and command.action == "assign" and staff.role != "admin"):
+    if not _may_act(staff, complaint, command):
         _audit_refusal(session, complaint, inbound.sender, f"staff of {staff.opd}")
-        return StaffResult(
-            ctx.text(
-                language, "staff_refused", code=complaint.code, opd=ctx.opd_name(complaint.opd)
-            ),
-            complaint,
-        )
+        return StaffResult(_refusal(ctx, complaint), complaint)
     actor = f"staff:{staff.name} <{inbound.sender}>"
     try:
         reply = _act(session, complaint, command, inbound, actor, ctx, rulebook, language)
     except (ActionError, TransitionError) as exc:
         return StaffResult(ctx.text(language, "staff_error", error=str(exc)), complaint)
     return StaffResult(reply, complaint)
+
+
+def _may_act(staff: Staff, complaint: Complaint, command: StaffCommand | None) -> bool:
+    """Admins act on any complaint, staff on their OPD's; only admins choose categories."""
+    if command is not None and command.action == "assign":
+        return staff.role == "admin"
+    return staff.role == "admin" or staff.opd == complaint.opd
+
+
+def _refuse_stranger(
+    session: Session, inbound: InboundMessage, complaint: Complaint | None, ctx: DispatchContext
+) -> StaffResult:
+    """Someone who is not registered staff tried to act (in an OPD chat, say)."""
+    if complaint is not None:
+        _audit_refusal(session, complaint, inbound.sender, "not registered staff")
+    return StaffResult(_refusal(ctx, complaint))
+
+
+def _refusal(ctx: DispatchContext, complaint: Complaint | None) -> str:
+    return ctx.text(
+        ctx.default_language,
+        "staff_refused",
+        code=complaint.code if complaint else "-",
+        opd=ctx.opd_name(complaint.opd) if complaint else "-",
+    )
 
 
 def _act(
@@ -209,12 +209,7 @@ def _act(
 def _triage(session: Session, staff: Staff, ctx: DispatchContext, language: str) -> str:
     if staff.role != "admin":
         return ctx.text(language, "staff_refused", code="/triage", opd="admin")
-    waiting = session.exec(
-        select(Complaint)
-        .where(Complaint.status == Status.needs_review)
-        .order_by(Complaint.created_at)
-        .limit(10)
-    ).all()
+    waiting = awaiting_review(session, limit=10)
     if not waiting:
         return ctx.text(language, "triage_empty")
     items = "; ".join(f"{c.code} ({c.category}): {c.text[:60]}" for c in waiting)

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from functools import cached_property
 
 from classifier import CompiledRules, RuleSet, compile_rules
 
@@ -17,6 +18,11 @@ class Rulebook:
     @classmethod
     def build(cls, ruleset: RuleSet, version: int | None = None) -> Rulebook:
         return cls(version=version, ruleset=ruleset, compiled=compile_rules(ruleset))
+
+    @cached_property
+    def category_names(self) -> Mapping[str, Mapping[str, str]]:
+        """Each category's display names by language, as these rules have them."""
+        return {code: rule.name for code, rule in self.ruleset.categories.items()}
 
     def sla_hours(self, category: str, default: int = 48) -> int:
         rule = self.ruleset.categories.get(category)

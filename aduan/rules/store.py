@@ -11,7 +11,6 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-import os
 import threading
 import time
 from collections.abc import Callable, Collection, Iterator, Mapping
@@ -19,23 +18,20 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import text
 from sqlalchemy.engine import Engine
-from sqlmodel import Session, select
+from sqlmodel import Session
 
 from aduan.config import AppConfig
 from aduan.rules.edits import RuleError, check, describe
 from aduan.rules.rulebook import Rulebook, RulebookProvider
 from classifier import RuleSet
+from storage import rules as versions
 from storage.engine import transaction
 from storage.models import RuleVersion
 
 log = logging.getLogger("aduan.rules")
 
 CONFIG_AUTHOR = "config.yaml"
-CHECK_ENV = "ADUAN_RULES_CHECK_SECONDS"
-# Serialises rule edits on PostgreSQL (SQLite's BEGIN IMMEDIATE already does).
-_PG_LOCK_KEY = 0x41D0A11
 
 Target = Engine | Session
 
@@ -80,7 +76,7 @@ def _session(target: Target) -> Iterator[Session]:
 
 
 def _newest(session: Session) -> Version | None:
-    row = session.exec(select(RuleVersion).order_by(RuleVersion.id.desc()).limit(1)).first()
+    row = versions.newest_version(session)
     return _version(row) if row else None
 
 
@@ -98,21 +94,15 @@ def current_rulebook(engine: Target) -> Rulebook | None:
 def history(target: Target, limit: int = 50) -> list[Version]:
     """The newest `limit` versions, newest first."""
     with _session(target) as session:
-        rows = session.exec(select(RuleVersion).order_by(RuleVersion.id.desc()).limit(limit))
-        return [_version(row) for row in rows]
+        return [_version(row) for row in versions.newest_versions(session, limit)]
 
 
 def get_version(target: Target, version_id: int) -> Version:
     with _session(target) as session:
-        row = session.get(RuleVersion, version_id)
+        row = versions.version_by_id(session, version_id)
         if row is None:
             raise RuleError("unknown_version", version=version_id)
         return _version(row)
-
-
-def _lock(session: Session) -> None:
-    if session.get_bind().dialect.name == "postgresql":
-        session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _PG_LOCK_KEY})
 
 
 def _insert(
@@ -123,18 +113,12 @@ def _insert(
     note: str,
     source_hash: str | None,
 ) -> Version:
-    row = RuleVersion(
-        rules={
-            "ruleset": rules.model_dump(mode="json"),
-            "change": describe(current.ruleset if current else None, rules),
-            "config_hash": source_hash,
-        },
-        author=author[:255],
-        note=note,
-    )
-    session.add(row)
-    session.flush()
-    return _version(row)
+    document = {
+        "ruleset": rules.model_dump(mode="json"),
+        "change": describe(current.ruleset if current else None, rules),
+        "config_hash": source_hash,
+    }
+    return _version(versions.insert_version(session, document, author, note))
 
 
 def apply_edit(
@@ -150,7 +134,7 @@ def apply_edit(
     Raises RuleError (and saves nothing) when the result is invalid or changes nothing.
     """
     with _session(target) as session:
-        _lock(session)
+        versions.lock_rule_edits(session)
         current = _newest(session)
         if current is None:
             raise RuleError("no_rules")
@@ -166,7 +150,7 @@ def save_version(
 ) -> int:
     """Save `ruleset` as the newest version (validated; a no-op is refused); its id."""
     with _session(target) as session:
-        _lock(session)
+        versions.lock_rule_edits(session)
         current = _newest(session)
         check(ruleset, opds)
         if current is not None and ruleset == current.ruleset:
@@ -198,21 +182,13 @@ def sync_from_config(engine: Target, config: AppConfig) -> int | None:
     rules = config.ruleset()
     source = config_hash(rules)
     with _session(engine) as session:
-        _lock(session)
+        versions.lock_rule_edits(session)
         current = _newest(session)
         if current is not None and current.config_hash == source:
             return None
         check(rules, config.opds)
         note = "config.yaml loaded" if current is None else "config.yaml changed"
         return _insert(session, current, rules, CONFIG_AUTHOR, note, source).id
-
-
-def check_interval() -> float:
-    """Seconds between checks for a newer version: ADUAN_RULES_CHECK_SECONDS, default 1."""
-    try:
-        return max(0.0, float(os.environ.get(CHECK_ENV, "1")))
-    except ValueError:
-        return 1.0
 
 
 class LiveRulebook:
@@ -248,7 +224,7 @@ class LiveRulebook:
 
     def _refresh(self) -> None:
         try:
-            newest = _peek(self.engine, self._rulebook.version)
+            newest = versions.peek_newest(self.engine, self._rulebook.version)
         except self.engine.dialect.loaded_dbapi.Error as exc:
             if not self._failing:
                 log.warning("cannot read rule versions, keeping the rules in use: %s", exc)
@@ -256,34 +232,14 @@ class LiveRulebook:
             return
         self._failing = False
         if newest is not None:
-            version_id, ruleset = newest
-            self._rulebook = Rulebook.build(ruleset, version_id)
+            version_id, document = newest
+            self._rulebook = Rulebook.build(RuleSet.model_validate(document["ruleset"]), version_id)
             log.info("routing rules version %s in force", version_id)
 
 
-def _peek(engine: Engine, known: int | None) -> tuple[int, RuleSet] | None:
-    """The newest version if it is not `known`.
-
-    Reads on a plain DBAPI connection, outside any transaction: the pipeline calls the provider
-    while its own session may hold SQLite's write lock, which a new transaction would wait on.
-    """
-    connection = engine.raw_connection()
-    try:
-        cursor = connection.cursor()
-        cursor.execute("SELECT max(id) FROM ruleversion")
-        (newest,) = cursor.fetchone() or (None,)
-        if newest is None or newest == known:
-            return None
-        cursor.execute(f"SELECT rules FROM ruleversion WHERE id = {int(newest)}")
-        (rules,) = cursor.fetchone()
-        data = json.loads(rules) if isinstance(rules, str | bytes) else rules
-        return int(newest), RuleSet.model_validate(data["ruleset"])
-    finally:
-        connection.close()
-
-
-def live_rulebook(engine: Engine, config: AppConfig) -> LiveRulebook:
-    return LiveRulebook(engine, config.ruleset(), check_every=check_interval())
+def live_rulebook(engine: Engine, config: AppConfig, check_every: float = 1.0) -> LiveRulebook:
+    """The rules in force, checked for a newer version every `check_every` seconds."""
+    return LiveRulebook(engine, config.ruleset(), check_every=check_every)
 
 
 class LiveCategoryNames(Mapping[str, Mapping[str, str]]):

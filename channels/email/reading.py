@@ -15,7 +15,7 @@ from email import errors, policy
 from email.message import EmailMessage, Message
 from email.parser import BytesParser, Parser
 from pathlib import Path
-from typing import Literal
+from typing import Literal, cast
 
 from channels.contract import Parsed
 from channels.email.loops import automatic_reason
@@ -164,7 +164,7 @@ def _body_text(mail: EmailMessage) -> str:
 
 
 def _images(
-    parts: list[Message], settings: ReadSettings
+    parts: list[EmailMessage], settings: ReadSettings
 ) -> tuple[list[Attachment], dict[Path, bytes], list[str]]:
     attachments: list[Attachment] = []
     files: dict[Path, bytes] = {}
@@ -173,7 +173,8 @@ def _images(
         suffix = IMAGE_SUFFIXES.get(part.get_content_type())
         if suffix is None:
             continue
-        data = part.get_payload(decode=True) or b""
+        payload = part.get_payload(decode=True)  # bytes: an image part is never multipart
+        data = payload if isinstance(payload, bytes) else b""
         if len(data) > settings.max_attachment_bytes:
             notes.append(f"image of {len(data)} bytes skipped (limit)")
             continue
@@ -202,24 +203,28 @@ def _bounce_receipt(mail: EmailMessage, settings: ReadSettings) -> DeliveryRecei
     for part in mail.walk():
         kind = part.get_content_type()
         if kind == "message/delivery-status":
-            for block in part.get_payload():
+            # The parser always makes a list of header blocks of a delivery-status part.
+            for block in cast(list[Message], part.get_payload()):
                 action = action or block.get("Action")
                 status = status or block.get("Status")
                 diagnostic = diagnostic or block.get("Diagnostic-Code")
-        elif kind == "message/rfc822":
-            original = original or message_ids(part.get_payload(0).get("Message-ID"))
+        elif kind == "message/rfc822" and isinstance(inner := part.get_payload(0), Message):
+            original = original or message_ids(inner.get("Message-ID"))
         elif kind == "text/rfc822-headers":
             headers = Parser(policy=policy.default).parsestr(part.get_content(), headersonly=True)
             original = original or message_ids(headers.get("Message-ID"))
     ours = [i for i in original if i.rpartition("@")[2].lower() == settings.message_id_domain]
     if not ours or str(action or "").strip().lower() != "failed":
         return None
+    code = str(status or "").strip() or None
     return DeliveryReceipt(
         channel=settings.channel,
         external_id=ours[0],
         state="failed",
-        error_code=str(status or "").strip() or None,
+        error_code=code,
         error_message=" ".join(str(diagnostic or "").split())[:500] or None,
+        # RFC 3463: 5.1.x is a permanent addressing failure (no such mailbox, no such domain).
+        unreachable=bool(code and code.startswith("5.1.")),
     )
 
 

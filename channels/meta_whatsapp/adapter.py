@@ -17,12 +17,14 @@ from channels.contract import (
     RawRequest,
     RawResponse,
     SendError,
+    TooLarge,
     Unauthenticated,
 )
 from channels.fetching import MediaLimits, MediaRefused, fetch
 from channels.masking import mask_address
 from channels.message import OutboundMessage, SendResult
-from channels.meta_whatsapp.webhook import Notification, Value, messages_of
+from channels.meta_whatsapp.codes import RETRYABLE_CODES, unreachable
+from channels.meta_whatsapp.webhook import Notification, Value, first_error, messages_of
 from channels.whatsapp_window import outside_window, template_parameter
 
 log = logging.getLogger("aduan.channels.meta_whatsapp")
@@ -32,10 +34,6 @@ MAX_BODY_BYTES = 1_000_000  # Meta batches up to 1,000 updates in one POST
 MAX_REPLY_BUTTONS = 3
 MAX_LIST_ROWS = 10
 INTERACTIVE_BODY_CHARS = 1024
-
-# Graph API error codes (WhatsApp Cloud API error codes page).
-RETRYABLE_CODES = frozenset({1, 2, 4, 17, 341, 80007, 130429, 131000, 131016, 131048, 131056})
-UNREACHABLE_CODES = frozenset({131026, 131030, 131050})
 
 
 class Template(BaseModel):
@@ -83,7 +81,15 @@ def classify_error(response: httpx.Response) -> SendError:
             retryable=True,
             retry_after=float(retry_after) if retry_after and retry_after.isdigit() else None,
         )
-    return SendError(message, retryable=False, unreachable=code in UNREACHABLE_CODES)
+    return SendError(message, retryable=False, unreachable=unreachable(code))
+
+
+def _to(message: OutboundMessage) -> dict[str, str]:
+    """A phone number goes in `to`; a business-scoped user id (no number known) in `recipient`."""
+    address = message.recipient.removeprefix("whatsapp:")
+    if address.startswith("+") or address.isdigit():
+        return {"to": address.lstrip("+")}
+    return {"recipient": address}
 
 
 class MetaWhatsAppAdapter:
@@ -113,7 +119,7 @@ class MetaWhatsAppAdapter:
             return []
         self._verify_signature(request)
         if len(request.body) > MAX_BODY_BYTES:
-            raise InvalidRequest(f"body too large: at most {MAX_BODY_BYTES} bytes")
+            raise TooLarge(MAX_BODY_BYTES)
         try:
             notification = Notification.model_validate_json(request.body)
         except ValidationError as exc:
@@ -121,6 +127,7 @@ class MetaWhatsAppAdapter:
         if notification.object != "whatsapp_business_account":
             raise InvalidRequest(f"unexpected object {notification.object!r}")
         parsed: list[Parsed] = []
+        left_out: list[str] = []
         for entry in notification.entry:
             for change in entry.changes:
                 if change.field != "messages":
@@ -128,11 +135,19 @@ class MetaWhatsAppAdapter:
                 try:
                     value = Value.model_validate(change.value)
                 except ValidationError as exc:
-                    raise InvalidRequest(f"malformed change: {exc.errors()[0]['msg']}") from exc
+                    left_out.append(f"change unreadable: {first_error(exc)}")
+                    continue
                 if value.metadata.phone_number_id != self.config.phone_number_id:
                     log.info("skipped a change for phone number %s", value.metadata.phone_number_id)
                     continue
-                parsed.extend(messages_of(self.name, value, self.media_url))
+                taken, refused = messages_of(self.name, value, self.media_url)
+                parsed.extend(taken)
+                left_out.extend(refused)
+        if left_out and not parsed:
+            raise InvalidRequest("; ".join(left_out[:3]))
+        for reason in left_out:
+            # The rest of the batch is taken: one message we cannot read must not cost them.
+            log.warning("%s: left out of a batch: %s", self.name, reason)
         return parsed
 
     def _verify_subscription(self, request: RawRequest) -> None:
@@ -167,11 +182,7 @@ class MetaWhatsAppAdapter:
 
     def payload(self, message: OutboundMessage) -> dict[str, Any]:
         """The Graph API body: a template outside the window, else buttons, a list or text."""
-        base = {
-            "messaging_product": "whatsapp",
-            "recipient_type": "individual",
-            "to": message.recipient.removeprefix("whatsapp:").lstrip("+"),
-        }
+        base = {"messaging_product": "whatsapp", "recipient_type": "individual", **_to(message)}
         if outside_window(message.last_inbound_at):
             return {**base, **self._template(message)}
         buttons = message.buttons

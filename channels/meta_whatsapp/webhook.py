@@ -7,12 +7,13 @@ are ignored so that new ones Meta adds never break intake.
 from __future__ import annotations
 
 import logging
+import re
 from datetime import UTC, datetime
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from channels.contract import Parsed
+from channels.contract import InvalidRequest, Parsed
 from channels.inputs import clean_text, identifier
 from channels.message import (
     Attachment,
@@ -20,11 +21,18 @@ from channels.message import (
     DeliveryState,
     InboundMessage,
     Location,
+    without_nul,
 )
+from channels.meta_whatsapp.codes import unreachable
 
 log = logging.getLogger("aduan.channels.meta_whatsapp")
 
 MEDIA_TYPES = ("image", "document", "audio", "video", "sticker")
+# Not a message from a person to answer: a reaction to one of ours, a number change notice.
+SILENT_TYPES = frozenset({"reaction", "system", "request_welcome"})
+PHONE = re.compile(r"\+?\d{6,15}")
+# Business-scoped user id: ISO country code, a period, alphanumerics ("US.ENT." for a parent).
+USER_ID = re.compile(r"[A-Z]{2}\.(?:ENT\.)?[A-Za-z0-9]{1,128}")
 STATES: dict[str, DeliveryState] = {
     "sent": "sent",
     "delivered": "delivered",
@@ -39,10 +47,15 @@ class _Loose(BaseModel):
 
 class Profile(_Loose):
     name: str | None = None
+    username: str | None = None
 
 
 class Contact(_Loose):
-    wa_id: str
+    """The sender as `contacts` describes them: a phone number (wa_id) unless they hide it
+    behind a username, and the business-scoped user id (user_id) Meta gives everyone."""
+
+    wa_id: str | None = None
+    user_id: str | None = None
     profile: Profile = Field(default_factory=Profile)
 
 
@@ -84,10 +97,46 @@ class Context(_Loose):
     id: str | None = None
 
 
+class CardName(_Loose):
+    formatted_name: str | None = None
+    first_name: str | None = None
+    last_name: str | None = None
+
+
+class CardPhone(_Loose):
+    phone: str | None = None
+    wa_id: str | None = None
+
+
+class CardEmail(_Loose):
+    email: str | None = None
+
+
+class Card(_Loose):
+    """A contact card the citizen shared (a `contacts` message): often the person to call."""
+
+    name: CardName = Field(default_factory=CardName)
+    phones: list[CardPhone] = Field(default_factory=list)
+    emails: list[CardEmail] = Field(default_factory=list)
+
+    def as_text(self) -> str:
+        name = self.name.formatted_name or " ".join(
+            filter(None, [self.name.first_name, self.name.last_name])
+        )
+        phones = [
+            phone.phone or f"+{phone.wa_id}" for phone in self.phones if phone.phone or phone.wa_id
+        ]
+        emails = [email.email for email in self.emails if email.email]
+        return ", ".join(filter(None, [name, *phones, *emails]))
+
+
 class Message(_Loose):
     id: str = Field(min_length=1)
-    sender: str = Field(alias="from", min_length=1)
-    timestamp: str
+    # The phone number; omitted for a user who hides it behind a username (then from_user_id).
+    sender: str | None = Field(default=None, alias="from")
+    from_user_id: str | None = None
+    group_id: str | None = None
+    timestamp: str | None = None
     type: str
     text: Text | None = None
     image: Media | None = None
@@ -98,7 +147,9 @@ class Message(_Loose):
     location: Place | None = None
     interactive: Interactive | None = None
     button: TemplateButton | None = None
+    contacts: list[Card] = Field(default_factory=list)
     context: Context | None = None
+    errors: list[dict[str, Any]] = Field(default_factory=list)  # why Meta calls it unsupported
 
 
 class StatusError(_Loose):
@@ -125,8 +176,9 @@ class Value(_Loose):
     messaging_product: str = "whatsapp"
     metadata: Metadata
     contacts: list[Contact] = Field(default_factory=list)
-    messages: list[Message] = Field(default_factory=list)
-    statuses: list[Status] = Field(default_factory=list)
+    # Validated one by one in `messages_of`: one message we cannot read must not lose the rest.
+    messages: list[Any] = Field(default_factory=list)
+    statuses: list[Any] = Field(default_factory=list)
 
 
 class Change(_Loose):
@@ -151,16 +203,18 @@ def _time(timestamp: str | None) -> datetime:
         return datetime.now(UTC)
 
 
-def _content(
-    message: Message, media_url: Any
-) -> tuple[str, list[Attachment], Location | None] | None:
-    """Text, attachments and location of one message; None for types we do not take."""
+def _content(message: Message, media_url: Any) -> tuple[str, list[Attachment], Location | None]:
+    """Text, attachments and location of one message.
+
+    What we cannot read (an `unsupported` message, a type newer than this code) comes out
+    empty, so the citizen is still answered and told how to write to us.
+    """
     if message.type == "text" and message.text is not None:
         return message.text.body, [], None
     if message.type in MEDIA_TYPES:
         media: Media | None = getattr(message, message.type)
         if media is None:
-            return None
+            return "", [], None
         attachment = Attachment(
             url=media_url(media.id), content_type=media.mime_type, name=media.filename
         )
@@ -171,53 +225,136 @@ def _content(
         return "", [], Location(lat=place.latitude, lon=place.longitude, address=address)
     if message.type == "interactive" and message.interactive is not None:
         reply = message.interactive.button_reply or message.interactive.list_reply
-        return (reply.id, [], None) if reply else None
+        return (reply.id if reply else ""), [], None
     if message.type == "button" and message.button is not None:
         return message.button.payload or message.button.text, [], None
+    if message.type == "contacts":
+        return "\n".join(filter(None, (card.as_text() for card in message.contacts))), [], None
+    return "", [], None
+
+
+def sender_address(message: Message) -> str | None:
+    """`whatsapp:+62812…` for a phone number, `whatsapp:ID.1502…` for a business-scoped user id
+    (a user who hides their number behind a username); None when the message names neither."""
+    phone = without_nul(message.sender or "").strip()
+    if PHONE.fullmatch(phone):
+        return f"whatsapp:+{phone.lstrip('+')}"
+    for candidate in (message.from_user_id, phone):
+        user_id = without_nul(candidate or "").strip()
+        if USER_ID.fullmatch(user_id):
+            return f"whatsapp:{user_id}"
     return None
 
 
-def messages_of(channel: str, value: Value, media_url: Any) -> list[Parsed]:
-    """Every message and status of one change, in the order Meta listed them."""
-    names = {contact.wa_id: contact.profile.name for contact in value.contacts}
+def _names(value: Value) -> dict[str, str]:
+    """Profile names by phone number and by user id, as `contacts` gives them."""
+    names: dict[str, str] = {}
+    for contact in value.contacts:
+        name = contact.profile.name or contact.profile.username
+        if not name:
+            continue
+        for key in (contact.wa_id, contact.user_id):
+            if key:
+                names[key.lstrip("+")] = name
+    return names
+
+
+class LeftOut(Exception):
+    """One message or status of a batch that cannot be taken; the message says why."""
+
+
+def _message(
+    channel: str, raw: Any, names: dict[str, str], media_url: Any
+) -> InboundMessage | None:
+    """One message of a batch; None for one that is not for us, LeftOut for one we cannot take."""
+    wamid = str(raw.get("id") or "?")[:100] if isinstance(raw, dict) else "?"
+    try:
+        message = Message.model_validate(raw)
+    except ValidationError as exc:
+        raise LeftOut(f"message {wamid} unreadable: {first_error(exc)}") from exc
+    if message.type in SILENT_TYPES:
+        log.info("%s: skipped a %r message %s", channel, message.type, message.id)
+        return None
+    if message.group_id is not None:
+        # Aduan answers complaints privately; a group's chatter is not one citizen's complaint.
+        log.info("%s: skipped group message %s", channel, message.id)
+        return None
+    sender = sender_address(message)
+    if sender is None:
+        raise LeftOut(f"message {message.id} has no phone number or user id")
+    text, attachments, location = _content(message, media_url)
+    key = sender.removeprefix("whatsapp:").lstrip("+")
+    try:
+        return InboundMessage(
+            channel=channel,
+            external_id=identifier(message.id, "messages.id"),
+            sender=identifier(sender, "messages.from"),
+            sender_name=names.get(key),
+            text=clean_text(text),
+            attachments=attachments,
+            location=location,
+            received_at=_time(message.timestamp),
+            reply_to=message.context.id if message.context else None,
+            raw=message.model_dump(mode="json", by_alias=True, exclude_none=True),
+        )
+    except InvalidRequest as exc:
+        raise LeftOut(f"message {wamid}: {exc}") from exc
+    except ValidationError as exc:
+        raise LeftOut(f"message {wamid}: {first_error(exc)}") from exc
+
+
+def _receipt(channel: str, raw: Any) -> DeliveryReceipt | None:
+    try:
+        status = Status.model_validate(raw)
+    except ValidationError as exc:
+        raise LeftOut(f"status unreadable: {first_error(exc)}") from exc
+    state = STATES.get(status.status)
+    if state is None:
+        return None
+    error = status.errors[0] if status.errors else None
+    detail = None
+    if error is not None:
+        details = (error.error_data or {}).get("details")
+        detail = "; ".join(filter(None, [error.title or error.message, details])) or None
+    try:
+        return DeliveryReceipt(
+            channel=channel,
+            external_id=identifier(status.id, "statuses.id"),
+            state=state,
+            error_code=str(error.code) if error else None,
+            error_message=detail,
+            unreachable=state == "failed" and error is not None and unreachable(error.code),
+            received_at=_time(status.timestamp),
+        )
+    except InvalidRequest as exc:
+        raise LeftOut(f"status: {exc}") from exc
+
+
+def first_error(exc: ValidationError) -> str:
+    """The first of pydantic's complaints, with where it is."""
+    error = exc.errors()[0]
+    where = ".".join(str(part) for part in error["loc"])
+    return f"{where}: {error['msg']}" if where else error["msg"]
+
+
+def messages_of(channel: str, value: Value, media_url: Any) -> tuple[list[Parsed], list[str]]:
+    """Every message and status of one change, in the order Meta listed them, and why each
+    one that cannot be taken was left out (so that it never costs the others)."""
+    names = _names(value)
     parsed: list[Parsed] = []
-    for message in value.messages:
-        content = _content(message, media_url)
-        if content is None:
-            log.info("%s: skipped a %r message %s", channel, message.type, message.id)
-            continue
-        text, attachments, location = content
-        parsed.append(
-            InboundMessage(
-                channel=channel,
-                external_id=identifier(message.id, "messages.id"),
-                sender=f"whatsapp:+{identifier(message.sender, 'messages.from').lstrip('+')}",
-                sender_name=names.get(message.sender),
-                text=clean_text(text),
-                attachments=attachments,
-                location=location,
-                received_at=_time(message.timestamp),
-                reply_to=message.context.id if message.context else None,
-                raw=message.model_dump(mode="json", by_alias=True, exclude_none=True),
-            )
-        )
-    for status in value.statuses:
-        state = STATES.get(status.status)
-        if state is None:
-            continue
-        error = status.errors[0] if status.errors else None
-        detail = None
-        if error is not None:
-            details = (error.error_data or {}).get("details")
-            detail = "; ".join(filter(None, [error.title or error.message, details])) or None
-        parsed.append(
-            DeliveryReceipt(
-                channel=channel,
-                external_id=identifier(status.id, "statuses.id"),
-                state=state,
-                error_code=str(error.code) if error else None,
-                error_message=detail,
-                received_at=_time(status.timestamp),
-            )
-        )
-    return parsed
+    left_out: list[str] = []
+    for raw in value.messages:
+        try:
+            message = _message(channel, raw, names, media_url)
+        except LeftOut as exc:
+            left_out.append(str(exc))
+        else:
+            parsed.extend([message] if message else [])
+    for raw in value.statuses:
+        try:
+            receipt = _receipt(channel, raw)
+        except LeftOut as exc:
+            left_out.append(str(exc))
+        else:
+            parsed.extend([receipt] if receipt else [])
+    return parsed, left_out

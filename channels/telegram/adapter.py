@@ -178,14 +178,14 @@ class TelegramAdapter:
     async def poll(self, sink: Sink, stop: asyncio.Event) -> None:
         bot = await self._ready_bot_or_fail()
         if self.webhook_url:
-            await self._keep_webhook(bot, stop)
+            await self._keep_webhook(bot, self.webhook_url, stop)
         else:
             await self._long_poll(bot, sink, stop)
 
-    async def _keep_webhook(self, bot: Bot, stop: asyncio.Event) -> None:
+    async def _keep_webhook(self, bot: Bot, url: str, stop: asyncio.Event) -> None:
         try:
             await bot.set_webhook(
-                self.webhook_url, secret_token=self.secret_token, allowed_updates=ALLOWED_UPDATES
+                url, secret_token=self.secret_token, allowed_updates=ALLOWED_UPDATES
             )
         except TelegramError as exc:
             raise ChannelError(f"setWebhook failed: {send_error(exc)}") from None

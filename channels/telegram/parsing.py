@@ -10,7 +10,7 @@ from typing import Any
 
 from telegram import CallbackQuery, Message, Update, User
 
-from channels.contract import Ignore, InvalidRequest, RawRequest, Unauthenticated
+from channels.contract import Ignore, InvalidRequest, RawRequest, TooLarge, Unauthenticated
 from channels.inputs import clean_text, load_json
 from channels.message import MAX_RAW_CHARS, Attachment, InboundMessage, Location
 
@@ -53,7 +53,7 @@ def check_secret(request: RawRequest, expected: str) -> None:
 def decode_update(body: bytes) -> Update:
     """A webhook body as the Bot API posts it: one Update object as JSON."""
     if len(body) > MAX_BODY_BYTES:
-        raise InvalidRequest(f"body too large: at most {MAX_BODY_BYTES} bytes")
+        raise TooLarge(MAX_BODY_BYTES)
     data = load_json(body)
     if not isinstance(data, dict) or not isinstance(data.get("update_id"), int):
         raise InvalidRequest("body must be a Telegram Update object with an integer update_id")
@@ -92,7 +92,7 @@ def parse_update(update: Update, channel: str) -> list[InboundMessage]:
 
 
 def _from_private(update: Update, message: Message, user: User, channel: str) -> InboundMessage:
-    # Stickers, voice notes, polls... carry no text: the core answers them with its "empty" help.
+    # Stickers, polls... carry no text: the core answers them with its "empty" help.
     return InboundMessage(
         channel=channel,
         external_id=str(update.update_id),
@@ -157,7 +157,16 @@ def callback_query_id(body: bytes) -> str | None:
 
 
 def _text(message: Message) -> str:
-    return _command(clean_text(message.text or message.caption or ""))
+    return _command(clean_text(message.text or message.caption or _contact_text(message)))
+
+
+def _contact_text(message: Message) -> str:
+    """A shared contact as the citizen would read it out: name and phone number."""
+    contact = message.contact
+    if contact is None:
+        return ""
+    name = " ".join(filter(None, [contact.first_name, contact.last_name]))
+    return ", ".join(filter(None, [name, contact.phone_number]))
 
 
 def _command(text: str) -> str:
@@ -185,7 +194,7 @@ def _attachments(message: Message) -> list[Attachment]:
                 name=f"{largest.file_unique_id}.jpg",
             )
         )
-    for media in (message.document, message.video):
+    for media in (message.document, message.video, message.audio):
         if media is not None:
             found.append(
                 Attachment(
@@ -195,6 +204,27 @@ def _attachments(message: Message) -> list[Attachment]:
                     name=media.file_name,
                 )
             )
+    # A voice note (OGG/Opus) or a round video note: what the citizen said is in it.
+    if message.voice is not None:
+        voice = message.voice
+        found.append(
+            Attachment(
+                url=FILE_SCHEME + voice.file_id,
+                content_type=voice.mime_type or "audio/ogg",
+                size=voice.file_size,
+                name=f"{voice.file_unique_id}.ogg",
+            )
+        )
+    if message.video_note is not None:
+        note = message.video_note
+        found.append(
+            Attachment(
+                url=FILE_SCHEME + note.file_id,
+                content_type="video/mp4",
+                size=note.file_size,
+                name=f"{note.file_unique_id}.mp4",
+            )
+        )
     return found
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import logging
 import warnings
 from collections import OrderedDict
@@ -145,7 +146,7 @@ async def send_outbound(bot: Bot, out: OutboundMessage, parts: SentParts) -> Sen
                 )
                 continue
             sent = await parts.once(
-                key, index, lambda a=attachment, s=source: _send_file(bot, chat_id, a, s)
+                key, index, functools.partial(_send_file, bot, chat_id, attachment, source)
             )
             if sent is None:
                 text += f"\n{attachment.url}"
@@ -168,11 +169,12 @@ async def send_outbound(bot: Bot, out: OutboundMessage, parts: SentParts) -> Sen
             last = await parts.once(
                 key,
                 index + number,
-                lambda piece=piece, first=number == 0, final=final: bot.send_message(
+                functools.partial(
+                    bot.send_message,
                     chat_id,
                     piece,
                     reply_markup=markup if final else None,
-                    reply_parameters=reply if first else None,
+                    reply_parameters=reply if number == 0 else None,
                 ),
             )
     except TelegramError as exc:

@@ -29,6 +29,7 @@ from channels.contract import (
     RawRequest,
     RawResponse,
     SendError,
+    TooLarge,
     Unauthenticated,
 )
 from channels.inputs import clean_text, identifier
@@ -142,7 +143,7 @@ def _form(request: RawRequest) -> _Form:
     if request.method.upper() != "POST":
         raise InvalidRequest("Twilio webhooks are POST requests")
     if len(request.body) > MAX_BODY_BYTES:
-        raise InvalidRequest(f"body too large: at most {MAX_BODY_BYTES} bytes")
+        raise TooLarge(MAX_BODY_BYTES)
     content_type = (request.header("content-type") or "").split(";")[0].strip().lower()
     if content_type != "application/x-www-form-urlencoded":
         raise InvalidRequest("expected application/x-www-form-urlencoded")
@@ -161,6 +162,11 @@ def _float(form: _Form, key: str) -> float | None:
         return float(value)
     except ValueError as exc:
         raise InvalidRequest(f"{key} is not a number") from exc
+
+
+def _code(value: str | None) -> int | None:
+    """Twilio's numeric error code; None when there is none or it is not a number."""
+    return int(value) if value and value.strip().isdigit() else None
 
 
 def _location(form: _Form) -> Location | None:
@@ -182,7 +188,8 @@ def _attachments(form: _Form) -> list[Attachment]:
     found = []
     for index in range(count):
         url = form.get(f"MediaUrl{index}")
-        if url:
+        # Twilio's media live at https URLs; anything else is not a media reference to keep.
+        if url and url.lower().startswith(("https://", "http://")):
             content_type = form.get(f"MediaContentType{index}") or "application/octet-stream"
             found.append(Attachment(url=url, content_type=content_type))
     return found
@@ -263,6 +270,7 @@ class TwilioAdapter:
                 state=state,
                 error_code=code,
                 error_message=ERROR_TEXT.get(code or "") or form.get("ErrorMessage") or None,
+                unreachable=state == "failed" and _code(code) in UNREACHABLE_CODES,
             )
         ]
 

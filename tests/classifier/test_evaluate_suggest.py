@@ -6,8 +6,9 @@ from pathlib import Path
 
 import yaml
 
+from aduan.rules.datasets import load_dataset
 from classifier import CompiledRules, RuleSet, compile_rules
-from classifier.evaluate import evaluate, load_dataset
+from classifier.evaluate import evaluate
 from classifier.suggest import SuggestOptions, suggest, to_categories, to_yaml
 
 from .conftest import SHARED_DATA

@@ -139,7 +139,8 @@ def test_suggest_linear_cli_explains_a_missing_areas_config(tmp_path: Path) -> N
 def test_shipped_rules_generalise_to_messages_written_apart_from_chat_dev() -> None:
     """60 chat messages written for this test (not taken from, or tuned on, chat-dev)."""
     from aduan.config import load_config
-    from classifier.evaluate import evaluate, load_dataset
+    from aduan.rules.datasets import load_dataset
+    from classifier.evaluate import evaluate
 
     rules = compile_rules(load_config(ROOT / "config.yaml").ruleset())
     report = evaluate(load_dataset(Path(__file__).parent / "data" / "fresh_chat.jsonl"), rules)

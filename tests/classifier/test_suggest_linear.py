@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
+from aduan.rules.datasets import load_dataset
 from classifier import RuleSet, classify, compile_rules
-from classifier.evaluate import load_dataset
 from classifier.suggest import LinearOptions, features, suggest_linear, to_categories
 
 from .test_evaluate_suggest import write_csv

@@ -13,7 +13,7 @@ from sqlalchemy.engine import Engine
 from typer.testing import CliRunner
 
 from aduan.cli.main import app
-from classifier.evaluate import load_dataset
+from aduan.rules.datasets import load_dataset
 from classifier.suggest import SuggestOptions, suggest, to_yaml
 from tests.classifier.test_evaluate_suggest import write_csv
 

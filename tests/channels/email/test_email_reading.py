@@ -149,6 +149,25 @@ def test_bounce_of_our_mail_marks_it_failed(tmp_path: Path) -> None:
     assert "does not exist" in (receipt.error_message or "")
 
 
+@pytest.mark.parametrize(
+    ("status", "unreachable"),
+    [("5.1.1", True), ("5.1.2", True), ("5.2.2", False), ("4.4.1", False)],
+)
+def test_bounce_says_whether_the_address_is_unreachable(
+    status: str, unreachable: bool, tmp_path: Path
+) -> None:
+    """No such mailbox or domain (5.1.x) is permanent; a full mailbox or a timeout is not."""
+    raw = (
+        (FIXTURES / "bounce.eml")
+        .read_bytes()
+        .replace(b"Status: 5.1.1", f"Status: {status}".encode())
+    )
+    settings = ReadSettings("email", {f"aduan@{OUR_DOMAIN}"}, OUR_DOMAIN, tmp_path)
+    (receipt,) = read_mail(raw, settings).items
+    assert isinstance(receipt, DeliveryReceipt)
+    assert (receipt.error_code, receipt.unreachable) == (status, unreachable)
+
+
 def test_malformed_mime_is_set_aside(tmp_path: Path) -> None:
     reading = read("malformed.eml", tmp_path)
     assert reading.verdict == "set_aside" and "StartBoundaryNotFound" in reading.reason

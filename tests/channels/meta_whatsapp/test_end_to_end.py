@@ -20,7 +20,13 @@ from channels.meta_whatsapp import MetaWhatsAppAdapter
 from tests.channels.standins import graph_api
 from tests.channels.standins.base import wait_until
 from tests.channels.standins.deployment import COMPLAINT, channel_config, execute, resolve, rows
-from tests.channels.standins.graph_api import GraphStandIn, contact, notification, text_message
+from tests.channels.standins.graph_api import (
+    GraphStandIn,
+    contact,
+    message,
+    notification,
+    text_message,
+)
 from tests.support.deployment import Server, aduan_env, run_cli
 from tests.support.http_recorder import Recorder
 
@@ -216,3 +222,79 @@ def test_server_errors_are_retried_and_a_refusal_is_a_dead_letter_with_metas_rea
     )
     assert "131026" in dead[0]["last_error"] and "Undeliverable" in dead[0]["last_error"]
     assert dead[0]["attempts"] == 1
+
+
+def test_a_batch_is_taken_though_one_message_in_it_cannot_be(
+    deployment: tuple[Server, Path, dict[str, str]], graph: GraphStandIn, sqlite_url: str
+) -> None:
+    """A message without a sender used to make the whole POST a 400, losing every other one."""
+    server = deployment[0]
+    senderless = text_message(CITIZEN, "Lampu PJU mati")
+    del senderless["from"]
+    batch = notification(
+        messages=[
+            text_message(CITIZEN, COMPLAINT),
+            senderless,
+            {**text_message("6282222222222", "x"), "from": ""},
+            text_message("6283333333333", "Sampah menumpuk di TPS pasar blok C"),
+        ],
+        contacts=[contact(CITIZEN), contact("6283333333333", "Ani")],
+    )
+    assert graph.post_webhook(webhook(server), batch).status_code == 200
+    graph.wait_for(2)
+    assert sorted(m["to"] for m in graph.sent[:2]) == sorted([CITIZEN, "6283333333333"])
+    inbound = rows(sqlite_url, "SELECT external_id FROM message WHERE direction = 'in'")
+    assert len(inbound) == 2
+    assert f"message {senderless['id']} has no phone number or user id" in server.output()
+
+
+def test_a_citizen_known_only_by_user_id_is_answered(
+    deployment: tuple[Server, Path, dict[str, str]], graph: GraphStandIn, sqlite_url: str
+) -> None:
+    """A user who adopted a username: no phone number anywhere, only the business-scoped id."""
+    server = deployment[0]
+    user_id = "ID.1502576394655843"
+    incoming = text_message(user_id, COMPLAINT)
+    del incoming["from"]
+    incoming["from_user_id"] = user_id
+    people = [{"profile": {"name": "Rina", "username": "@rina.bdg"}, "user_id": user_id}]
+    payload = notification(messages=[incoming], contacts=people)
+    assert graph.post_webhook(webhook(server), payload).status_code == 200
+
+    (ack,) = graph.wait_for(1)
+    assert ack["recipient"] == user_id and "to" not in ack
+    assert CODE.search(ack["text"]["body"])
+    stored = rows(sqlite_url, "SELECT address, display_name FROM contact")
+    assert stored == [{"address": f"whatsapp:{user_id}", "display_name": "Rina"}]
+
+
+def test_unsupported_messages_and_contact_cards_are_answered_group_messages_are_not(
+    deployment: tuple[Server, Path, dict[str, str]], graph: GraphStandIn, sqlite_url: str
+) -> None:
+    server = deployment[0]
+    unsupported = message(
+        CITIZEN,
+        "unsupported",
+        {"type": "poll"},
+        errors=[{"code": 131051, "title": "Message type unknown"}],
+    )
+    card = {
+        "name": {"formatted_name": "Pak RT Joko", "first_name": "Joko"},
+        "phones": [{"phone": "+62 812-3456-7890", "wa_id": "6281234567890", "type": "CELL"}],
+    }
+    shared = message("6284444444444", "contacts", [card])
+    in_group = text_message("6285555555555", COMPLAINT, group_id="Y2FwaV9ncm91cDoxNzA1NTU1")
+    people = [contact(CITIZEN), contact("6284444444444", "Dewi"), contact("6285555555555")]
+    payload = notification(messages=[unsupported, shared, in_group], contacts=people)
+    assert graph.post_webhook(webhook(server), payload).status_code == 200
+
+    graph.wait_for(2)
+    time.sleep(1)  # room for a wrong third answer (to the group's member) to show up
+    answered = {m["to"]: body_of(m) for m in graph.sent}
+    assert sorted(answered) == [CITIZEN, "6284444444444"]
+    assert answered[CITIZEN].strip()
+    texts = rows(sqlite_url, "SELECT text FROM message WHERE direction = 'in' ORDER BY id")
+    assert [t["text"] for t in texts] == ["", "Pak RT Joko, +62 812-3456-7890"]
+    assert (
+        rows(sqlite_url, "SELECT id FROM contact WHERE address = 'whatsapp:+6285555555555'") == []
+    )

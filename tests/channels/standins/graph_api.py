@@ -32,6 +32,7 @@ ACCESS_TOKEN = "stand-in-access-token"
 APP_SECRET = "stand-in-app-secret"
 VERIFY_TOKEN = "stand-in-verify-token"
 WINDOW_SECONDS = 24 * 3600
+USER_ID = re.compile(r"[A-Z]{2}\.(?:ENT\.)?[A-Za-z0-9]{1,128}")  # a business-scoped user id
 
 
 def new_wamid() -> str:
@@ -186,7 +187,7 @@ class GraphStandIn(StandIn):
         wamid = new_wamid()
         with self.lock:
             self.sent.append({**request, "id": wamid})
-        to = request["to"]
+        to = request.get("to") or request["recipient"]
         final = "delivered"
         if request["type"] != "template" and self._window_closed(to):
             final = "failed"
@@ -195,7 +196,9 @@ class GraphStandIn(StandIn):
             self.later(self.status_delays[1], lambda: self.post_status(wamid, to, final))
         answer: dict[str, Any] = {
             "messaging_product": "whatsapp",
-            "contacts": [{"input": to, "wa_id": to}],
+            "contacts": [
+                {"input": to, "wa_id": to} if "to" in request else {"input": to, "user_id": to}
+            ],
             "messages": [{"id": wamid}],
         }
         if request["type"] == "template":
@@ -209,8 +212,11 @@ class GraphStandIn(StandIn):
     def _invalid(self, request: dict[str, Any]) -> dict[str, Any] | None:
         if request.get("messaging_product") != "whatsapp":
             return graph_error(100, "The parameter messaging_product is required.")
-        if not re.fullmatch(r"\d{8,15}", str(request.get("to", ""))):
-            return graph_error(131009, "Parameter value is not valid", "invalid 'to'")
+        if "to" in request or "recipient" not in request:
+            if not re.fullmatch(r"\d{8,15}", str(request.get("to", ""))):
+                return graph_error(131009, "Parameter value is not valid", "invalid 'to'")
+        elif not USER_ID.fullmatch(str(request["recipient"])):
+            return graph_error(131009, "Parameter value is not valid", "invalid 'recipient'")
         kind = request.get("type", "text")
         if kind == "text" and not (request.get("text") or {}).get("body"):
             return graph_error(131008, "Required parameter is missing", "text.body")
@@ -266,8 +272,10 @@ class GraphStandIn(StandIn):
         body = json.dumps(payload).encode()
         for change in (c for e in payload.get("entry", []) for c in e.get("changes", [])):
             for item in change.get("value", {}).get("messages", []):
-                at = float(item.get("timestamp", time.time()))
-                self.last_written[item["from"]] = max(self.last_written.get(item["from"], 0), at)
+                who = isinstance(item, dict) and (item.get("from") or item.get("from_user_id"))
+                if who:
+                    at = float(item.get("timestamp", time.time()))
+                    self.last_written[who] = max(self.last_written.get(who, 0), at)
         headers = {"Content-Type": "application/json", "User-Agent": "facebookexternalua"}
         secret = self.app_secret if signed_with is None else signed_with
         if secret:

@@ -63,6 +63,7 @@ class Failure:
     status: int
     description: str
     parameters: dict[str, Any] | None = None
+    chat_id: int | None = None  # None: whichever chat the next call is for
 
 
 @dataclass
@@ -130,11 +131,17 @@ class BotApi:
         self._files[file_id] = (path, content)
 
     def fail_next(
-        self, method: str, status: int, description: str, retry_after: int | None = None
+        self,
+        method: str,
+        status: int,
+        description: str,
+        retry_after: int | None = None,
+        chat_id: int | None = None,
     ) -> None:
-        """The next call of `method` fails as the Bot API would."""
+        """The next call of `method` (to `chat_id`, when given) fails as the Bot API would."""
         parameters = {"retry_after": retry_after} if retry_after is not None else None
-        self._failures.setdefault(method, deque()).append(Failure(status, description, parameters))
+        failure = Failure(status, description, parameters, chat_id)
+        self._failures.setdefault(method, deque()).append(failure)
 
     def block(self, chat_id: int) -> None:
         """The user blocked the bot: every send to them is refused with 403."""
@@ -292,12 +299,19 @@ class BotApi:
 
     # -- Bot API methods -------------------------------------------------------------------------
 
+    def _take_failure(self, method: str, chat_id: Any) -> Failure | None:
+        queued = self._failures.get(method, deque())
+        for failure in list(queued):
+            if failure.chat_id is None or (chat_id is not None and int(chat_id) == failure.chat_id):
+                queued.remove(failure)
+                return failure
+        return None
+
     def _call(self, method: str, params: dict[str, Any]) -> tuple[int, dict[str, Any]]:
-        queued = self._failures.get(method)
-        if queued:
-            failure = queued.popleft()
-            return failure.status, _error(failure.status, failure.description, failure.parameters)
         chat_id = params.get("chat_id")
+        failure = self._take_failure(method, chat_id)
+        if failure is not None:
+            return failure.status, _error(failure.status, failure.description, failure.parameters)
         if method in SEND_METHODS and chat_id is not None and int(chat_id) in self._blocked:
             return 403, _error(403, "Forbidden: bot was blocked by the user")
         handler = getattr(self, f"_m_{method}", None)

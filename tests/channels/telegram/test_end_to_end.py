@@ -17,6 +17,7 @@ import httpx
 import pytest
 import yaml
 
+from tests.channels.standins.deployment import rows as deployment_rows
 from tests.channels.telegram import updates
 from tests.channels.telegram.bot_api import TOKEN, BotApi, Call
 from tests.support import deployment
@@ -186,6 +187,33 @@ def test_citizen_reports_staff_act_in_their_group_citizen_hears_back(
         server.stop()
 
 
+def test_a_voice_note_joins_the_complaint_and_a_shared_contact_is_answered(
+    sqlite_url: str, tmp_path: Path, api: BotApi, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Voice notes and contact cards used to arrive empty: the voice lost, the card unread."""
+    server, config, env = serve("polling", tmp_path, api, monkeypatch, sqlite_url)
+    try:
+        api.push(updates.text(CITIZEN, COMPLAINT))
+        ack = wait_text(api, CITIZEN, "Kode:")
+        code = CODE.search(ack.params["text"]).group(0)  # type: ignore[union-attr]
+        note = api.push(updates.voice(api, CITIZEN))["message"]["voice"]
+        view = api.wait_for(
+            lambda: (v := opd_view(config, env, tmp_path, server, code))["attachments"] and v,
+            what="the voice note joined to the complaint",
+        )
+        (attachment,) = view["attachments"]
+        assert attachment["url"] == f"telegram-file:{note['file_id']}"
+        assert attachment["content_type"] == "audio/ogg"
+
+        answered = len(texts_to(api, CITIZEN))
+        api.push(updates.shared_contact(CITIZEN, "Joko", "+6281234567890"))
+        api.wait_for(lambda: len(texts_to(api, CITIZEN)) > answered, what="an answer to the card")
+        stored = deployment_rows(sqlite_url, "SELECT text FROM message WHERE direction = 'in'")
+        assert "Joko, +6281234567890" in [row["text"] for row in stored]
+    finally:
+        server.stop()
+
+
 def test_webhook_with_wrong_secret_is_refused_and_nothing_is_stored(
     sqlite_url: str, tmp_path: Path, api: BotApi, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -217,7 +245,9 @@ def test_flood_control_waits_retry_after_and_blocked_citizen_is_not_retried(
 ) -> None:
     server, config, env = serve("polling", tmp_path, api, monkeypatch, sqlite_url)
     try:
-        api.fail_next("sendMessage", 429, "Too Many Requests: retry after 2", retry_after=2)
+        api.fail_next(
+            "sendMessage", 429, "Too Many Requests: retry after 2", retry_after=2, chat_id=CITIZEN
+        )
         api.push(updates.text(CITIZEN, COMPLAINT))
         wait_text(api, CITIZEN, "Kode:")
         first, second = api.attempts(CITIZEN)[:2]

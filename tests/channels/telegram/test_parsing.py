@@ -73,7 +73,52 @@ CASES: list[tuple[str, dict[str, Any]]] = [
     ),
     # No text: the core answers with its "empty message" help instead of ignoring the citizen.
     ("private_sticker", {"text": "", "attachments": [], "location": None}),
-    ("private_voice", {"text": "", "attachments": [], "location": None}),
+    (
+        "private_voice",  # kept, for the OPD to listen to (it used to be lost)
+        {
+            "text": "",
+            "attachments": [
+                {
+                    "url": "telegram-file:AwACAgUAAxkBAAMIdm9pY2U",
+                    "content_type": "audio/ogg",
+                    "size": 20112,
+                    "name": "AgADvo.ogg",
+                }
+            ],
+            "location": None,
+        },
+    ),
+    (
+        "private_audio",
+        {
+            "text": "Rekaman suara knalpot bising tiap malam",
+            "attachments": [
+                {
+                    "url": "telegram-file:CQACAgUAAxkBAAMKYXVkaW8",
+                    "content_type": "audio/mpeg",
+                    "size": 412877,
+                    "name": "knalpot.mp3",
+                }
+            ],
+        },
+    ),
+    (
+        "private_video_note",
+        {
+            "attachments": [
+                {
+                    "url": "telegram-file:DQACAgUAAxkBAAMLdmlkbm90ZQ",
+                    "content_type": "video/mp4",
+                    "size": 1203344,
+                    "name": "AgADvn.mp4",
+                }
+            ]
+        },
+    ),
+    (
+        "private_contact",  # "call Pak RT": the name and number are what the citizen meant
+        {"text": "Joko Susilo, +6281234567890", "attachments": [], "sender": CITIZEN},
+    ),
     ("private_poll", {"text": "", "attachments": []}),
     (
         "group_reply",

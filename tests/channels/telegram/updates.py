@@ -69,6 +69,27 @@ def photo(api: BotApi, user_id: int, caption: str | None = None) -> dict[str, An
     return _message(private_chat(user_id), person(user_id), photo=sizes, **extra)
 
 
+def voice(api: BotApi, user_id: int, seconds: int = 7) -> dict[str, Any]:
+    """A voice note (OGG/Opus) as Telegram delivers it, a file the API can serve."""
+    tag = next(_message_ids)
+    file_id, content = f"AwACAgUAAxkBAAM{tag}dm9pY2U", b"OggS\x00\x02" + bytes(range(64))
+    api.add_file(file_id, content, f"voice/file_{tag}.oga")
+    note = {
+        "file_id": file_id,
+        "file_unique_id": f"AgAD{tag}vo",
+        "duration": seconds,
+        "mime_type": "audio/ogg",
+        "file_size": len(content),
+    }
+    return _message(private_chat(user_id), person(user_id), voice=note)
+
+
+def shared_contact(user_id: int, first_name: str, phone_number: str) -> dict[str, Any]:
+    """A contact card the user shared from their address book."""
+    card = {"phone_number": phone_number, "first_name": first_name}
+    return _message(private_chat(user_id), person(user_id), contact=card)
+
+
 def location(user_id: int, lat: float, lon: float) -> dict[str, Any]:
     return _message(
         private_chat(user_id), person(user_id), location={"latitude": lat, "longitude": lon}

@@ -167,6 +167,35 @@ def test_server_errors_are_retried_and_a_refusal_is_a_dead_letter_with_twilios_r
     assert contact == [{"unreachable": 1}]
 
 
+def test_an_undelivered_status_marks_the_contact_unreachable_only_for_a_permanent_code(
+    deployment: tuple[Server, Path, dict[str, str]],
+    twilio: TwilioStandIn,
+    sqlite_url: str,
+) -> None:
+    """The receipt says itself whether the number is dead (21614: not a mobile number) or the
+    carrier had trouble (30003), and the core believes it."""
+    landline, unlucky = "+622150001234", "+6281298765432"
+    twilio.fail_delivery(landline, "21614")
+    twilio.fail_delivery(unlucky, "30003")
+    for number in (landline, unlucky):
+        twilio.post_webhook(inbound_url("twilio_sms"), inbound_sms(number, COMPLAINT))
+    twilio.wait_for(2)
+
+    def failed() -> list[dict]:
+        found = rows(
+            sqlite_url, "SELECT delivery_error FROM message WHERE delivery_state = 'failed'"
+        )
+        return found if len(found) == 2 else []
+
+    reported = wait_until(failed, what="both acknowledgements reported undelivered")
+    assert sorted(r["delivery_error"].split()[0] for r in reported) == ["21614", "30003"]
+    reachable = {
+        r["address"]: r["unreachable"]
+        for r in rows(sqlite_url, "SELECT address, unreachable FROM contact")
+    }
+    assert reachable == {f"tel:{landline}": 1, f"tel:{unlucky}": 0}
+
+
 def test_after_stop_nothing_more_is_sent(
     deployment: tuple[Server, Path, dict[str, str]],
     twilio: TwilioStandIn,

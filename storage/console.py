@@ -1,0 +1,113 @@
+"""Queries of the staff console: the inbox (filtered, counted, paged) and one complaint's page."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import case, func, or_
+from sqlmodel import Session, select
+
+from storage.models import OPEN_STATUSES, Complaint, Contact, Event, Message
+
+OPEN = [s.value for s in OPEN_STATUSES]
+
+
+@dataclass(frozen=True)
+class InboxFilter:
+    """Which complaints the inbox lists. `opd` None: every OPD's (an admin)."""
+
+    opd: str | None = None
+    status: str = "open"  # "open", "all" or one status
+    code: str | None = None  # a tracking code, searched exactly
+    text: str | None = None  # words searched in the text and the place
+    category: str | None = None
+    channel: str | None = None
+    since: datetime | None = None
+    until: datetime | None = None
+
+
+def _like(words: str) -> str:
+    escaped = words.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
+
+
+def _where(query: Any, wanted: InboxFilter, with_status: bool = True) -> Any:
+    if wanted.opd is not None:
+        query = query.where(Complaint.opd == wanted.opd)
+    if with_status and wanted.status == "open":
+        query = query.where(Complaint.status.in_(OPEN))
+    elif with_status and wanted.status != "all":
+        query = query.where(Complaint.status == wanted.status)
+    if wanted.code:
+        query = query.where(Complaint.code == wanted.code)
+    if wanted.text:
+        pattern = _like(wanted.text)
+        query = query.where(
+            or_(
+                func.lower(Complaint.text).like(pattern, escape="\\"),
+                func.lower(Complaint.location_address).like(pattern, escape="\\"),
+            )
+        )
+    if wanted.category:
+        query = query.where(Complaint.category == wanted.category)
+    if wanted.channel:
+        query = query.where(Complaint.channel == wanted.channel)
+    if wanted.since:
+        query = query.where(Complaint.created_at >= wanted.since)
+    if wanted.until:
+        query = query.where(Complaint.created_at < wanted.until)
+    return query
+
+
+def status_counts(session: Session, wanted: InboxFilter) -> dict[str, int]:
+    """How many complaints of each status match the filter (its status aside)."""
+    query = _where(
+        select(Complaint.status, func.count()).select_from(Complaint), wanted, with_status=False
+    )
+    return {status: int(n) for status, n in session.exec(query.group_by(Complaint.status))}
+
+
+def inbox_page(
+    session: Session, wanted: InboxFilter, now: datetime, offset: int, limit: int
+) -> tuple[Sequence[Complaint], int]:
+    """One page of matching complaints, overdue first, then by due time; and how many match."""
+    total = session.exec(_where(select(func.count()).select_from(Complaint), wanted)).one()
+    is_open = Complaint.status.in_(OPEN)
+    rank = case(
+        (is_open & (Complaint.due_at < now), 0),
+        (is_open, 1),
+        else_=2,
+    )
+    query = _where(select(Complaint), wanted).order_by(
+        rank,
+        case((is_open, Complaint.due_at)),
+        Complaint.updated_at.desc(),
+        Complaint.id.desc(),
+    )
+    return session.exec(query.offset(offset).limit(limit)).all(), int(total)
+
+
+def complaint_contact(session: Session, complaint: Complaint) -> Contact | None:
+    return session.get(Contact, complaint.contact_id)
+
+
+def linked_complaints(session: Session, complaint: Complaint) -> Sequence[Complaint]:
+    """The complaint's original (if it is a duplicate) and the duplicates linked to it."""
+    ids = [complaint.duplicate_of_id] if complaint.duplicate_of_id else []
+    query = select(Complaint).where(
+        or_(Complaint.duplicate_of_id == complaint.id, Complaint.id.in_(ids))
+    )
+    return session.exec(query.order_by(Complaint.id)).all()
+
+
+def complaint_events(session: Session, complaint_id: int) -> Sequence[Event]:
+    query = select(Event).where(Event.complaint_id == complaint_id)
+    return session.exec(query.order_by(Event.created_at, Event.id)).all()
+
+
+def complaint_messages(session: Session, complaint_id: int) -> Sequence[Message]:
+    query = select(Message).where(Message.complaint_id == complaint_id)
+    return session.exec(query.order_by(Message.created_at, Message.id)).all()

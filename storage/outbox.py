@@ -1,0 +1,124 @@
+"""Queries on the outbox: queueing work, claiming due items with a lease, settling sends.
+
+The statements on the hot path (a row queued with every acknowledgement, a row settled with
+every send) are plain Core statements built once: constructing them costs more than running
+them, and loading ORM rows to change two columns costs more still.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Iterable
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Table, bindparam, case, func, insert, or_, update
+from sqlmodel import Session, col, select
+
+from storage.models import Message, OutboxItem, OutboxStatus
+
+# SQLModel does not declare the `__table__` that SQLAlchemy gives every table class.
+OUTBOX: Table = OutboxItem.__table__  # type: ignore[attr-defined]
+MESSAGES: Table = Message.__table__  # type: ignore[attr-defined]
+
+INSERT_OUTBOX = insert(OUTBOX)
+
+# What a send waits on: the channel for a message, the OPD's endpoint for a dispatch.
+DESTINATION = case(
+    (
+        col(OutboxItem.kind) == "dispatch",
+        col(OutboxItem.target)
+        + ":"
+        + func.coalesce(
+            col(OutboxItem.payload)[("destination", "url")].as_string(),
+            col(OutboxItem.payload)[("destination", "address")].as_string(),
+            "",
+        ),
+    ),
+    else_=col(OutboxItem.target),
+)
+
+MARK_SENT = (
+    update(OUTBOX)
+    .where(col(OutboxItem.id) == bindparam("item_id"))
+    .values(
+        status=OutboxStatus.sent,
+        attempts=col(OutboxItem.attempts) + 1,
+        sent_at=bindparam("sent_at"),
+        locked_until=None,
+        last_error=None,
+    )
+)
+MESSAGE_SENT = (
+    update(MESSAGES)
+    .where(col(Message.id) == bindparam("message_id"))
+    .values(
+        external_id=func.coalesce(bindparam("external_id"), col(Message.external_id)),
+        delivery_state="sent",
+    )
+)
+
+
+def destination_of(item: OutboxItem) -> str:
+    """`DESTINATION` of one loaded item."""
+    if item.kind != "dispatch":
+        return item.target
+    where = item.payload.get("destination") or {}
+    return f"{item.target}:{where.get('url') or where.get('address') or ''}"
+
+
+def insert_item(session: Session, **values: Any) -> int:
+    """Insert one outbox row on the session's connection (a repeated key fails here); its id."""
+    key = session.connection().execute(INSERT_OUTBOX, values).inserted_primary_key
+    assert key is not None  # an INSERT of one row always has one
+    return int(key[0])
+
+
+def due_items(
+    session: Session,
+    now: datetime,
+    targets: Collection[str],
+    limit: int,
+    skip_destinations: Collection[str] = (),
+) -> Iterable[OutboxItem]:
+    """Pending items due at `now` and not leased, oldest first, locked for the caller.
+
+    Only items for `targets`, none waiting on one of `skip_destinations`; rows another worker
+    holds locked are passed over (FOR UPDATE SKIP LOCKED on PostgreSQL).
+    """
+    query = (
+        select(OutboxItem)
+        .where(col(OutboxItem.status) == OutboxStatus.pending)
+        .where(col(OutboxItem.next_attempt_at) <= now)
+        .where(or_(col(OutboxItem.locked_until).is_(None), col(OutboxItem.locked_until) < now))
+        .where(col(OutboxItem.target).in_(list(targets)))
+        .order_by(col(OutboxItem.next_attempt_at), col(OutboxItem.id))
+        .limit(limit)
+        .with_for_update(skip_locked=True)
+    )
+    if skip_destinations:
+        query = query.where(DESTINATION.not_in(list(skip_destinations)))
+    return session.exec(query)
+
+
+def set_leases(session: Session, item_ids: Collection[int], until: datetime | None) -> None:
+    """Lease the still-pending items `item_ids` until `until` (None: free them now)."""
+    session.connection().execute(
+        update(OUTBOX)
+        .where(col(OutboxItem.id).in_(list(item_ids)))
+        .where(col(OutboxItem.status) == OutboxStatus.pending)
+        .values(locked_until=until)
+    )
+
+
+def mark_sent(
+    session: Session,
+    item_id: int | None,
+    sent_at: datetime,
+    message_id: int | None = None,
+    external_id: str | None = None,
+) -> None:
+    """Settle a delivered item, and its stored message (with the provider's id, if any)."""
+    connection = session.connection()
+    connection.execute(MARK_SENT, {"item_id": item_id, "sent_at": sent_at})
+    if message_id:
+        connection.execute(MESSAGE_SENT, {"message_id": message_id, "external_id": external_id})
