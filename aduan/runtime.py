@@ -26,7 +26,7 @@ def dispatch_context(config: AppConfig) -> DispatchContext:
         instance_name=config.instance.name,
         timezone=ZoneInfo(config.instance.timezone),
         default_language=config.instance.default_language,
-        templates=config.templates,
+        templates={language: texts for language, texts in config.templates.items()},
         opd_names={code: opd.name for code, opd in config.opds.items()},
         category_names={code: dict(c.name) for code, c in config.categories.items()},
         destinations={code: list(opd.destinations) for code, opd in config.opds.items()},

@@ -5,11 +5,12 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Callable, Mapping
+from typing import Any
 
 import uvicorn
 
-from aduan.api.app import create_app
+from aduan.api.app import Background, create_app
 from aduan.complaints.receipts import Intake
 from aduan.logs import mask_every_handler
 from aduan.runtime import Runtime
@@ -32,16 +33,16 @@ def senders_for(adapters: Mapping[str, Adapter], env: Mapping[str, str]) -> dict
 
 
 def _channel_sender(adapter: Adapter) -> Sender:
-    from channels.message import OutboundMessage
+    from channels.message import OutboundMessage, SendResult
 
-    async def send(payload: dict) -> object:
+    async def send(payload: dict[str, Any]) -> SendResult:
         fields = {k: v for k, v in payload.items() if k in OutboundMessage.model_fields}
         return await adapter.send(OutboundMessage.model_validate(fields))
 
     return send
 
 
-def _poll_forever(adapter: Poller, intake: Intake) -> Callable[[asyncio.Event], Awaitable[None]]:
+def _poll_forever(adapter: Poller, intake: Intake) -> Background:
     """Run a channel's poller; if it crashes, log it and start it again after a pause."""
 
     async def run(stop: asyncio.Event) -> None:
@@ -82,7 +83,10 @@ def run_server(runtime: Runtime, host: str, port: int, echo: Callable[[str], Non
     for line in startup_report(runtime, statuses, senders):
         echo(line)
     worker = OutboxWorker(runtime.engine, senders, runtime.ctx.settings)
-    background = [worker.run_forever, SlaTimer(runtime.engine, runtime.ctx).run_forever]
+    background: list[Background] = [
+        worker.run_forever,
+        SlaTimer(runtime.engine, runtime.ctx).run_forever,
+    ]
     for name, adapter in adapters.items():
         if isinstance(adapter, Poller):
             background.append(

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import cast
 from zoneinfo import ZoneInfo
 
 from dispatch.destinations import Destination
@@ -29,7 +30,9 @@ class DispatchContext:
     sla_hours: Mapping[str, float] = field(default_factory=dict)  # per category
 
     def language(self, preferred: str | None) -> str:
-        return preferred if preferred in self.templates else self.default_language
+        if preferred is not None and preferred in self.templates:
+            return preferred
+        return self.default_language
 
     def text(self, language: str | None, name: str, **values: object) -> str:
         return self.templates[self.language(language)].render(
@@ -43,7 +46,8 @@ class DispatchContext:
         )
 
     def status_name(self, language: str | None, status: str) -> str:
-        return self.templates[self.language(language)].status_names.get(status, status)
+        names = cast(Mapping[str, str], self.templates[self.language(language)].status_names)
+        return names.get(status, status)
 
     def category_name(self, language: str | None, code: str) -> str:
         names = self.category_names.get(code, {})

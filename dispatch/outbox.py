@@ -68,7 +68,7 @@ class OutboxWorker:
             # Room to pass over a busy destination's backlog.
             due = due_items(session, now, list(self.senders), limit * 4, full)
             counts = Counter(busy)
-            items = []
+            items: list[OutboxItem] = []
             for item in due:
                 destination = destination_of(item)
                 if len(items) == limit:
@@ -103,7 +103,7 @@ class OutboxWorker:
             log.exception("outbox %s: could not record the send", item.id)
         finally:
             self._held.pop(item.id or 0, None)
-            self._sending.discard(asyncio.current_task())  # type: ignore[arg-type]
+            self._sending.discard(asyncio.current_task())
             self._settled.set()
 
     async def run_once(self, limit: int = 50) -> int:

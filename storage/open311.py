@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import and_, or_
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from storage.complaints import CITIZEN_FACING_STATUSES
 from storage.models import Complaint, Contact, Event, RuleVersion
@@ -44,22 +44,24 @@ def service_requests(session: Session, wanted: RequestFilter) -> list[RequestRow
     if not wanted.categories or not wanted.statuses or nothing_asked:
         return []
     query = (
-        select(Complaint, Contact.display_name)
-        .join(Contact, Contact.id == Complaint.contact_id)
-        .where(Complaint.category.in_(list(wanted.categories)))
-        .where(Complaint.status.in_(list(wanted.statuses)))
+        select(Complaint, col(Contact.display_name))
+        .join(Contact, col(Contact.id) == col(Complaint.contact_id))
+        .where(col(Complaint.category).in_(list(wanted.categories)))
+        .where(col(Complaint.status).in_(list(wanted.statuses)))
     )
     if wanted.codes is not None:
-        query = query.where(Complaint.code.in_(list(wanted.codes)))
+        query = query.where(col(Complaint.code).in_(list(wanted.codes)))
     else:
         if wanted.start is not None:
-            query = query.where(Complaint.created_at >= wanted.start)
+            query = query.where(col(Complaint.created_at) >= wanted.start)
         if wanted.end is not None:
-            query = query.where(Complaint.created_at <= wanted.end)
-    query = query.order_by(Complaint.created_at.desc(), Complaint.id.desc()).limit(wanted.limit)
+            query = query.where(col(Complaint.created_at) <= wanted.end)
+    query = query.order_by(col(Complaint.created_at).desc(), col(Complaint.id).desc()).limit(
+        wanted.limit
+    )
     found = session.exec(query).all()
     notes = latest_notes(session, [complaint.id for complaint, _ in found if complaint.id])
-    return [RequestRow(complaint, name, notes.get(complaint.id)) for complaint, name in found]
+    return [RequestRow(complaint, name, notes.get(complaint.id or 0)) for complaint, name in found]
 
 
 def latest_notes(session: Session, complaint_ids: Sequence[int]) -> dict[int, str]:
@@ -67,21 +69,25 @@ def latest_notes(session: Session, complaint_ids: Sequence[int]) -> dict[int, st
     if not complaint_ids:
         return {}
     for_citizen = or_(
-        Event.kind == "staff_message",
-        and_(Event.kind == "status", Event.to_status.in_(CITIZEN_FACING_STATUSES)),
+        col(Event.kind) == "staff_message",
+        and_(col(Event.kind) == "status", col(Event.to_status).in_(CITIZEN_FACING_STATUSES)),
     )
     rows = session.exec(
-        select(Event.complaint_id, Event.note)
-        .where(Event.complaint_id.in_(list(complaint_ids)))
+        select(col(Event.complaint_id), col(Event.note))
+        .where(col(Event.complaint_id).in_(list(complaint_ids)))
         .where(for_citizen)
-        .where(Event.note.is_not(None))
-        .order_by(Event.created_at, Event.id)
+        .where(col(Event.note).is_not(None))
+        .order_by(col(Event.created_at), col(Event.id))
     ).all()
-    return {complaint_id: note for complaint_id, note in rows if complaint_id is not None}
+    return {
+        complaint_id: note
+        for complaint_id, note in rows
+        if complaint_id is not None and note is not None
+    }
 
 
 def rules_changed_at(session: Session) -> datetime | None:
     """When the routing rules (so the list of services) last changed."""
     return session.exec(
-        select(RuleVersion.created_at).order_by(RuleVersion.id.desc()).limit(1)
+        select(col(RuleVersion.created_at)).order_by(col(RuleVersion.id).desc()).limit(1)
     ).first()

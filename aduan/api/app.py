@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
+from collections.abc import AsyncIterator, Callable, Coroutine, Mapping, Sequence
 from contextlib import asynccontextmanager
 from typing import Any
 
@@ -27,7 +27,7 @@ from dispatch.lifecycle import TransitionError
 from storage.engine import DatabaseBusy, ping
 
 OPEN311 = "/open311/"
-Background = Callable[[asyncio.Event], Awaitable[None]]
+Background = Callable[[asyncio.Event], Coroutine[Any, Any, None]]
 
 
 def create_app(
@@ -53,10 +53,10 @@ def create_app(
     async def _http_error(request: Request, exc: HTTPException) -> Response:
         detail: Any = exc.detail
         if request.url.path.startswith(OPEN311):
-            message = detail.get("error") if isinstance(detail, dict) else str(detail)
+            message = str(detail.get("error")) if isinstance(detail, dict) else str(detail)
             return error_answer(format_in_path(request.url.path), exc.status_code, message)
         if is_page(request):
-            message = detail.get("error") if isinstance(detail, dict) else str(detail)
+            message = str(detail.get("error")) if isinstance(detail, dict) else str(detail)
             return error_page(request, exc.status_code, message)
         body = detail if isinstance(detail, dict) else {"error": str(detail)}
         return JSONResponse(body, status_code=exc.status_code, headers=exc.headers)

@@ -12,7 +12,6 @@ import getpass
 from pathlib import Path
 from typing import Annotated, Any
 
-import click
 import typer
 from typer.core import TyperGroup
 
@@ -36,7 +35,7 @@ ActorOption = Annotated[
 class _TokenGroup(TyperGroup):
     """`aduan opd token DPUPR`, the original way to issue a token, still means `create DPUPR`."""
 
-    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+    def parse_args(self, ctx: Any, args: list[str]) -> list[str]:  # a click Context
         if args and args[0] not in self.commands and args[0] not in ("--help", "-h"):
             args = ["create", *args]
         return super().parse_args(ctx, args)

@@ -186,7 +186,7 @@ def _complaint(
     session.flush()
     complaint = Complaint(
         code=_code(session, rng),
-        contact_id=contact.id,
+        contact_id=contact.id or 0,
         channel=CHANNEL,
         text=rng.choice(SAMPLES[category][1]),
         category=category,
@@ -201,7 +201,9 @@ def _complaint(
     )
     session.add(complaint)
     session.flush()
-    history = [(created, "citizen", None, Status.received, None)]
+    history: list[tuple[datetime, str, str | None, str, str | None]] = [
+        (created, "citizen", None, Status.received, None)
+    ]
     history.append((created, "classifier", Status.received, Status.routed, rule.opd))
     if original is None:
         history += _handling(complaint, PROFILES.get(rule.opd, DEFAULT_PROFILE), rng, now)

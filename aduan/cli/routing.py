@@ -219,15 +219,15 @@ def suggest_command(
         typer.echo(to_yaml(suggest(dataset.examples, options)), nl=False)
         return
     areas = _areas_of(areas_from) if areas_from else None
-    options = replace(LEARNED, top=top or LEARNED.top)
+    linear = replace(LEARNED, top=top or LEARNED.top)
     try:
         draft, calibration = learn_rules(
-            dataset.examples, options, precision, areas=areas, area_label=area_label
+            dataset.examples, linear, precision, areas=areas, area_label=area_label
         )
     except RuntimeError as error:  # scikit-learn missing
         typer.echo(str(error), err=True)
         raise typer.Exit(2) from None
-    settings = {**linear_settings(options), **calibration.settings, "fallback_category": FALLBACK}
+    settings = {**linear_settings(linear), **calibration.settings, "fallback_category": FALLBACK}
     weight = area_weight(draft.keywords, area_label)
     header = [
         f"Cross-validated on {len(dataset.examples)} labelled reports (4 folds): best guess right"

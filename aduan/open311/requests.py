@@ -156,6 +156,19 @@ def _moment(params: Mapping[str, str], name: str, zone: ZoneInfo) -> datetime | 
     return moment if moment.tzinfo else moment.replace(tzinfo=zone)
 
 
+def _window(
+    start: datetime | None, end: datetime | None, now: datetime
+) -> tuple[datetime, datetime]:
+    """Both ends of the date window; a missing end is 90 days from the other (or now)."""
+    try:
+        if start is None:
+            end = end if end is not None else now
+            return end - WINDOW, end
+        return start, end if end is not None else start + WINDOW
+    except OverflowError:
+        raise Open311Error(400, "start_date or end_date is out of range") from None
+
+
 def read_query(params: Mapping[str, str], now: datetime, zone: ZoneInfo) -> Query:
     """The filters of GET requests; dates default to the last 90 days and span at most 90."""
     statuses: list[str] = []
@@ -163,14 +176,9 @@ def read_query(params: Mapping[str, str], now: datetime, zone: ZoneInfo) -> Quer
         if status.lower() not in STATUSES:
             raise Open311Error(400, f"status: {status[:20]!r} is neither open nor closed")
         statuses.extend(STATUSES[status.lower()])
-    start, end = _moment(params, "start_date", zone), _moment(params, "end_date", zone)
-    if start is None and end is None:
-        end = now
-    try:
-        end = end if end is not None else start + WINDOW  # type: ignore[operator]
-        start = start if start is not None else end - WINDOW
-    except OverflowError:
-        raise Open311Error(400, "start_date or end_date is out of range") from None
+    start, end = _window(
+        _moment(params, "start_date", zone), _moment(params, "end_date", zone), now
+    )
     if start > end:
         raise Open311Error(400, "start_date is after end_date")
     if end - start > WINDOW:
