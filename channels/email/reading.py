@@ -14,12 +14,14 @@ from datetime import UTC, datetime
 from email import errors, policy
 from email.message import EmailMessage, Message
 from email.parser import BytesParser, Parser
+from email.utils import parseaddr
 from pathlib import Path
 from typing import Literal, cast
 
 from channels.contract import Parsed
+from channels.email.charsets import decode_text, header_text, unescape
 from channels.email.loops import automatic_reason
-from channels.email.text import html_to_text, strip_reply
+from channels.email.text import html_to_text, written_text
 from channels.message import (
     MAX_ID_CHARS,
     MAX_TEXT_CHARS,
@@ -30,7 +32,8 @@ from channels.message import (
 
 Verdict = Literal["accept", "automatic", "set_aside"]
 
-# Defects after which the parser could not find the parts: whatever text we took would be wrong.
+# Defects after which the parser could not find a multipart's parts: in the mail itself, whatever
+# text we took would be wrong; in one nested part, the rest of the mail is still readable.
 BROKEN_STRUCTURE = (
     errors.NoBoundaryInMultipartDefect,
     errors.StartBoundaryNotFoundDefect,
@@ -88,10 +91,19 @@ def _read(mail: EmailMessage, raw: bytes, settings: ReadSettings, received_at: d
     parts = list(mail.walk())
     if len(parts) > settings.max_parts:
         return Reading("set_aside", reason=f"{len(parts)} MIME parts (limit {settings.max_parts})")
+    broken = {
+        part.get_content_type(): type(defect).__name__
+        for part in parts
+        for defect in part.defects
+        if isinstance(defect, BROKEN_STRUCTURE)
+    }
+    if any(isinstance(d, BROKEN_STRUCTURE) for d in mail.defects):
+        return Reading("set_aside", reason=f"malformed MIME: {type(mail.defects[0]).__name__}")
+    notes = [f"malformed MIME part {kind} skipped: {name}" for kind, name in broken.items()]
     for part in parts:
-        broken = [d for d in part.defects if isinstance(d, BROKEN_STRUCTURE)]
-        if broken:
-            return Reading("set_aside", reason=f"malformed MIME: {type(broken[0]).__name__}")
+        if part is not mail and any(isinstance(d, BROKEN_STRUCTURE) for d in part.defects):
+            # Its parts are lost; as opaque data, the search for the text passes it by.
+            part.replace_header("Content-Type", "application/octet-stream")
     sender, name = _sender(mail)
     if sender is None:
         return Reading("set_aside", reason="no valid From address")
@@ -101,12 +113,16 @@ def _read(mail: EmailMessage, raw: bytes, settings: ReadSettings, received_at: d
         receipt = _bounce_receipt(mail, settings)
         return Reading("automatic", items=[receipt] if receipt else [], reason=automatic)
 
-    attachments, files, notes = _images(parts, settings)
-    subject = str(mail.get("Subject", "")).strip() or None
+    attachments, files, image_notes = _images(parts, settings)
+    notes += image_notes
+    subject = _header(mail, "Subject")
     reply_to = _reply_to(mail, settings.message_id_domain)
+    body = _body_text(mail, subject, notes)
+    if not body and broken:
+        return Reading("set_aside", reason=f"malformed MIME: {next(iter(broken.values()))}")
     # A new mail with everything in the subject ("Lampu jalan mati di Jl. Mawar") is common
     # from phones; a reply's subject is only ours quoted back.
-    text = _body_text(mail) or ("" if reply_to else subject or "")
+    text = body or ("" if reply_to else subject or "")
     inbound = InboundMessage(
         channel=settings.channel,
         external_id=_external_id(mail, raw),
@@ -122,14 +138,39 @@ def _read(mail: EmailMessage, raw: bytes, settings: ReadSettings, received_at: d
     return Reading("accept", items=[inbound], files=files, notes=notes)
 
 
+def _damaged(text: str) -> bool:
+    """Whether the parser left undecodable bytes (surrogates) or replacement characters."""
+    return "\ufffd" in text or any("\udc80" <= char <= "\udcff" for char in text)
+
+
+def _raw_header(mail: EmailMessage, name: str) -> str | None:
+    return next((v for k, v in mail.raw_items() if k.lower() == name.lower()), None)
+
+
+def _header(mail: EmailMessage, name: str) -> str | None:
+    """An unstructured header's text; one the parser could not decode is decoded again by us."""
+    value = str(mail.get(name, ""))
+    raw = _raw_header(mail, name)
+    if raw is not None and _damaged(value):
+        value = header_text(raw)
+    return value.strip() or None
+
+
 def _sender(mail: EmailMessage) -> tuple[str | None, str | None]:
     header = mail.get("From")
     addresses = getattr(header, "addresses", ()) if header is not None else ()
     for address in addresses:
-        candidate = address.addr_spec.strip().lower()
+        # An internationalised address (RFC 6532) arrives as raw UTF-8.
+        candidate = unescape(address.addr_spec).strip().lower()
         if _ADDRESS.match(candidate) and len(candidate) <= MAX_ID_CHARS:
-            return candidate, address.display_name or None
+            return candidate, _display_name(mail, address.display_name)
     return None, None
+
+
+def _display_name(mail: EmailMessage, parsed: str) -> str | None:
+    raw = _raw_header(mail, "From")
+    name = parseaddr(header_text(raw))[0] if raw is not None and _damaged(parsed) else parsed
+    return name.strip() or None
 
 
 def _external_id(mail: EmailMessage, raw: bytes) -> str:
@@ -151,16 +192,25 @@ def _reply_to(mail: EmailMessage, our_domain: str) -> str | None:
     return candidates[0] if candidates else None
 
 
-def _body_text(mail: EmailMessage) -> str:
+def _body_text(mail: EmailMessage, subject: str | None, notes: list[str]) -> str:
+    """What the sender wrote, and the text of any mail they forwarded as an attachment."""
+    texts = []
     body = mail.get_body(preferencelist=("plain", "html"))
-    if body is None:
-        return ""
-    content = body.get_content()
-    if not isinstance(content, str):
-        return ""
-    if body.get_content_subtype() == "html":
-        content = html_to_text(content)
-    return strip_reply(content)
+    if body is not None:
+        payload = body.get_payload(decode=True)
+        data = payload if isinstance(payload, bytes) else b""
+        decoded = decode_text(data, body.get_content_charset())
+        if decoded.note:
+            notes.append(decoded.note)
+        content = decoded.text.replace("\r\n", "\n").replace("\r", "\n")  # as sent: CRLF
+        if body.get_content_subtype() == "html":
+            content = html_to_text(content)
+        texts.append(written_text(content, subject))
+    for part in mail.iter_attachments():
+        inner = part.get_payload(0) if part.get_content_type() == "message/rfc822" else None
+        if isinstance(inner, EmailMessage):
+            texts.append(_body_text(inner, _header(inner, "Subject"), notes))
+    return "\n\n".join(text for text in texts if text)
 
 
 def _images(

@@ -87,7 +87,49 @@ class _IndonesianAwareReply(ReplyParser):
     MULTI_QUOTE_HDR_REGEX_MULTILINE = re.compile(_MULTI, re.DOTALL)
 
 
+# The line a client puts above a forwarded mail (Gmail in English and Indonesian, Thunderbird,
+# Apple Mail), and the header block under it that names the original's sender.
+_FORWARD_MARK = re.compile(
+    r"^[ \t>]*(?:-{4,}\s*(?:forwarded message|pesan terusan|pesan yang diteruskan)\s*-{4,}"
+    r"|(?:begin forwarded message|awal pesan yang diteruskan|pesan yang diteruskan):)[ \t]*$",
+    re.IGNORECASE | re.MULTILINE,
+)
+# Outlook forwards as it replies (a rule, then From/Sent/To/Subject; in HTML the rule is an <hr>
+# and only the header block is left); only the subject tells a forward.
+_OUTLOOK_BLOCK = re.compile(
+    r"^[ \t]*(?:(?:_{10,}|-{5,}\s*original message\s*-{5,})[ \t]*$|(?=\*?(?:From|Dari)\s*:))",
+    re.IGNORECASE | re.MULTILINE,
+)
+_FORWARD_SUBJECT = re.compile(r"^\s*(?:fwd?|tr|wg|terusan)\s*:", re.IGNORECASE)
+_HEADER_LINE = re.compile(
+    r"^[ \t>]*\*?(?:From|Sent|Date|To|Cc|Subject|Reply-To|Dari|Dikirim|Tanggal|Kepada|Subjek"
+    r"|Perihal)\s*:\*?.*$",
+    re.IGNORECASE,
+)
+
+
 def strip_reply(text: str) -> str:
     """The new part of a reply: quoted text, quote headers and signatures removed."""
     reply = _IndonesianAwareReply(text).read().reply.strip()
     return reply or text.strip()
+
+
+def _without_headers(block: str) -> str:
+    """A forwarded mail's text without the From/Date/Subject/To lines the client wrote above it."""
+    lines = block.splitlines()
+    index = 0
+    while index < len(lines) and (not lines[index].strip() or _HEADER_LINE.match(lines[index])):
+        index += 1
+    return "\n".join(lines[index:])
+
+
+def written_text(text: str, subject: str | None = None) -> str:
+    """What the sender wrote: their new words, and the whole of any mail they forwarded."""
+    mark = _FORWARD_MARK.search(text)
+    if mark is None and subject and _FORWARD_SUBJECT.match(subject):
+        mark = _OUTLOOK_BLOCK.search(text)
+    if mark is None:
+        return strip_reply(text)
+    note = text[: mark.start()].strip()
+    forwarded = written_text(_without_headers(text[mark.end() :]))
+    return "\n\n".join(part for part in (note and strip_reply(note), forwarded) if part)

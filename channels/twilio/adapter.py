@@ -171,13 +171,20 @@ def _code(value: str | None) -> int | None:
 
 def _location(form: _Form) -> Location | None:
     lat, lon = _float(form, "Latitude"), _float(form, "Longitude")
-    address = form.get("Address") or form.get("Label") or None
+    # A WhatsApp place has both: its name (Label) and its street address (Address).
+    address = ", ".join(part for part in (form.get("Label"), form.get("Address")) if part) or None
     if lat is None and lon is None and address is None:
         return None
     try:
         return Location(lat=lat, lon=lon, address=address)
     except ValidationError as exc:
         raise InvalidRequest("Latitude/Longitude out of range") from exc
+
+
+def _replied(form: _Form) -> str | None:
+    """The message a WhatsApp reply (swipe to reply) answers, as its MessageSid."""
+    sid = form.get("OriginalRepliedMessageSid")
+    return identifier(sid, "OriginalRepliedMessageSid") if sid else None
 
 
 def _attachments(form: _Form) -> list[Attachment]:
@@ -301,6 +308,8 @@ class TwilioAdapter:
                 text=clean_text(text),
                 attachments=_attachments(form),
                 location=_location(form),
+                # A WhatsApp reply (swipe-to-reply) names the message it answers.
+                reply_to=_replied(form),
                 raw=dict(form),
             )
         ]

@@ -216,7 +216,10 @@ class MailCatcher:
 
     def __post_init__(self) -> None:
         self.lock = threading.Lock()
-        self.controller = Controller(self, hostname="127.0.0.1", port=self.port)
+        # Like Postfix and Gmail, it takes internationalised addresses (RFC 6531).
+        self.controller = Controller(
+            self, hostname="127.0.0.1", port=self.port, enable_SMTPUTF8=True
+        )
         self.controller.start()
 
     async def handle_RCPT(

@@ -23,7 +23,7 @@ from channels.message import InboundMessage
 from dispatch.context import DispatchSettings
 from dispatch.outbox import OutboxWorker
 from storage.engine import transaction
-from storage.models import ChannelCursor, Complaint, Message
+from storage.models import ChannelCursor, Complaint, Contact, Message
 from tests.channels.email.servers import ADDRESS, PASSWORD, Dovecot, MailCatcher
 from tests.support.deployment import write_config
 
@@ -265,3 +265,34 @@ def test_mail_announced_while_entering_idle_is_not_missed(dovecot: Dovecot, tmp_
         assert arrived
     finally:
         box.close()
+
+
+async def test_mail_as_clients_really_write_it_is_taken_in_on_both_databases(
+    dovecot: Dovecot, tmp_path: Path, database_url: str
+) -> None:
+    """Forwards, a broken nested part, unknown and mislabelled charsets, a UTF-8 address."""
+    config = write_config(tmp_path / "config.yaml")
+    runtime = build_runtime(config, database_url, migrate=True)
+    names = [
+        "gmail_forward.eml",
+        "nested_boundary_error.eml",
+        "unknown_charset.eml",
+        "foxmail_gbk_labelled_gb2312.eml",
+        "eai_utf8_sender.eml",
+    ]
+    dovecot.append(*(fixture(name) for name in names))
+    intake = Intake(runtime.engine, runtime.pipeline, "email")
+    async with polling(email_adapter(dovecot, tmp_path), intake):
+        await eventually(lambda: dovecot.count(PROCESSED) == len(names))
+    assert dovecot.count(SET_ASIDE) == 0
+    with transaction(runtime.engine) as session:
+        query = select(Message).where(Message.direction == "in").order_by(Message.id)
+        texts = [m.text for m in session.exec(query).all()]
+        addresses = {c.address for c in session.exec(select(Contact)).all()}
+    assert len(texts) == len(names)
+    assert "mailto:dédé.suryadi@surel.id" in addresses
+    assert "Jalan di Jl. Kenanga RT 04 berlubang besar" in texts[0]
+    assert texts[1].startswith("Saluran air di Gang Melati 3 tersumbat")
+    assert "dekat Café Melati" in texts[2]
+    assert "朱镕基路口的路灯坏了三天" in texts[3]
+    assert "ambles sedalam ±30 cm" in texts[4]

@@ -173,13 +173,140 @@ def test_malformed_mime_is_set_aside(tmp_path: Path) -> None:
     assert reading.verdict == "set_aside" and "StartBoundaryNotFound" in reading.reason
 
 
-def test_unknown_charset_is_set_aside(tmp_path: Path) -> None:
-    raw = (
-        (FIXTURES / "latin1.eml").read_bytes().replace(b"charset=iso-8859-1", b"charset=x-klingon")
-    )
+@pytest.mark.parametrize("newline", [b"\n", b"\r\n"])
+def test_gmail_forward_keeps_the_forwarded_mail_and_the_note(
+    newline: bytes, tmp_path: Path
+) -> None:
+    raw = (FIXTURES / "gmail_forward.eml").read_bytes().replace(b"\n", newline)
+    (message,) = read_mail(raw, ReadSettings("email", set(), OUR_DOMAIN, tmp_path)).items
+    assert isinstance(message, InboundMessage)
+    assert message.text.startswith("Mohon ditindaklanjuti, laporan warga kami.")
+    assert "Jalan di Jl. Kenanga RT 04 berlubang besar" in message.text
+    assert "dua motor jatuh. Mohon diperbaiki." in message.text
+    assert "Forwarded message" not in message.text and "From:" not in message.text
+
+
+def test_gmail_forward_in_html_only_keeps_the_forwarded_mail(tmp_path: Path) -> None:
+    raw = (FIXTURES / "gmail_forward.eml").read_bytes()
+    boundary = b"--0000000000004e8c1f061aa0b7d2\n"
+    head, _plain, html = raw.split(boundary)
     settings = ReadSettings("email", set(), OUR_DOMAIN, tmp_path)
-    reading = read_mail(raw, settings)
-    assert reading.verdict == "set_aside" and "charset" in reading.reason
+    (message,) = read_mail(head + boundary + html, settings).items
+    assert isinstance(message, InboundMessage)
+    assert "Jalan di Jl. Kenanga RT 04 berlubang besar" in message.text
+    assert "Mohon ditindaklanjuti" in message.text and "Subject:" not in message.text
+
+
+def test_outlook_forward_keeps_the_forwarded_mail(tmp_path: Path) -> None:
+    """Outlook forwards under the same rule and header block as it replies; FW: tells them apart."""
+    message = inbound("outlook_forward.eml", tmp_path)
+    assert message.text.startswith("Diteruskan untuk ditangani.")
+    assert "Lampu penerangan jalan di Jl. Cikutra depan SDN 2 mati" in message.text
+    assert "Sent:" not in message.text and "____" not in message.text
+
+
+def test_outlook_html_forward_without_the_rule_keeps_the_forwarded_mail(tmp_path: Path) -> None:
+    raw = (FIXTURES / "outlook_forward.eml").read_bytes().replace(b"_" * 32 + b"\n", b"")
+    (message,) = read_mail(raw, ReadSettings("email", set(), OUR_DOMAIN, tmp_path)).items
+    assert isinstance(message, InboundMessage)
+    assert message.text.startswith("Diteruskan untuk ditangani.")
+    assert "Lampu penerangan jalan di Jl. Cikutra depan SDN 2 mati" in message.text
+
+
+def test_a_reply_under_the_same_rule_still_cuts_the_quote(tmp_path: Path) -> None:
+    raw = (FIXTURES / "outlook_forward.eml").read_bytes().replace(b"FW: Lampu", b"RE: Lampu")
+    (message,) = read_mail(raw, ReadSettings("email", set(), OUR_DOMAIN, tmp_path)).items
+    assert isinstance(message, InboundMessage)
+    assert message.text == "Diteruskan untuk ditangani."
+
+
+def test_a_mail_forwarded_as_an_attachment_keeps_its_text(tmp_path: Path) -> None:
+    message = inbound("forward_as_attachment.eml", tmp_path)
+    assert message.text.startswith("Laporan warga terlampir.")
+    assert "Sampah di TPS Jl. Pahlawan sudah lima hari tidak diangkut" in message.text
+    assert message.sender == "mailto:rina.wulandari@kecamatan-cibeunying.go.id"
+
+
+def test_a_boundary_error_in_one_nested_part_keeps_the_main_text(tmp_path: Path) -> None:
+    reading = read("nested_boundary_error.eml", tmp_path)
+    assert reading.verdict == "accept", reading.reason
+    (message,) = reading.items
+    assert isinstance(message, InboundMessage)
+    assert message.text.startswith("Saluran air di Gang Melati 3 tersumbat, air meluap")
+    assert any("multipart/related" in note for note in reading.notes)
+
+
+def test_a_boundary_error_around_the_only_text_is_set_aside(tmp_path: Path) -> None:
+    raw = (FIXTURES / "nested_boundary_error.eml").read_bytes()
+    start = raw.index(b"--Apple-Mail=_6F2D1B0E-3A4C-4B8E-9D7F-0C1A2B3C4D5E\nContent-Transfer")
+    end = raw.index(b"--Apple-Mail=_6F2D1B0E-3A4C-4B8E-9D7F-0C1A2B3C4D5E\nContent-Type: multipart")
+    reading = read_mail(raw[:start] + raw[end:], ReadSettings("email", set(), OUR_DOMAIN, tmp_path))
+    assert reading.verdict == "set_aside" and "StartBoundaryNotFound" in reading.reason
+
+
+def test_an_unknown_charset_label_is_read_as_utf8(tmp_path: Path) -> None:
+    reading = read("unknown_charset.eml", tmp_path)
+    assert reading.verdict == "accept", reading.reason
+    (message,) = reading.items
+    assert isinstance(message, InboundMessage)
+    assert message.sender_name == "José Hutapea"
+    assert message.subject == "Sampah menumpuk dekat Café Melati"
+    assert message.text.startswith("Sampah menumpuk di TPS dekat Café Melati, Jl. Sudirman")
+
+
+@pytest.mark.parametrize("label", [b"X-UNKNOWN", b"x-klingon", b"utf-8", b"unknown-8bit"])
+def test_text_that_fits_no_label_is_detected(label: bytes, tmp_path: Path) -> None:
+    """Latin-1 bytes under a label they do not fit: charset-normalizer finds what fits."""
+    raw = (FIXTURES / "latin1.eml").read_bytes().replace(b"charset=iso-8859-1", b"charset=" + label)
+    reading = read_mail(raw, ReadSettings("email", set(), OUR_DOMAIN, tmp_path))
+    (message,) = reading.items
+    assert isinstance(message, InboundMessage)
+    assert "dekat Café Melati" in message.text and "« sangat mengganggu »" in message.text
+    assert any("detected" in note for note in reading.notes)
+
+
+def test_an_internationalised_sender_address_is_taken(tmp_path: Path) -> None:
+    """RFC 6532: the From header in raw UTF-8, local part and display name alike."""
+    message = inbound("eai_utf8_sender.eml", tmp_path)
+    assert message.sender == "mailto:dédé.suryadi@surel.id"
+    assert message.sender_name == "Dédé Suryadi"
+    assert "ambles sedalam ±30 cm" in message.text
+
+
+def test_gbk_text_labelled_gb2312_is_read_whole(tmp_path: Path) -> None:
+    """Foxmail and QQ Mail label GBK as gb2312; the characters outside GB 2312 must survive."""
+    message = inbound("foxmail_gbk_labelled_gb2312.eml", tmp_path)
+    assert message.sender_name == "张喆"
+    assert message.subject == "路灯坏了（朱镕基路口）"
+    assert "朱镕基路口的路灯坏了三天" in message.text and "张喆" in message.text
+    assert "\ufffd" not in message.text + message.subject + message.sender_name
+
+
+@pytest.mark.parametrize(
+    ("label", "written_in", "text"),
+    [
+        ("iso-8859-1", "cp1252", "“Jalan” di depan pasar rusak – biaya perbaikan €5 juta"),
+        ("us-ascii", "cp1252", "Lampu jalan mati … sudah tiga malam “gelap”"),
+        ("us-ascii", "utf-8", "Trotoar ambles ±30 cm di depan Café Melati"),
+        ("ks_c_5601-1987", "cp949", "똠방각하 도로가 파손되었습니다"),
+        ("euc-kr", "cp949", "똠방각하 가로등 고장"),
+        ("shift_jis", "cp932", "①道路に大きな穴があります"),
+        ("big5", "big5hkscs", "路燈壞了，𨋢口很暗"),
+        ("tis-620", "cp874", "ถนนชำรุด… อันตรายมาก"),
+        ("iso-8859-9", "cp1254", "Şikayet – “yol” bozuk"),
+    ],
+)
+def test_a_label_naming_a_subset_decodes_with_its_superset(
+    label: str, written_in: str, text: str, tmp_path: Path
+) -> None:
+    raw = (
+        f"From: Warga <warga@example.id>\nMessage-ID: <{label}@example.id>\n"
+        f"Subject: laporan\nMIME-Version: 1.0\n"
+        f"Content-Type: text/plain; charset={label}\nContent-Transfer-Encoding: 8bit\n\n"
+    ).encode() + text.encode(written_in)
+    (message,) = read_mail(raw, ReadSettings("email", set(), OUR_DOMAIN, tmp_path)).items
+    assert isinstance(message, InboundMessage)
+    assert message.text == text
 
 
 def test_thousands_of_parts_are_set_aside(tmp_path: Path) -> None:

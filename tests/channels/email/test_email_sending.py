@@ -138,3 +138,12 @@ async def test_non_mail_recipient_is_refused_without_retry(
     with pytest.raises(SendError) as caught:
         await adapter(tmp_path, smtp.port).send(outbound(recipient="telegram:12345"))
     assert not caught.value.retryable and not smtp.received
+
+
+async def test_an_internationalised_address_is_answered(tmp_path: Path, smtp: MailCatcher) -> None:
+    """A citizen who wrote from `dédé.suryadi@surel.id` (RFC 6532) gets the answer there."""
+    citizen = "dédé.suryadi@surel.id"
+    await adapter(tmp_path, smtp.port).send(outbound(recipient=f"mailto:{citizen}"))
+    (mail,) = smtp.wait_for(citizen, 1)
+    assert str(mail["To"]) == citizen  # raw UTF-8 in the header, as RFC 6532 has it
+    assert "ADU-7K3Q9" in mail.get_content()
