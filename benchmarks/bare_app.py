@@ -21,6 +21,13 @@ async def accept(request: Request) -> JSONResponse:
     return JSONResponse({"result": "complaint", "text": body.get("text", "")[:10]}, status_code=201)
 
 
+@app.post("/opd/{name}")
+async def opd_webhook(name: str, request: Request) -> JSONResponse:
+    """A local OPD's webhook, for benchmarks/outbox_drain.py: takes the document, says 200."""
+    await request.body()
+    return JSONResponse({"received": name})
+
+
 @app.get("/health")
 async def health() -> dict[str, str]:
     return {"status": "ok"}
