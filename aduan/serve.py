@@ -22,6 +22,9 @@ from dispatch.sla import SlaTimer
 
 log = logging.getLogger("aduan.serve")
 
+# benchmarks/intake.py serves its bare baseline with these too.
+UVICORN_SETTINGS = {"log_level": "info", "proxy_headers": False}
+
 
 def senders_for(adapters: Mapping[str, Adapter], env: Mapping[str, str]) -> dict[str, Sender]:
     """One sender per outbox target: every active channel and every usable OPD destination."""
@@ -95,6 +98,6 @@ def run_server(runtime: Runtime, host: str, port: int, echo: Callable[[str], Non
     app = create_app(runtime, adapters, background)
     echo(f"Listening on http://{host}:{port} (health: /health, API docs: /docs)")
     # Configures logging. X-Forwarded-For is read by the app, from http.trusted_proxies only.
-    config = uvicorn.Config(app, host=host, port=port, log_level="info", proxy_headers=False)
+    config = uvicorn.Config(app, host=host, port=port, **UVICORN_SETTINGS)
     mask_every_handler()
     asyncio.run(uvicorn.Server(config).serve())

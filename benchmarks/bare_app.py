@@ -1,7 +1,16 @@
-"""The baseline for the intake benchmark: a bare endpoint in the same framework and server."""
+"""The baseline for the intake benchmark: a bare endpoint in the same framework and server.
 
+    .venv/bin/python -m benchmarks.bare_app --port 8001   (uvicorn set up as `aduan serve` is)
+"""
+
+import argparse
+import asyncio
+
+import uvicorn
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
+
+from aduan.serve import UVICORN_SETTINGS
 
 app = FastAPI()
 
@@ -12,6 +21,22 @@ async def accept(request: Request) -> JSONResponse:
     return JSONResponse({"result": "complaint", "text": body.get("text", "")[:10]}, status_code=201)
 
 
+@app.post("/opd/{name}")
+async def opd_webhook(name: str, request: Request) -> JSONResponse:
+    """A local OPD's webhook, for benchmarks/outbox_drain.py: takes the document, says 200."""
+    await request.body()
+    return JSONResponse({"received": name})
+
+
 @app.get("/health")
 async def health() -> dict[str, str]:
     return {"status": "ok"}
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=8001)
+    options = parser.parse_args()
+    config = uvicorn.Config(app, host=options.host, port=options.port, **UVICORN_SETTINGS)
+    asyncio.run(uvicorn.Server(config).serve())

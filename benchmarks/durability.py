@@ -12,15 +12,14 @@ from __future__ import annotations
 
 import argparse
 import os
+import random
 import sqlite3
 import statistics
 import sys
 import tempfile
 from pathlib import Path
 
-import yaml
-
-from benchmarks.intake import ROOT, start, wrk_throughput
+from benchmarks.intake import ROOT, bench_config, start, wrk
 
 MODES = ("FULL", "NORMAL")
 
@@ -34,15 +33,6 @@ def serve(mode: str, args: list[str]) -> None:
 
     app(args=["serve", *args], prog_name="aduan")
 
-
-def bench_config(path: Path) -> Path:
-    """The shipped config, with any per-client rate limit out of the load generator's way."""
-    data = yaml.safe_load((ROOT / "config.yaml").read_text())
-    limits = data.get("http", {}).get("rate_limits")
-    if limits:
-        data["http"]["rate_limits"] = {name: "1000000/second" for name in limits}
-    path.write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False))
-    return path
 
 
 def stored(database: Path) -> int:
@@ -74,7 +64,9 @@ def main() -> None:
                 order = MODES if round_ % 2 == 0 else MODES[::-1]
                 for mode in order:
                     load = " ".join(f"{x:.2f}" for x in os.getloadavg())
-                    rate, failed = wrk_throughput(servers[mode][1], args.seconds, args.connections)
+                    seed = str(random.SystemRandom().randrange(1, 2**31))
+                    run = wrk(servers[mode][1], args.seconds, args.connections, [seed, "0", "0"])
+                    rate, failed = run.rate, run.failed
                     rates[mode].append(rate)
                     print(f"round {round_ + 1} {mode:<6} {rate:8.0f} req/s  "
                           f"(load average {load}){'  ' + failed if failed else ''}")

@@ -1,35 +1,38 @@
-"""Intake speed: complaints per second stored and acknowledged through the web channel.
+"""Intake speed: new web complaints per second, stored and acknowledged, against a bare endpoint.
 
-Starts `aduan serve` on a fresh SQLite file (or ADUAN_DATABASE_URL) and a bare FastAPI endpoint
-served the same way, then for each: (1) throughput under `wrk` (Debian package `wrk`; a Python
-load generator saturates before the server does), every request a new complaint, (2) latency
-percentiles at a fixed request rate. Prints the figures and the ratio.
+Both servers run under the same uvicorn settings (`aduan.serve.UVICORN_SETTINGS`), one at a time
+(never overlapping: Aduan's outbox worker stops with its process), interleaved, `--rounds` times,
+with the load average printed before each run (the machine may be shared: read the figures with
+it). Each run is `wrk` (Debian package `wrk`; a Python load generator saturates before the
+server does) driving `benchmarks/intake.lua`: every request a distinct new complaint, its id
+seeded from this run so no id repeats a previous run's. Per run it prints the throughput, the
+server's CPU per request, and latency percentiles at a fixed `--rate` (wrk paced per connection,
+closed loop); Aduan's rows say how many complaints were stored, how many linked as the same
+problem. A last row sends a `--duplicates` share of exact re-deliveries (the cheap path).
 
-    .venv/bin/python -m benchmarks.intake [--seconds 10] [--rate 200] [--connections 32]
+    .venv/bin/python -m benchmarks.intake [--rounds 3] [--seconds 8] [--rate 500]
 """
 
 from __future__ import annotations
 
 import argparse
-import asyncio
 import os
+import random
+import sqlite3
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
+import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
-TEXTS = [
-    "Jalan berlubang besar di Jl. Merdeka blok {n}, motor sering jatuh",
-    "Sampah menumpuk di TPS pasar blok {n} sudah seminggu belum diangkut",
-    "Lampu jalan mati di gang mawar nomor {n} sudah tiga malam",
-    "Banjir setinggi lutut di perumahan griya blok {n} sejak subuh",
-    "Air PDAM tidak mengalir ke rumah nomor {n} sejak kemarin",
-]
+SCRIPT = Path(__file__).with_name("intake.lua")
+TICKS = os.sysconf("SC_CLK_TCK")
 
 
 def free_port() -> int:
@@ -60,126 +63,148 @@ def start(command: list[str], env: dict[str, str], cwd: Path) -> tuple[subproces
     raise RuntimeError(f"{command} did not start")
 
 
-def body(n: int, tag: str) -> dict[str, str]:
-    # Anonymous, as a public form posts: a fresh citizen per request.
-    return {"text": TEXTS[n % 5].format(n=n)}
+def bench_config(path: Path) -> Path:
+    """The shipped config, with any per-client rate limit out of the load generator's way."""
+    data = yaml.safe_load((ROOT / "config.yaml").read_text())
+    limits = data.get("http", {}).get("rate_limits")
+    if limits:
+        data["http"]["rate_limits"] = {name: "1000000/second" for name in limits}
+    path.write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False))
+    return path
 
 
-async def closed_loop(url: str, requests: int, concurrency: int, tag: str) -> float:
-    queue = iter(range(requests))
-    failures = 0
-
-    async def client_loop(client: httpx.AsyncClient) -> None:
-        nonlocal failures
-        for n in queue:
-            response = await client.post(f"{url}/api/v1/web/messages", json=body(n, tag))
-            failures += response.status_code not in (200, 201)  # filed, joined or linked
-
-    limits = httpx.Limits(max_connections=concurrency)
-    async with httpx.AsyncClient(limits=limits, timeout=30) as client:
-        started = time.perf_counter()
-        await asyncio.gather(*(client_loop(client) for _ in range(concurrency)))
-        elapsed = time.perf_counter() - started
-    if failures:
-        raise RuntimeError(f"{failures} requests failed")
-    return requests / elapsed
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU of process `pid` so far."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / TICKS
 
 
-async def fixed_rate(url: str, rate: float, seconds: float, tag: str) -> list[float]:
-    latencies: list[float] = []
-
-    async def one(client: httpx.AsyncClient, n: int) -> None:
-        started = time.perf_counter()
-        response = await client.post(f"{url}/api/v1/web/messages", json=body(n, tag))
-        response.raise_for_status()
-        latencies.append((time.perf_counter() - started) * 1000)
-
-    async with httpx.AsyncClient(limits=httpx.Limits(max_connections=500), timeout=30) as client:
-        tasks = []
-        started = time.perf_counter()
-        for n in range(int(rate * seconds)):
-            delay = started + n / rate - time.perf_counter()
-            if delay > 0:
-                await asyncio.sleep(delay)
-            tasks.append(asyncio.create_task(one(client, n)))
-        await asyncio.gather(*tasks)
-    return latencies
+def load_average() -> str:
+    return " ".join(f"{x:.2f}" for x in os.getloadavg())
 
 
-def percentile(values: list[float], p: float) -> float:
-    return statistics.quantiles(values, n=1000)[int(p * 10) - 1]
+@dataclass
+class WrkRun:
+    rate: float
+    requests: int
+    created: int
+    failed: str
+    p50_ms: float | None = None
+    p99_ms: float | None = None
 
 
-WRK_SCRIPT = """
-counter = 0
-request = function()
-  counter = counter + 1
-  local id = counter .. "-" .. math.random(1000000000)
-  local body = '{"text":"Lampu jalan mati di '
-    .. 'gang mawar nomor ' .. counter .. ' sudah tiga malam, kode ' .. id .. '"}'
-  return wrk.format("POST", "/api/v1/web/messages", {["Content-Type"]="application/json"}, body)
-end
-"""
+def _ms(value: str) -> float:
+    for unit, factor in (("us", 0.001), ("ms", 1.0), ("s", 1000.0)):
+        if value.endswith(unit):
+            return float(value.removesuffix(unit)) * factor
+    raise ValueError(value)
 
 
-def wrk_throughput(url: str, seconds: float, connections: int) -> tuple[float, str]:
-    """Requests per second under wrk, and wrk's non-2xx line if any requests failed."""
-    with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as script:
-        script.write(WRK_SCRIPT)
+def wrk(url: str, seconds: float, connections: int, args: list[str]) -> WrkRun:
+    """One wrk run of intake.lua with `args` (seed, duplicate share, pause in ms)."""
     output = subprocess.run(
-        ["wrk", "-t1", f"-c{connections}", f"-d{int(seconds)}s", "-s", script.name, url],
-        capture_output=True,
-        text=True,
-        check=True,
+        ["wrk", "-t1", f"-c{connections}", f"-d{seconds:g}s", "--latency", "-s", str(SCRIPT),
+         url, "--", *args],
+        capture_output=True, text=True, check=True,
     ).stdout
-    os.unlink(script.name)
-    rate = float(
-        next(line.split()[1] for line in output.splitlines() if line.startswith("Requests/sec"))
+    lines = [line.strip() for line in output.splitlines()]
+    value = {line.split()[0]: line.split()[1] for line in lines if line[:3] in ("50%", "99%")}
+    summary = next(line for line in lines if "requests in" in line)
+    statuses = next(line for line in lines if line.startswith("status 201"))
+    return WrkRun(
+        rate=float(next(line.split()[1] for line in lines if line.startswith("Requests/sec"))),
+        requests=int(summary.split()[0]),
+        created=int(statuses.split()[2].rstrip(",")),
+        failed=next((line for line in lines if "Non-2xx" in line or "Socket errors" in line), ""),
+        p50_ms=_ms(value["50%"]) if "50%" in value else None,
+        p99_ms=_ms(value["99%"]) if "99%" in value else None,
     )
-    failed = next((line.strip() for line in output.splitlines() if "Non-2xx" in line), "")
-    return rate, failed
 
 
-def measure(name: str, url: str, args: argparse.Namespace) -> float:
-    asyncio.run(closed_loop(url, 200, 16, f"{name}-warm"))
-    throughput, failed = wrk_throughput(url, args.seconds, args.connections)
-    latencies = asyncio.run(fixed_rate(url, args.rate, args.seconds, f"{name}-lat"))
-    print(
-        f"{name:<14} {throughput:8.0f} req/s under wrk ({args.connections} connections)"
-        f"{'; ' + failed if failed else ''}; at {args.rate:.0f} req/s: "
-        f"p50 {percentile(latencies, 50):.1f} ms, p99 {percentile(latencies, 99):.1f} ms"
-    )
-    return throughput
+def stored(database: Path | None) -> tuple[int, int]:
+    """Complaints in the database, and how many of them are linked to an earlier one."""
+    if database is None:
+        return 0, 0
+    with sqlite3.connect(database) as connection:
+        total, linked = connection.execute(
+            "SELECT count(*), count(duplicate_of_id) FROM complaint"
+        ).fetchone()
+    return total, linked
+
+
+class Bench:
+    def __init__(self, args: argparse.Namespace, tmp: Path) -> None:
+        self.args = args
+        self.env = dict(os.environ)
+        self.database: Path | None = None
+        if "ADUAN_DATABASE_URL" not in self.env:
+            self.database = tmp / "bench.db"
+            self.env["ADUAN_DATABASE_URL"] = f"sqlite:///{self.database}"
+        config = bench_config(tmp / "config.yaml")
+        self.commands = {
+            "aduan": ([sys.executable, "-m", "aduan", "serve", "--config", str(config)], tmp),
+            "bare": ([sys.executable, "-m", "benchmarks.bare_app"], ROOT),
+        }
+        self.seed = random.SystemRandom().randrange(1, 2**31)
+        self.results: dict[str, list[WrkRun]] = {}
+
+    def run(self, name: str, duplicates: float = 0.0) -> None:
+        """Start `name`'s server, warm it, measure throughput then paced latency, stop it."""
+        command, cwd = self.commands[name]
+        process, url = start(command, self.env, cwd)
+        args, row = self.args, name if not duplicates else f"{name} {duplicates:.0%} dup"
+        try:
+            self.seed += 1
+            wrk(url, 1, 8, [str(self.seed), "0", "0"])  # warm-up
+            before_total, before_linked = stored(self.database)
+            load = load_average()
+            cpu = cpu_seconds(process.pid)
+            self.seed += 1
+            run = wrk(url, args.seconds, args.connections, [str(self.seed), str(duplicates), "0"])
+            cpu_per_request = (cpu_seconds(process.pid) - cpu) / max(run.requests, 1) * 1000
+            total, linked = stored(self.database)
+            self.seed += 1
+            pause = args.connections / args.rate * 1000
+            paced = wrk(url, args.seconds, args.connections,
+                        [str(self.seed), str(duplicates), f"{pause:.3f}"])
+        finally:
+            process.terminate()
+            process.wait()
+        run.p50_ms, run.p99_ms = paced.p50_ms, paced.p99_ms
+        self.results.setdefault(row, []).append(run)
+        filed = ""
+        if name == "aduan" and self.database is not None:
+            filed = (f"; {total - before_total} complaints stored "
+                     f"({linked - before_linked} linked as same problem), 201s {run.created}")
+        print(f"{row:<16} {run.rate:7.0f} req/s, {cpu_per_request:5.2f} ms CPU/request; "
+              f"at {paced.rate:.0f} req/s p50 {paced.p50_ms:.1f} ms p99 {paced.p99_ms:.1f} ms "
+              f"(load {load}){filed}{'  ' + run.failed if run.failed else ''}", flush=True)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--seconds", type=float, default=8)
     parser.add_argument("--connections", type=int, default=32)
-    parser.add_argument("--rate", type=float, default=200)
-    parser.add_argument("--seconds", type=float, default=10)
+    parser.add_argument("--rate", type=float, default=500, help="paced latency run, req/s")
+    parser.add_argument("--duplicates", type=float, default=0.3, help="share in the last row")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
-        env = dict(os.environ)
-        env.setdefault("ADUAN_DATABASE_URL", f"sqlite:///{tmp}/bench.db")
-        aduan, aduan_url = start(
-            [sys.executable, "-m", "aduan", "serve", "--config", str(ROOT / "config.yaml")],
-            env,
-            Path(tmp),
-        )
-        bare, bare_url = start(
-            [sys.executable, "-m", "uvicorn", "benchmarks.bare_app:app", "--log-level", "warning"],
-            env,
-            ROOT,
-        )
-        try:
-            print(f"database: {env['ADUAN_DATABASE_URL'].split('://')[0]}, cores: {os.cpu_count()}")
-            complaints = measure("aduan intake", aduan_url, args)
-            baseline = measure("bare endpoint", bare_url, args)
-            print(f"ratio aduan/bare: {complaints / baseline:.2f}")
-        finally:
-            for process in (aduan, bare):
-                process.terminate()
-                process.wait()
+        bench = Bench(args, Path(tmp))
+        print(f"database: {bench.env['ADUAN_DATABASE_URL'].split('://')[0]}, "
+              f"cores: {os.cpu_count()}, {args.connections} connections, seed {bench.seed}; "
+              "the machine may be shared: see the load averages")
+        for round_ in range(args.rounds):
+            for name in ("aduan", "bare") if round_ % 2 == 0 else ("bare", "aduan"):
+                bench.run(name)
+        if args.duplicates:
+            bench.run("aduan", args.duplicates)
+    medians = {row: statistics.median(r.rate for r in runs) for row, runs in bench.results.items()}
+    for row, runs in bench.results.items():
+        rates = [r.rate for r in runs]
+        print(f"{row:<16} median {medians[row]:7.0f} req/s (min {min(rates):.0f}, "
+              f"max {max(rates):.0f})")
+    print(f"ratio aduan/bare (medians): {medians['aduan'] / medians['bare']:.2f}")
 
 
 if __name__ == "__main__":

@@ -27,6 +27,7 @@ from channels.contract import (
     Unauthenticated,
 )
 from channels.fetching import check_link
+from channels.http import SharedClient
 from channels.inputs import load_json
 from channels.message import Attachment, InboundMessage, Location, OutboundMessage, SendResult
 from channels.signing import SIGNATURE_HEADER, sign
@@ -163,6 +164,7 @@ class WebAdapter:
 
     def __init__(self, config: WebConfig) -> None:
         self.config = config
+        self._http = SharedClient()
 
     def parse(self, request: RawRequest, caller: WebCaller | None = None) -> list[Parsed]:
         """The submission as a message from `caller`, whom the core has authenticated.
@@ -216,10 +218,12 @@ class WebAdapter:
         if self.config.callback_secret:
             headers[SIGNATURE_HEADER] = sign(self.config.callback_secret.get_secret_value(), body)
         try:
-            async with httpx.AsyncClient(timeout=self.config.timeout_seconds) as client:
-                response = await client.post(
-                    self.config.callback_url, content=body, headers=headers
-                )
+            response = await self._http.get().post(
+                self.config.callback_url,
+                content=body,
+                headers=headers,
+                timeout=self.config.timeout_seconds,
+            )
         except httpx.HTTPError as exc:
             raise SendError(f"callback unreachable: {exc!r}", retryable=True) from exc
         if response.status_code >= 500 or response.status_code == 429:

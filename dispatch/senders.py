@@ -14,6 +14,7 @@ from typing import Any
 import httpx
 
 from channels.contract import SendError
+from channels.http import SharedClient
 from channels.message import SendResult
 from channels.signing import SIGNATURE_HEADER, sign
 from dispatch.enqueue import email_values
@@ -22,8 +23,13 @@ from dispatch.templates import DEFAULTS
 RETRYABLE_HTTP = frozenset({408, 425, 429})
 
 
-async def send_webhook(payload: Mapping[str, Any], env: Mapping[str, str]) -> SendResult:
-    """POST the complaint document; 2xx is success, 408/429/5xx and network errors retry."""
+async def send_webhook(
+    payload: Mapping[str, Any], env: Mapping[str, str], client: SharedClient | None = None
+) -> SendResult:
+    """POST the complaint document; 2xx is success, 408/429/5xx and network errors retry.
+
+    `client` keeps connections open between sends (without it, this send opens its own).
+    """
     destination = payload["destination"]
     secret = env.get(destination["secret_env"])
     if not secret:
@@ -35,9 +41,17 @@ async def send_webhook(payload: Mapping[str, Any], env: Mapping[str, str]) -> Se
         "X-Aduan-Event": payload["document"]["event"],
         SIGNATURE_HEADER: sign(secret, body),
     }
+    timeout = destination.get("timeout_seconds", 10)
     try:
-        async with httpx.AsyncClient(timeout=destination.get("timeout_seconds", 10)) as client:
-            response = await client.post(destination["url"], content=body, headers=headers)
+        if client is None:
+            async with httpx.AsyncClient() as own:
+                response = await own.post(
+                    destination["url"], content=body, headers=headers, timeout=timeout
+                )
+        else:
+            response = await client.get().post(
+                destination["url"], content=body, headers=headers, timeout=timeout
+            )
     except httpx.HTTPError as exc:
         raise SendError(
             f"webhook unreachable: {type(exc).__name__}: {exc}", retryable=True
@@ -132,8 +146,12 @@ async def send_email(payload: Mapping[str, Any], env: Mapping[str, str]) -> Send
 
 
 def destination_senders(env: Mapping[str, str]) -> dict[str, Any]:
-    """Senders for OPD destination kinds that can work in this environment."""
-    senders: dict[str, Any] = {"webhook": lambda p: send_webhook(p, env)}
+    """Senders for OPD destination kinds that can work in this environment.
+
+    The webhook sender keeps one client (per event loop) for all its sends.
+    """
+    client = SharedClient()
+    senders: dict[str, Any] = {"webhook": lambda p: send_webhook(p, env, client)}
     if SmtpSettings.from_env(env):
         senders["email"] = lambda p: send_email(p, env)
     return senders

@@ -21,6 +21,7 @@ from channels.contract import (
     Unauthenticated,
 )
 from channels.fetching import MediaLimits, MediaRefused, fetch
+from channels.http import SharedClient
 from channels.masking import mask_address
 from channels.message import OutboundMessage, SendResult
 from channels.meta_whatsapp.codes import RETRYABLE_CODES, unreachable
@@ -106,6 +107,7 @@ class MetaWhatsAppAdapter:
     def __init__(self, config: MetaWhatsAppConfig) -> None:
         self.config = config
         self.base = f"{config.graph_url.rstrip('/')}/{config.api_version}"
+        self._http = SharedClient()  # one keep-alive client for every send
 
     # -- inbound ---------------------------------------------------------------------------
 
@@ -231,8 +233,9 @@ class MetaWhatsAppAdapter:
         body = self.payload(message)
         url = f"{self.base}/{self.config.phone_number_id}/messages"
         try:
-            async with httpx.AsyncClient(timeout=self.config.timeout_seconds) as client:
-                response = await client.post(url, json=body, headers=self._headers())
+            response = await self._http.get().post(
+                url, json=body, headers=self._headers(), timeout=self.config.timeout_seconds
+            )
         except httpx.HTTPError as exc:
             raise SendError(f"Graph API unreachable: {type(exc).__name__}", retryable=True) from exc
         if not response.is_success:
