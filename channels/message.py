@@ -139,3 +139,11 @@ class SendResult(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     external_id: str | None = None
+
+
+def numbered(text: str, buttons: list[Button]) -> str:
+    """Buttons as a numbered list under the text, for channels that cannot show buttons."""
+    if not buttons:
+        return text
+    lines = [f"{index}. {button.label}" for index, button in enumerate(buttons, start=1)]
+    return "\n".join([text, *lines])

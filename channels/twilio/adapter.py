@@ -36,13 +36,13 @@ from channels.inputs import clean_text, identifier
 from channels.masking import mask_address
 from channels.message import (
     Attachment,
-    Button,
     DeliveryReceipt,
     DeliveryState,
     InboundMessage,
     Location,
     OutboundMessage,
     SendResult,
+    numbered,
 )
 from channels.twilio.sms_text import fit_segments
 from channels.whatsapp_window import outside_window, template_parameter
@@ -193,14 +193,6 @@ def _attachments(form: _Form) -> list[Attachment]:
             content_type = form.get(f"MediaContentType{index}") or "application/octet-stream"
             found.append(Attachment(url=url, content_type=content_type))
     return found
-
-
-def numbered(text: str, buttons: list[Button]) -> str:
-    """Buttons as a numbered list under the text, for channels that cannot show buttons."""
-    if not buttons:
-        return text
-    lines = [f"{index}. {button.label}" for index, button in enumerate(buttons, start=1)]
-    return "\n".join([text, *lines])
 
 
 def classify_error(exc: TwilioRestException) -> SendError:
