@@ -81,6 +81,10 @@ class InboundMessage(_Stored):
         max_length=64,
         description="the category the sender chose (an Open311 service_code): filed under it",
     )
+    provider_answered: bool = Field(
+        default=False,
+        description="the provider has answered it itself (Twilio's STOP/START/HELP): we do not",
+    )
 
     @field_validator("sender_name")
     @classmethod

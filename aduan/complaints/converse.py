@@ -31,9 +31,8 @@ def answer_command(turn: Turn) -> Outcome | None:
     command = conversation.parse_command(turn.text)
     if command is None:
         return None
-    outcome = reply(
-        turn, conversation.answer_command(turn.session, command, turn.contact, turn.ctx)
-    )
+    answer = conversation.answer_command(turn.session, command, turn.contact, turn.ctx)
+    outcome = reply(turn, None if turn.inbound.provider_answered else answer)
     if command.name == "opt_out":  # after its confirmation is queued: the last message sent
         conversation.opt_out(turn.session, turn.contact)
     return outcome

@@ -294,6 +294,7 @@ class TwilioAdapter:
                 attachments=_attachments(form),
                 location=_location(form),
                 raw=dict(form),
+                provider_answered=opt_out_type in OPT_OUT_TYPES,
             )
         ]
 
