@@ -7,7 +7,7 @@ import uuid
 from typing import ClassVar, TextIO
 
 from channels.contract import ChannelConfig, InvalidRequest, Parsed, RawRequest, RawResponse
-from channels.message import InboundMessage, OutboundMessage, SendResult
+from channels.message import InboundMessage, OutboundMessage, SendResult, numbered
 
 
 class ConsoleConfig(ChannelConfig):
@@ -25,11 +25,16 @@ class ConsoleAdapter:
         self.config = config
         self.out = out or sys.stdout
 
+    @classmethod
+    def address(cls, user: str) -> str:
+        """The contact address of the person called `user` at a terminal."""
+        return f"{cls.name}:{user}"
+
     def message_from_line(self, user: str, line: str) -> InboundMessage:
         return InboundMessage(
             channel=self.name,
             external_id=uuid.uuid4().hex,
-            sender=f"console:{user}",
+            sender=self.address(user),
             sender_name=user,
             text=line.strip(),
         )
@@ -41,6 +46,7 @@ class ConsoleAdapter:
         return RawResponse()
 
     async def send(self, message: OutboundMessage) -> SendResult:
-        self.out.write(f"\n[Aduan] {message.text}\n")
+        # A terminal shows no buttons: numbered choices, answered with the number.
+        self.out.write(f"\n[Aduan] {numbered(message.text, message.buttons)}\n")
         self.out.flush()
         return SendResult(external_id=message.idempotency_key)

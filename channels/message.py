@@ -81,6 +81,10 @@ class InboundMessage(_Stored):
         max_length=64,
         description="the category the sender chose (an Open311 service_code): filed under it",
     )
+    provider_answered: bool = Field(
+        default=False,
+        description="the provider has answered it itself (Twilio's STOP/START/HELP): we do not",
+    )
 
     @field_validator("sender_name")
     @classmethod
@@ -139,3 +143,11 @@ class SendResult(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     external_id: str | None = None
+
+
+def numbered(text: str, buttons: list[Button]) -> str:
+    """Buttons as a numbered list under the text, for channels that cannot show buttons."""
+    if not buttons:
+        return text
+    lines = [f"{index}. {button.label}" for index, button in enumerate(buttons, start=1)]
+    return "\n".join([text, *lines])

@@ -1,4 +1,5 @@
-"""Is the message a complaint at all? Greetings, thanks, status requests and service questions.
+"""Is the message a complaint at all? Greetings, thanks, status requests, service questions,
+and pleas that name no problem yet.
 
 Works on normalised tokens (slang already mapped, so `makasih` arrives as `terima kasih`) plus
 whether any category keyword matched: a long report that ends with "terima kasih" is still a
@@ -59,6 +60,21 @@ _ASKING = frozenset(
         "gimana", "kemana", "dimana", "harus", "perlu", "boleh", "berapa", "kapan", "apa",
     }
 )  # fmt: skip
+# A plea with no problem named ("tolong dong pak, parah banget", "ada masalah di sini"): the
+# citizen must say what and where before there is anything to file.
+_VAGUE = frozenset(
+    {
+        "tolong", "tolongin", "bantu", "bantuan", "help", "please", "parah", "masalah", "problem",
+        "ada", "di", "sini", "situ", "sana", "segera", "cepat", "urgent", "darurat", "ditangani",
+        "ditindaklanjuti", "diperbaiki", "diurus", "bagaimana", "kenapa", "mengapa", "terus",
+        "masa", "tidak", "bisa", "begini", "begitu", "seperti", "aduh", "astaga", "kecewa",
+        "mau", "ingin", "lapor", "melapor", "pengaduan", "ngadu", "mengadu", "pak", "bu", "min",
+        "kak", "gimana", "gini", "gitu", "kayak", "ga", "gak", "nggak", "the", "is", "here",
+        "there", "bad", "very", "really", "issue", "a", "an", "i", "want", "to", "report", "ke",
+        "yang", "dan", "tapi",
+    }
+)  # fmt: skip
+_MAX_VAGUE_WORDS = 12
 _MAX_QUESTION_WORDS = 16
 _MAX_THANKS_WORDS = 20
 _HYPOTHETICAL = frozenset({"kalau", "jika", "bagaimana", "cara", "caranya", "how", "apakah"})
@@ -66,6 +82,7 @@ _MASKS = frozenset({"<num>", "<url>", "<email>"})
 # Unions used on every message, built once.
 _GREETING_OR_FILLER = _GREETING | _FILLER
 _SMALL_TALK = _THANKS | _ACK | _FILLER | _GREETING
+_VAGUE_OR_SMALL_TALK = _VAGUE | _SMALL_TALK
 
 
 def detect_intent(text: str, words: Sequence[str], has_keywords: bool) -> Intent:
@@ -88,6 +105,8 @@ def detect_intent(text: str, words: Sequence[str], has_keywords: bool) -> Intent
         return "thanks"
     if _is_service_question(text, content, vocab, has_keywords):
         return "question"
+    if not has_keywords and len(content) <= _MAX_VAGUE_WORDS and vocab <= _VAGUE_OR_SMALL_TALK:
+        return "vague"
     return "complaint"
 
 

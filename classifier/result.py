@@ -6,7 +6,7 @@ import inspect
 from dataclasses import dataclass, field, fields
 from typing import Literal, NamedTuple
 
-Intent = Literal["complaint", "greeting", "thanks", "question", "status", "empty"]
+Intent = Literal["complaint", "greeting", "thanks", "question", "status", "empty", "vague"]
 
 
 class Match(NamedTuple):

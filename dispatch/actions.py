@@ -16,6 +16,7 @@ from dispatch.business_hours import due_at_for
 from dispatch.context import DispatchContext
 from dispatch.enqueue import dispatch_to_opd, message_to_contact
 from dispatch.lifecycle import CITIZEN_VISIBLE, TransitionError, check_transition
+from dispatch.templates import sentences
 from storage.complaints import linked_to
 from storage.events import count_of_complaint
 from storage.models import Complaint, Contact, Event, Status
@@ -80,7 +81,7 @@ def _notify(
         )
         buttons: list[Button] = []
         if goal == Status.resolved:
-            text = f"{text} {ctx.text(language, 'rate_prompt', code=row.code)}"
+            text = sentences(text, ctx.text(language, "rate_prompt", code=row.code))
             buttons = _rating_buttons(row, language)
         key = f"status:{complaint.code}:{sequence}:{contact.id}"
         message_to_contact(
@@ -312,11 +313,25 @@ def reopen(
         session, complaint, Status.reopened, contact.address, ctx, note or "belum beres"
     )
     _restart_clock(complaint, ctx, now)
+
+    def why(language: str | None) -> str:
+        return ctx.text(
+            language,
+            "opd_reopened",
+            code=complaint.code,
+            category=ctx.category_name(language, complaint.category),
+            opd=ctx.opd_name(complaint.opd),
+            reason=note or "-",
+            text=complaint.text,
+        )
+
     dispatch_to_opd(
         session,
         complaint,
         ctx,
         "complaint.reopened",
         f"dispatch:{complaint.code}:{_sequence(session, complaint)}",
+        notice=why,
+        extra={"reason": note},
     )
     return event

@@ -46,8 +46,11 @@ class OutboxWorker:
         senders: Mapping[str, Sender],
         settings: DispatchSettings,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        recipient: str | None = None,
     ) -> None:
+        """`recipient`: send only the messages to this address (one terminal's chat user)."""
         self.engine = engine
+        self.recipient = recipient
         self.senders = dict(senders)
         self.settings = settings
         self.clock = clock
@@ -66,7 +69,7 @@ class OutboxWorker:
         full = [destination for destination, n in busy.items() if n >= share]
         with transaction(self.engine) as session:
             # Room to pass over a busy destination's backlog.
-            due = due_items(session, now, list(self.senders), limit * 4, full)
+            due = due_items(session, now, list(self.senders), limit * 4, full, self.recipient)
             counts = Counter(busy)
             items: list[OutboxItem] = []
             for item in due:

@@ -18,6 +18,8 @@ PLACEHOLDERS: dict[str, set[str]] = {
     "language_set": set(),
     "thanks": {"instance"},
     "empty": {"instance"},
+    "ask_details": {"instance"},
+    "opted_out": {"instance"},
     "ack": {"code", "category", "opd", "due"},
     "ack_review": {"code", "category", "opd", "due"},
     "status": {"code", "status", "opd", "due", "note", "category"},
@@ -56,11 +58,26 @@ PLACEHOLDERS: dict[str, set[str]] = {
     "sla_reminder": {"code", "category", "opd", "due", "status", "text"},
     "sla_escalation": {"n", "late", "code", "category", "opd", "due", "status", "text"},
     "opd_email": {"code", "category", "opd", "due", "location", "text"},
+    "opd_reopened": {"code", "category", "opd", "reason", "text"},
 }
 
-# Texts for OPD staff and supervisors that a config may leave out: each language's own.
+# Texts a config may leave out (those added after its templates were written, and those for
+# OPD staff and supervisors): each language's own.
 DEFAULTS: dict[str, dict[str, str]] = {
     "id": {
+        "ask_details": (
+            "Agar dapat kami teruskan ke instansi yang tepat, mohon tuliskan masalahnya: apa "
+            "yang terjadi dan di mana lokasinya (nama jalan, desa/kelurahan, atau patokan). "
+            "Contoh: Jalan berlubang di Jl. Merdeka dekat pasar."
+        ),
+        "opted_out": (
+            "Baik, Anda tidak akan menerima pesan dari kami lagi. Kirim START bila ingin "
+            "menerima kabar laporan Anda kembali."
+        ),
+        "opd_reopened": (
+            "Dibuka kembali: warga menyatakan laporan {code} ({category}) untuk {opd} belum "
+            "beres. Alasan warga: {reason}. Laporan: {text}"
+        ),
         "sla_reminder": (
             "Pengingat: laporan {code} ({category}) untuk {opd} jatuh tempo {due}. "
             "Status: {status}. Mohon segera ditindaklanjuti: /proses, /selesai, /tolak "
@@ -82,6 +99,19 @@ DEFAULTS: dict[str, dict[str, str]] = {
         ),
     },
     "en": {
+        "ask_details": (
+            "So that we can pass it on to the right agency, please tell us what the problem is "
+            "and where it is (street, village, or a landmark). For example: Pothole on "
+            "Jl. Merdeka near the market."
+        ),
+        "opted_out": (
+            "OK, you will receive no more messages from us. Send START to hear about your "
+            "reports again."
+        ),
+        "opd_reopened": (
+            "Reopened: the citizen says complaint {code} ({category}) for {opd} is not fixed. "
+            "The citizen's reason: {reason}. Complaint: {text}"
+        ),
         "sla_reminder": (
             "Reminder: complaint {code} ({category}) for {opd} is due {due}. Status: {status}. "
             "Please act on it: /proses, /selesai, /tolak or /alihkan {code}."
@@ -104,6 +134,17 @@ DEFAULTS: dict[str, dict[str, str]] = {
 }
 
 
+def sentences(*texts: str) -> str:
+    """Texts joined into one message, each but the last ending as a sentence.
+
+    A staff note rarely ends with a full stop; the rating prompt after it must not run on
+    ("... sudah ditambal. Beri nilai 1-5 ...").
+    """
+    parts = [t.strip() for t in texts if t.strip()]
+    ended = [p if p.endswith((".", "!", "?", "…")) else f"{p}." for p in parts[:-1]]
+    return " ".join([*ended, *parts[-1:]])
+
+
 class Templates(BaseModel):
     """Every text the bot sends, in one language."""
 
@@ -116,6 +157,8 @@ class Templates(BaseModel):
     language_set: str = ""  # confirms `/bahasa xx`, before the help; empty: the help alone
     thanks: str
     empty: str
+    ask_details: str = DEFAULTS["id"]["ask_details"]  # a plea naming no problem: what, where?
+    opted_out: str = DEFAULTS["id"]["opted_out"]  # confirms STOP, the last message sent
     ack: str
     ack_review: str
     status: str
@@ -151,10 +194,12 @@ class Templates(BaseModel):
     rated: str
     reopen_expired: str
     nothing_to_reopen: str
-    # For OPD staff and supervisors; left out, they are the language's DEFAULTS.
+    # For OPD staff and supervisors; left out, these (and the two above) are the language's
+    # DEFAULTS.
     sla_reminder: str = DEFAULTS["id"]["sla_reminder"]
     sla_escalation: str = DEFAULTS["id"]["sla_escalation"]
     opd_email: str = DEFAULTS["id"]["opd_email"]  # the body; its line breaks are kept
+    opd_reopened: str = DEFAULTS["id"]["opd_reopened"]  # the OPD is told why
     status_names: dict[Status, str]
 
     @model_validator(mode="after")

@@ -79,11 +79,13 @@ def due_items(
     targets: Collection[str],
     limit: int,
     skip_destinations: Collection[str] = (),
+    recipient: str | None = None,
 ) -> Iterable[OutboxItem]:
     """Pending items due at `now` and not leased, oldest first, locked for the caller.
 
-    Only items for `targets`, none waiting on one of `skip_destinations`; rows another worker
-    holds locked are passed over (FOR UPDATE SKIP LOCKED on PostgreSQL).
+    Only items for `targets` (and messages to `recipient`, when given), none waiting on one of
+    `skip_destinations`; rows another worker holds locked are passed over (FOR UPDATE SKIP
+    LOCKED on PostgreSQL).
     """
     query = (
         select(OutboxItem)
@@ -97,6 +99,8 @@ def due_items(
     )
     if skip_destinations:
         query = query.where(DESTINATION.not_in(list(skip_destinations)))
+    if recipient is not None:
+        query = query.where(col(OutboxItem.payload)["recipient"].as_string() == recipient)
     return session.exec(query)
 
 

@@ -126,7 +126,7 @@ def test_question_answer_progress_resolution_and_rating(town: Town) -> None:
         f"{code}: status kini Sedang ditangani. Catatan: Tim menuju lokasi besok pagi".replace(
             "menuju lokasi", "ke lokasi"
         ),
-        f"{code}: status kini Selesai. Catatan: Lubang sudah ditambal Beri nilai 1-5 untuk "
+        f"{code}: status kini Selesai. Catatan: Lubang sudah ditambal. Beri nilai 1-5 untuk "
         f"penanganan {code}, atau balas BELUM BERES jika masalahnya belum selesai.",
         f"Terima kasih, nilai 5 untuk {code} sudah kami catat.",
     ]
@@ -169,7 +169,14 @@ def test_reassigned_complaint_is_resolved_by_the_new_opd_then_reopened(town: Tow
     town.say("ani", "belum beres, dahannya masih menutup separuh jalan")
     complaint = town.complaint(code)
     assert complaint.status == "reopened" and complaint.resolved_at is None
-    assert town.dispatches(code)[-1]["event"] == "complaint.reopened"
+    reopened = town.dispatches(code)[-1]
+    assert reopened["event"] == "complaint.reopened"
+    # The OPD is told why, and the reason stays in the audit trail.
+    assert reopened["reason"] == "dahannya masih menutup separuh jalan"
+    assert reopened["notice"].startswith(f"Dibuka kembali: warga menyatakan laporan {code}")
+    assert "Alasan warga: dahannya masih menutup separuh jalan." in reopened["notice"]
+    (event,) = [e for e in town.events(code, "status") if e.to_status == "reopened"]
+    assert event.note == "dahannya masih menutup separuh jalan"
     notices = [t for t in town.inbox("ani") if ": status kini" in t]
     assert [n.split("status kini ")[1].split(".")[0] for n in notices][-3:] == [
         "Dialihkan",
@@ -249,7 +256,10 @@ def test_same_citizen_repeating_joins_the_open_complaint(town: Town) -> None:
 def test_stop_silences_the_citizen_until_start(town: Town) -> None:
     code = town.say("pak-ujang", "Lampu jalan mati di gang mawar sudah tiga malam")["code"]
     stopped = town.say("pak-ujang", "STOP")
-    assert stopped["reply"] is None  # no answer after STOP
+    assert stopped["reply"] == (
+        "Baik, Anda tidak akan menerima pesan dari kami lagi. Kirim START bila ingin menerima "
+        "kabar laporan Anda kembali."
+    )
     town.say("admin", f"/proses {code} dicek petugas")
     with transaction(town.engine) as session:
         contact = session.exec(select(Contact).where(Contact.address == "web:kota:pak-ujang")).one()
@@ -260,8 +270,9 @@ def test_stop_silences_the_citizen_until_start(town: Town) -> None:
             .where(Message.contact_id == contact.id)
             .order_by(OutboxItem.id)
         ).all()
-        # The acknowledgement went out before STOP; the status change is kept, never sent.
-        assert [i.status for i in items] == ["pending", "dead"]
+        # The acknowledgement and STOP's confirmation go out; the status change is kept,
+        # never sent.
+        assert [i.status for i in items] == ["pending", "pending", "dead"]
         assert "Sedang ditangani" in items[-1].payload["text"]
     town.say("pak-ujang", "START")
     assert town.inbox("pak-ujang")[-1].startswith("Selamat datang")
@@ -318,3 +329,36 @@ def test_choosing_a_language_is_confirmed_in_that_language(town: Town) -> None:
     assert code in town.say("maria", f"STATUS {code}")["reply"]
     unknown = town.say("maria", "/bahasa fr")["reply"]
     assert "Baik, mulai" not in unknown and "OK, from now on" not in unknown
+
+
+def test_a_reopening_without_a_reason_still_reaches_the_opd(town: Town) -> None:
+    code = town.say("dodi", "Lampu jalan mati di gang mawar sudah tiga malam")["code"]
+    town.say("admin", f"/selesai {code} Lampu sudah diganti")
+    town.say("dodi", f"BELUM BERES {code}")
+    reopened = town.dispatches(code)[-1]
+    assert reopened["event"] == "complaint.reopened" and reopened["reason"] is None
+    assert "Alasan warga: -." in reopened["notice"]
+    assert town.complaint(code).status == "reopened"
+
+
+@pytest.mark.parametrize(
+    "plea", ["tolong dong pak, parah banget", "ada masalah di sini", "mau lapor pak"]
+)
+def test_a_plea_naming_no_problem_is_asked_what_and_where_not_filed(town: Town, plea: str) -> None:
+    answer = town.say("ujang", plea)
+    assert not answer.get("code"), answer
+    assert answer["reply"].startswith("Agar dapat kami teruskan ke instansi yang tepat")
+    assert "apa yang terjadi dan di mana lokasinya" in answer["reply"]
+    told = town.say("ujang", "Jalan berlubang besar di Jl. Merdeka km 9 dekat pasar")
+    assert told["code"] and told["status"] == "routed"  # once said, it is filed
+
+
+def test_the_rating_prompt_follows_the_note_as_its_own_sentence_in_english(town: Town) -> None:
+    code = town.say(
+        "john", "Piles of garbage at the market, not collected for a week", language="en"
+    )["code"]
+    town.say("sari-dlh", f"/selesai {code} Sampah sudah diangkut")
+    assert town.inbox("john")[-1] == (
+        f"{code}: status is now Resolved. Note: Sampah sudah diangkut. Rate the handling of "
+        f"{code} from 1 to 5, or reply NOT FIXED if the problem remains."
+    )

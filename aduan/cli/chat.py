@@ -15,8 +15,12 @@ BANNER = "Aduan chat: tulis keluhan Anda (Ctrl-D untuk keluar). Type your compla
 
 async def chat(runtime: Runtime, user: str) -> None:
     adapter = ConsoleAdapter(ConsoleConfig(), out=sys.stdout)
+    # Only this user's messages: another console user's wait until they chat again.
     worker = OutboxWorker(
-        runtime.engine, {"console": _channel_sender(adapter)}, runtime.ctx.settings
+        runtime.engine,
+        {"console": _channel_sender(adapter)},
+        runtime.ctx.settings,
+        recipient=adapter.address(user),
     )
     stop = asyncio.Event()
     task = asyncio.create_task(worker.run_forever(stop, idle_seconds=0.3))

@@ -8,6 +8,7 @@ from aduan.complaints.turn import Turn
 from channels.message import Button
 from classifier import Classification
 from dispatch.enqueue import message_to_contact
+from dispatch.templates import sentences
 from storage.models import Complaint, Status
 
 MAX_CHOICES = 3  # categories offered besides the fallback
@@ -53,7 +54,7 @@ def acknowledgement(
     assert turn.classification is not None
     buttons = category_choices(turn, complaint, turn.classification)
     if buttons:
-        text = f"{text} {ctx.text(language, 'choose_category', code=complaint.code)}"
+        text = sentences(text, ctx.text(language, "choose_category", code=complaint.code))
     return text, buttons
 
 

@@ -11,7 +11,7 @@ from rapidfuzz import fuzz
 from rapidfuzz.utils import default_process
 from sqlmodel import Session
 
-from aduan.complaints.codes import find_code
+from aduan.complaints.codes import CODE_PATTERN, find_code
 from aduan.rules.rulebook import Rulebook
 from channels.message import InboundMessage
 from dispatch.actions import ActionError, assign_category, forward_citizen_answer, rate, reopen
@@ -36,6 +36,12 @@ def expand_choice(session: Session, contact: Contact, text: str, now: datetime) 
     if buttons and 0 <= index < len(buttons):
         return buttons[index]["payload"]
     return text
+
+
+def reopen_reason(text: str) -> str | None:
+    """Why the citizen says it is not fixed: "belum beres ADU-7K3Q9, airnya masih menggenang"."""
+    rest = CODE_PATTERN.sub(" ", REOPEN_WORDS.sub(" ", text, count=1), count=1)
+    return rest.strip(" \t\r\n,.;:-–—!") or None
 
 
 @dataclass(frozen=True)
@@ -79,7 +85,7 @@ def handle_citizen_action(
             )
             if complaint is None:
                 return CitizenResult(ctx.text(language, "nothing_to_reopen"))
-            reopen(session, complaint, contact, ctx, now=now)
+            reopen(session, complaint, contact, ctx, note=reopen_reason(text), now=now)
             return CitizenResult(None, complaint)
         if head in ("/kategori", "/category") and code and len(words) >= 3:
             complaint = own_complaint(session, contact.id, [Status.needs_review.value], code)

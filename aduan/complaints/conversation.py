@@ -113,14 +113,16 @@ def open_complaints_text(session: Session, contact: Contact, ctx: DispatchContex
     return text
 
 
+def opt_out(session: Session, contact: Contact) -> None:
+    """STOP: nothing more is sent to the contact until they write START."""
+    contact.opted_out = True
+    session.add(contact)
+
+
 def answer_command(
     session: Session, command: Command, contact: Contact, ctx: DispatchContext
-) -> str | None:
-    """The answer to a command; None when nothing may be sent (after an opt-out)."""
-    if command.name == "opt_out":
-        contact.opted_out = True
-        session.add(contact)
-        return None
+) -> str:
+    """The answer to a command (STOP's confirmation too: the caller then calls `opt_out`)."""
     if command.name == "welcome" and contact.opted_out:
         contact.opted_out = False  # START after STOP: the citizen wants messages again
         contact.unreachable = False
@@ -139,4 +141,6 @@ def answer_command(
         if code:
             return status_text(session, code, contact, ctx)
         return open_complaints_text(session, contact, ctx)
+    if command.name == "opt_out":
+        return ctx.text(contact.language, "opted_out")
     return ctx.text(contact.language, command.name)

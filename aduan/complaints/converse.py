@@ -11,7 +11,12 @@ from aduan.complaints.outcome import Outcome
 from aduan.complaints.turn import Turn
 from classifier import Classification
 
-SMALL_TALK = {"greeting": "greeting", "thanks": "thanks", "question": "help"}
+SMALL_TALK = {
+    "greeting": "greeting",
+    "thanks": "thanks",
+    "question": "help",
+    "vague": "ask_details",  # nothing to file yet: ask what happened and where
+}
 # "Assalamualaikum", "assalamu'alaikum", "Asslm", "askum", "salam": answered in kind.
 SALAM = re.compile(r"\b(ass?alamu?\W?\s*'?\s*alaik\w*|asw+r\w*|ass?lm\w*|askum|salam)\b", re.I)
 
@@ -26,7 +31,11 @@ def answer_command(turn: Turn) -> Outcome | None:
     command = conversation.parse_command(turn.text)
     if command is None:
         return None
-    return reply(turn, conversation.answer_command(turn.session, command, turn.contact, turn.ctx))
+    answer = conversation.answer_command(turn.session, command, turn.contact, turn.ctx)
+    outcome = reply(turn, None if turn.inbound.provider_answered else answer)
+    if command.name == "opt_out":  # after its confirmation is queued: the last message sent
+        conversation.opt_out(turn.session, turn.contact)
+    return outcome
 
 
 def answer_citizen_action(turn: Turn) -> Outcome | None:

@@ -36,13 +36,13 @@ from channels.inputs import clean_text, identifier
 from channels.masking import mask_address
 from channels.message import (
     Attachment,
-    Button,
     DeliveryReceipt,
     DeliveryState,
     InboundMessage,
     Location,
     OutboundMessage,
     SendResult,
+    numbered,
 )
 from channels.twilio.sms_text import fit_segments
 from channels.whatsapp_window import outside_window, template_parameter
@@ -202,14 +202,6 @@ def _attachments(form: _Form) -> list[Attachment]:
     return found
 
 
-def numbered(text: str, buttons: list[Button]) -> str:
-    """Buttons as a numbered list under the text, for channels that cannot show buttons."""
-    if not buttons:
-        return text
-    lines = [f"{index}. {button.label}" for index, button in enumerate(buttons, start=1)]
-    return "\n".join([text, *lines])
-
-
 def classify_error(exc: TwilioRestException) -> SendError:
     """Twilio's answer as a retryable or permanent send error, with Twilio's code and reason."""
     code = exc.code if isinstance(exc.code, int) else None
@@ -311,6 +303,7 @@ class TwilioAdapter:
                 # A WhatsApp reply (swipe-to-reply) names the message it answers.
                 reply_to=_replied(form),
                 raw=dict(form),
+                provider_answered=opt_out_type in OPT_OUT_TYPES,
             )
         ]
 
