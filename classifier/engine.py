@@ -34,6 +34,7 @@ from typing import NamedTuple
 
 from classifier.intent import detect_intent
 from classifier.normalize import Normalizer, base_tokens
+from classifier.places import Gazetteer, squash
 from classifier.result import Classification, Match
 from classifier.rules import RuleSet
 from classifier.term_frequency import weigh_repeats
@@ -128,9 +129,10 @@ class CompiledRules:
     area_office: dict[str, str] = field(default_factory=dict)
     thresholds: dict[str, float] = field(default_factory=dict)  # per-category overrides
     bias: dict[str, float] = field(default_factory=dict)  # non-zero category biases
+    places: Gazetteer | None = None  # the deployment's kecamatan and desa names, if imported
 
 
-def compile_rules(rules: RuleSet) -> CompiledRules:
+def compile_rules(rules: RuleSet, places: Gazetteer | None = None) -> CompiledRules:
     """Normalise every keyword the way messages are normalised and index them by first word."""
     grouped: dict[tuple[str, ...], list[_Entry]] = {}
     for code, rule in rules.categories.items():
@@ -171,6 +173,7 @@ def compile_rules(rules: RuleSet) -> CompiledRules:
             if rule.threshold is not None
         },
         bias={code: rule.bias for code, rule in rules.categories.items() if rule.bias},
+        places=places,
     )
 
 
@@ -179,6 +182,12 @@ def classify(text: str, rules: CompiledRules) -> Classification:
     words, raws = rules.normalizer.tokens(text)
     settings = rules.rules.settings
     found, cancelled, area = _scan(words, raws, rules.index, settings.overlap)
+    place = rules.places.locate(text) if rules.places is not None else None
+    if place is not None and place.kecamatan is not None:
+        # The official list knows typos, prefixes and villages: it names the area when it can.
+        key = squash(place.kecamatan)
+        if key in rules.area_office:
+            area = (key, place.found_as)
     if settings.repeats == "log" and found:
         found = weigh_repeats(found, words)
     if area is not None and rules.area_weight:
@@ -199,13 +208,13 @@ def classify(text: str, rules: CompiledRules) -> Classification:
     intent = detect_intent(text, words, bool(scores))
     if intent != "complaint":
         return Classification.of(
-            intent, None, None, 1.0, False, normalized, matched, scores, area_name
+            intent, None, None, 1.0, False, normalized, matched, scores, area_name, place
         )
     if not scores:
         fallback = settings.fallback_category
         return Classification.of(
             "complaint", fallback, rules.opd.get(fallback), 0.0, True, normalized, matched, scores,
-            area_name,
+            area_name, place,
         )  # fmt: skip
     if settings.confidence == "lead":
         order = rules.order
@@ -231,8 +240,9 @@ def classify(text: str, rules: CompiledRules) -> Classification:
     if area_name is not None and best in rules.area_categories:
         opd = rules.area_office.get(area_name, opd)
     return Classification.of(
-        "complaint", best, opd, confidence, needs_review, normalized, matched, scores, area_name
-    )
+        "complaint", best, opd, confidence, needs_review, normalized, matched, scores, area_name,
+        place,
+    )  # fmt: skip
 
 
 def with_category(result: Classification, category: str, rules: CompiledRules) -> Classification:

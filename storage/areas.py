@@ -5,7 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from sqlalchemy import delete, func, insert
+from sqlalchemy import delete, insert
+from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
 from storage.models import Area, utcnow
@@ -42,16 +43,36 @@ def areas_of_level(session: Session, level: str) -> list[Area]:
 
 def kecamatan_villages(session: Session) -> dict[str, list[str]]:
     """Kecamatan name -> the names of its desa/kelurahan (empty when none is imported)."""
-    kecamatan = {a.code: a.name for a in areas_of_level(session, "kecamatan")}
+    rows = session.exec(select(Area.code, Area.parent_code, Area.level, Area.name))
+    return group_by_kecamatan(sorted(rows))
+
+
+def group_by_kecamatan(rows: Iterable[tuple[str, str | None, str, str]]) -> dict[str, list[str]]:
+    """Kecamatan name -> its villages' names, from (code, parent, level, name) rows by code."""
+    rows = list(rows)
+    kecamatan = {code: name for code, _, level, name in rows if level == "kecamatan"}
     found: dict[str, list[str]] = {name: [] for name in kecamatan.values()}
-    villages = select(Area.parent_code, Area.name).where(Area.level.in_(VILLAGE_LEVELS))
-    for parent, name in session.exec(villages.order_by(Area.code)):
-        if parent in kecamatan:
+    for _, parent, level, name in rows:
+        if level in VILLAGE_LEVELS and parent in kecamatan:
             found[kecamatan[parent]].append(name)
     return found
 
 
-def area_stamp(session: Session) -> tuple[int, object]:
-    """Changes whenever the list is imported again: (rows, time of the last import)."""
-    count, last = session.exec(select(func.count(), func.max(Area.imported_at))).one()
-    return int(count), last
+def peek_areas(engine: Engine, known: object = None) -> tuple[object, dict[str, list[str]]] | None:
+    """The list's stamp and kecamatan -> desa/kelurahan names, if the stamp is not `known`.
+
+    Reads on a plain DBAPI connection, outside any transaction, as `storage.rules.peek_newest`
+    does (the pipeline asks while its own session may hold SQLite's write lock).
+    """
+    connection = engine.raw_connection()
+    try:
+        cursor = connection.cursor()
+        cursor.execute("SELECT count(*), max(imported_at) FROM area")
+        stamp = tuple(cursor.fetchone() or (0, None))
+        if stamp == known:
+            return None
+        cursor.execute("SELECT code, parent_code, level, name FROM area ORDER BY code")
+        rows = cursor.fetchall()
+    finally:
+        connection.close()
+    return stamp, group_by_kecamatan(rows)
