@@ -33,6 +33,7 @@ from itertools import compress
 from typing import NamedTuple
 
 from classifier.intent import detect_intent
+from classifier.landmarks import landmark_positions
 from classifier.normalize import Normalizer, base_tokens
 from classifier.places import Gazetteer, squash
 from classifier.result import Classification, Match
@@ -181,7 +182,9 @@ def classify(text: str, rules: CompiledRules) -> Classification:
     """Decide intent, category and OPD for one message and say why."""
     words, raws = rules.normalizer.tokens(text)
     settings = rules.rules.settings
-    found, cancelled, area = _scan(words, raws, rules.index, settings.overlap)
+    found, cancelled, area = _scan(
+        words, raws, rules.index, settings.overlap, landmark_positions(words)
+    )
     place = rules.places.locate(text) if rules.places is not None else None
     if place is not None and place.kecamatan is not None:
         # The official list knows typos, prefixes and villages: it names the area when it can.
@@ -350,11 +353,16 @@ def _top_two(
 
 
 def _scan(
-    words: list[str], raws: list[str], index: dict[str, _Node], overlap: bool = False
+    words: list[str],
+    raws: list[str],
+    index: dict[str, _Node],
+    overlap: bool = False,
+    places: frozenset[int] = frozenset(),
 ) -> tuple[dict[tuple[str, str], Match], dict[str, tuple[str, str]], tuple[str, str] | None]:
     """Find keywords (leftmost-longest, consuming), negative terms and the first area named.
 
     With `overlap`, phrases consume nothing: every keyword present counts (learned weights).
+    A term touching a position in `places` (a landmark named as a location) votes for nothing.
     """
     found: dict[tuple[str, str], Match] = {}
     cancelled: dict[str, tuple[str, str]] = {}
@@ -374,6 +382,8 @@ def _scan(
         elif phrase.simple:
             # The usual case: a one-word term with one keyword. It consumes only its own word,
             # so the position needs no update.
+            if places and i0 in places:
+                continue
             key, category, term, weight = phrase.keywords[0]
             if key not in found:
                 found[key] = _new_match(Match, (category, term, weight, raws[i0]))
@@ -386,6 +396,8 @@ def _scan(
             if consumed and positive:
                 continue
             raw = raws[i0] if size == 1 else " ".join(dict.fromkeys(raws[i0 : i0 + size]))
+            if places and not places.isdisjoint(range(i0, i0 + size)):
+                keywords, negatives = (), ()  # a place: it still consumes its words
             for key, category, term, weight in keywords:
                 if key not in found:
                     found[key] = _new_match(Match, (category, term, weight, raw))
