@@ -16,6 +16,7 @@ also names; when it names none, the desa is recorded and the kecamatan left open
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from functools import lru_cache
@@ -43,6 +44,8 @@ _MARKERS = {
 # Long markers are recognised with one typo ("kecamtan", "kelurhan").
 _FUZZY_MARKERS = {"kecamatan": KECAMATAN, "kelurahan": DESA}
 _RT_RW = frozenset({"rt", "rw"})
+# Addresses pasted from forms lose their line breaks: "Kec. PameungpeukDs.Bojongkunci".
+_GLUED = re.compile(r"(?<=[a-z])(?=[A-Z])")
 _MAX_WORDS = 3  # longest name, in words, looked for
 _MIN_FUZZY = 5  # shortest name corrected after a marker
 _MIN_FUZZY_BARE = 8  # shortest name corrected without a marker
@@ -75,6 +78,7 @@ class _Mention:
     areas: tuple[_Area, ...]
     found_as: str
     marker: str | None  # the kind a marker asked for, if any
+    exact: bool  # written as the list has it (not a typo corrected)
 
 
 def squash(name: str) -> str:
@@ -111,7 +115,7 @@ class Gazetteer:
 
     def locate(self, text: str) -> Place | None:
         """The kecamatan and desa `text` names, as far as it can tell; None when it names none."""
-        mentions = self._mentions(raw_tokens(text))
+        mentions = self._mentions(raw_tokens(_GLUED.sub(" ", text)))
         return _resolve(mentions) if mentions else None
 
     def _mentions(self, tokens: list[str]) -> list[_Mention]:
@@ -123,17 +127,17 @@ class Gazetteer:
                 kind, start = marker
                 found = self._name_at(tokens, start, kind)
                 if found is not None:
-                    size, areas = found
+                    size, areas, exact = found
                     raw = " ".join(tokens[i : start + size])
-                    mentions.append(_Mention(areas, raw, kind))
+                    mentions.append(_Mention(areas, raw, kind, exact))
                     i = start + size
                     continue
                 i = start
                 continue
             found = self._name_at(tokens, i, None)
             if found is not None:
-                size, areas = found
-                mentions.append(_Mention(areas, " ".join(tokens[i : i + size]), None))
+                size, areas, exact = found
+                mentions.append(_Mention(areas, " ".join(tokens[i : i + size]), None, exact))
                 i += size
                 continue
             i += 1
@@ -141,33 +145,35 @@ class Gazetteer:
 
     def _name_at(
         self, tokens: list[str], start: int, kind: str | None
-    ) -> tuple[int, tuple[_Area, ...]] | None:
-        """The longest name starting at `start`: its size in tokens and the areas it names."""
+    ) -> tuple[int, tuple[_Area, ...], bool] | None:
+        """The longest name starting at `start`: its size in tokens, the areas it names and
+        whether it was written exactly."""
         for size in range(min(_MAX_WORDS, len(tokens) - start), 0, -1):
             words = tokens[start : start + size]
             if any(w.startswith("<") or w in _MARKERS for w in words):
                 continue
             key = "".join(words)
             areas = self._areas.get(key)
+            exact = areas is not None
             if areas is None and (kind is not None or size == 1):
                 if key in self._known or (kind is None and len(key) < _MIN_FUZZY_BARE):
                     continue
                 if len(key) >= _MIN_FUZZY:
-                    corrected = self._correct(key)
+                    # Without a marker, one edit only: "bundaran" is no typo of "banjaran".
+                    corrected = self._correct(key, 2 if kind is not None and len(key) >= 8 else 1)
                     areas = self._areas.get(corrected) if corrected else None
             if areas is None:
                 continue
             if kind is None and size == 1 and key in self._known and not _has_kecamatan(areas):
                 continue  # a desa named like an everyday word counts only after a marker
-            return size, areas
+            return size, areas, exact
         return None
 
-    def _closest(self, key: str) -> str | None:
-        """The one area name within the typo limit of `key` (None if none or several)."""
+    def _closest(self, key: str, limit: int) -> str | None:
+        """The one area name within `limit` edits of `key` (None if none or several)."""
         candidates = self._by_initial.get(key[0])
         if not candidates:
             return None
-        limit = 1 if len(key) < 8 else 2
         found = process.extract(
             key, candidates, scorer=Levenshtein.distance, score_cutoff=limit, limit=2
         )
@@ -208,27 +214,31 @@ def _marker(tokens: list[str], i: int) -> tuple[str, int] | None:
 
 def _resolve(mentions: list[_Mention]) -> Place | None:
     """One place from every mention: an explicit kecamatan first, then the desa inside it."""
-    kecamatan: _Mention | None = None
-    for m in mentions:
-        named = m.marker != DESA or all(a.desa is None for a in m.areas)
-        better = kecamatan is None or (m.marker == KECAMATAN and kecamatan.marker is None)
-        if named and better and _has_kecamatan(m.areas):
-            kecamatan = m
+    named = [m for m in mentions if _names_kecamatan(m)]
+    # After "kec." beats without; written right beats a corrected typo; then the first.
+    kecamatan = max(named, key=lambda m: (m.marker == KECAMATAN, m.exact), default=None)
     kec_name = next(a.kecamatan for a in kecamatan.areas if a.desa is None) if kecamatan else None
     for m in mentions:
-        if m is kecamatan:
-            continue
         villages = [a for a in m.areas if a.desa is not None]
-        if not villages or m.marker == KECAMATAN:
+        if m is kecamatan or not villages or m.marker == KECAMATAN:
             continue
         if kec_name is not None:
             inside = [a for a in villages if a.kecamatan == kec_name]
             if inside:
                 return Place(kec_name, inside[0].desa, f"{kecamatan.found_as}, {m.found_as}")
             continue  # a desa of another kecamatan: more likely another word, or an address
-        if len({a.kecamatan for a in villages}) == 1:
-            return Place(villages[0].kecamatan, villages[0].desa, m.found_as)
-        return Place(None, villages[0].desa, m.found_as)  # shared name: kecamatan left open
+        if len({a.kecamatan for a in villages}) > 1:
+            # A shared name: the namesake desa of a kecamatan (its seat) if one is, else open.
+            seat = [a for a in villages if squash(a.kecamatan) == squash(a.desa or "")]
+            if len(seat) != 1:
+                return Place(None, villages[0].desa, m.found_as)
+            villages = seat
+        return Place(villages[0].kecamatan, villages[0].desa, m.found_as)
     if kecamatan is not None:
         return Place(kec_name, None, kecamatan.found_as)
     return None
+
+
+def _names_kecamatan(m: _Mention) -> bool:
+    """A kecamatan's name, not after "desa"/"kel." (unless no desa is called so)."""
+    return _has_kecamatan(m.areas) and (m.marker != DESA or all(a.desa is None for a in m.areas))

@@ -202,6 +202,11 @@ def format_report(report: Report) -> str:
         f"coverage:        {report.coverage:.1%}  (routed without review)",
         f"auto-precision:  {report.auto_precision:.1%}  (accuracy of what was routed)",
     ]
+    if report.kecamatan_accuracy is not None:
+        lines.append(
+            f"kecamatan named: {report.kecamatan_accuracy:.1%}  (of {report.kecamatan_n} reports"
+            " whose kecamatan office is known)"
+        )
     if report.confused:
         lines.append("most confused (label -> predicted):")
         lines += [

@@ -55,6 +55,12 @@ def where(text: str) -> tuple[str | None, str | None] | None:
         # a kecamatan and a desa inside it, in either order
         ("Desa Sukamaju Kec. Majalaya jalan rusak", ("Majalaya", "Sukamaju")),
         ("kecamatan cileunyi desa cibiru wetan", ("Cileunyi", "Cibiru Wetan")),
+        # an address pasted without its line breaks
+        ("Kab. BandungKec. PameungpeukDs.bojong kunciKp. Sukarame", ("Pameungpeuk", "Bojongkunci")),
+        # a name written right beats a near miss elsewhere ("bundaran" is not "banjaran")
+        ("Di bundaran ABC Cipacing Cileunyi ada toko jamu palsu", ("Cileunyi", None)),
+        # a shared desa name that is also a kecamatan's: its namesake desa, the seat
+        ("Aparat Desa Margaasih mempersulit warga", ("Margaasih", "Margaasih")),
     ],
 )
 def test_names_the_place(text: str, expected: tuple[str | None, str | None]) -> None:
