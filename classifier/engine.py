@@ -33,7 +33,9 @@ from itertools import compress
 from typing import NamedTuple
 
 from classifier.intent import detect_intent
+from classifier.landmarks import landmark_positions
 from classifier.normalize import Normalizer, base_tokens
+from classifier.places import Gazetteer, squash
 from classifier.result import Classification, Match
 from classifier.rules import RuleSet
 from classifier.term_frequency import weigh_repeats
@@ -128,9 +130,10 @@ class CompiledRules:
     area_office: dict[str, str] = field(default_factory=dict)
     thresholds: dict[str, float] = field(default_factory=dict)  # per-category overrides
     bias: dict[str, float] = field(default_factory=dict)  # non-zero category biases
+    places: Gazetteer | None = None  # the deployment's kecamatan and desa names, if imported
 
 
-def compile_rules(rules: RuleSet) -> CompiledRules:
+def compile_rules(rules: RuleSet, places: Gazetteer | None = None) -> CompiledRules:
     """Normalise every keyword the way messages are normalised and index them by first word."""
     grouped: dict[tuple[str, ...], list[_Entry]] = {}
     for code, rule in rules.categories.items():
@@ -171,6 +174,7 @@ def compile_rules(rules: RuleSet) -> CompiledRules:
             if rule.threshold is not None
         },
         bias={code: rule.bias for code, rule in rules.categories.items() if rule.bias},
+        places=places,
     )
 
 
@@ -178,7 +182,15 @@ def classify(text: str, rules: CompiledRules) -> Classification:
     """Decide intent, category and OPD for one message and say why."""
     words, raws = rules.normalizer.tokens(text)
     settings = rules.rules.settings
-    found, cancelled, area = _scan(words, raws, rules.index, settings.overlap)
+    found, cancelled, area = _scan(
+        words, raws, rules.index, settings.overlap, landmark_positions(words)
+    )
+    place = rules.places.locate(text) if rules.places is not None else None
+    if place is not None and place.kecamatan is not None:
+        # The official list knows typos, prefixes and villages: it names the area when it can.
+        key = squash(place.kecamatan)
+        if key in rules.area_office:
+            area = (key, place.found_as)
     if settings.repeats == "log" and found:
         found = weigh_repeats(found, words)
     if area is not None and rules.area_weight:
@@ -199,13 +211,13 @@ def classify(text: str, rules: CompiledRules) -> Classification:
     intent = detect_intent(text, words, bool(scores))
     if intent != "complaint":
         return Classification.of(
-            intent, None, None, 1.0, False, normalized, matched, scores, area_name
+            intent, None, None, 1.0, False, normalized, matched, scores, area_name, place
         )
     if not scores:
         fallback = settings.fallback_category
         return Classification.of(
             "complaint", fallback, rules.opd.get(fallback), 0.0, True, normalized, matched, scores,
-            area_name,
+            area_name, place,
         )  # fmt: skip
     if settings.confidence == "lead":
         order = rules.order
@@ -231,8 +243,9 @@ def classify(text: str, rules: CompiledRules) -> Classification:
     if area_name is not None and best in rules.area_categories:
         opd = rules.area_office.get(area_name, opd)
     return Classification.of(
-        "complaint", best, opd, confidence, needs_review, normalized, matched, scores, area_name
-    )
+        "complaint", best, opd, confidence, needs_review, normalized, matched, scores, area_name,
+        place,
+    )  # fmt: skip
 
 
 def with_category(result: Classification, category: str, rules: CompiledRules) -> Classification:
@@ -340,11 +353,16 @@ def _top_two(
 
 
 def _scan(
-    words: list[str], raws: list[str], index: dict[str, _Node], overlap: bool = False
+    words: list[str],
+    raws: list[str],
+    index: dict[str, _Node],
+    overlap: bool = False,
+    places: frozenset[int] = frozenset(),
 ) -> tuple[dict[tuple[str, str], Match], dict[str, tuple[str, str]], tuple[str, str] | None]:
     """Find keywords (leftmost-longest, consuming), negative terms and the first area named.
 
     With `overlap`, phrases consume nothing: every keyword present counts (learned weights).
+    A term touching a position in `places` (a landmark named as a location) votes for nothing.
     """
     found: dict[tuple[str, str], Match] = {}
     cancelled: dict[str, tuple[str, str]] = {}
@@ -364,6 +382,8 @@ def _scan(
         elif phrase.simple:
             # The usual case: a one-word term with one keyword. It consumes only its own word,
             # so the position needs no update.
+            if places and i0 in places:
+                continue
             key, category, term, weight = phrase.keywords[0]
             if key not in found:
                 found[key] = _new_match(Match, (category, term, weight, raws[i0]))
@@ -376,6 +396,8 @@ def _scan(
             if consumed and positive:
                 continue
             raw = raws[i0] if size == 1 else " ".join(dict.fromkeys(raws[i0 : i0 + size]))
+            if places and not places.isdisjoint(range(i0, i0 + size)):
+                keywords, negatives = (), ()  # a place: it still consumes its words
             for key, category, term, weight in keywords:
                 if key not in found:
                     found[key] = _new_match(Match, (category, term, weight, raw))

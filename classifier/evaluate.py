@@ -10,10 +10,11 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Literal
 
 from classifier.engine import CompiledRules, classify
+from classifier.places import squash
 from classifier.result import Classification
 
 NOT_COMPLAINT = "not_complaint"
@@ -26,6 +27,7 @@ class Example:
 
     text: str
     label: str
+    kecamatan: str | None = None  # the kecamatan office it went to, when that is known
 
 
 @dataclass(frozen=True)
@@ -47,8 +49,19 @@ class Report:
     auto_precision: float
     confused: list[tuple[str, str, int]] = field(default_factory=list)
     per_label: dict[str, dict[str, float]] = field(default_factory=dict)
+    # Of the examples whose kecamatan is known: the share whose kecamatan the text was read as.
+    kecamatan_accuracy: float | None = None
+    kecamatan_n: int = 0
 
     def as_dict(self) -> dict[str, object]:
+        places = (
+            {
+                "kecamatan_accuracy": round(self.kecamatan_accuracy, 4),
+                "kecamatan_n": self.kecamatan_n,
+            }
+            if self.kecamatan_accuracy is not None
+            else {}
+        )
         return {
             "n": self.n,
             "accuracy": round(self.accuracy, 4),
@@ -57,13 +70,22 @@ class Report:
             "auto_precision": round(self.auto_precision, 4),
             "confused": [{"label": a, "predicted": b, "count": c} for a, b, c in self.confused],
             "per_label": self.per_label,
+            **places,
         }
 
 
 def lapor_dataset(rows: Iterable[Mapping[str, str]]) -> Dataset:
     """LAPOR rows (title, text, opd), labelled with the OPD that handled them."""
     return Dataset(
-        tuple(Example(f"{row['title']}. {row['text']}", row["opd"].strip()) for row in rows), "opd"
+        tuple(
+            Example(
+                f"{row['title']}. {row['text']}",
+                row["opd"].strip(),
+                (row.get("kecamatan") or "").strip() or None,
+            )
+            for row in rows
+        ),
+        "opd",
     )
 
 
@@ -86,7 +108,22 @@ def evaluate(dataset: Dataset, rules: CompiledRules, *, top_confused: int = 10) 
     labels = [ex.label for ex in dataset.examples]
     predicted = [prediction(r, dataset.kind) for r in results]
     auto = [r.is_complaint and not r.needs_review for r in results]
-    return score(labels, predicted, auto, top_confused=top_confused)
+    report = score(labels, predicted, auto, top_confused=top_confused)
+    placed = [
+        (ex.kecamatan, r) for ex, r in zip(dataset.examples, results, strict=True) if ex.kecamatan
+    ]
+    if not placed:
+        return report
+    right = sum(squash(kecamatan) == named_kecamatan(r) for kecamatan, r in placed)
+    return replace(report, kecamatan_accuracy=right / len(placed), kecamatan_n=len(placed))
+
+
+def named_kecamatan(result: Classification) -> str | None:
+    """The kecamatan the text was read as naming (area list first, then the rules' areas),
+    as a lookup key."""
+    where = result.where()
+    kecamatan = where["kecamatan"] if where else None
+    return squash(kecamatan) if kecamatan else None
 
 
 def score(

@@ -6,6 +6,8 @@ import inspect
 from dataclasses import dataclass, field, fields
 from typing import Literal, NamedTuple
 
+from classifier.places import Place
+
 Intent = Literal["complaint", "greeting", "thanks", "question", "status", "empty", "vague"]
 
 
@@ -34,7 +36,8 @@ class Classification:
     normalized: str
     matched: tuple[Match, ...] = ()
     scores: dict[str, float] = field(default_factory=dict)
-    area: str | None = None  # the area (kecamatan) named in the text, when an area table is set
+    area: str | None = None  # the rules' area (settings.areas) named in the text: routes by area
+    place: Place | None = None  # kecamatan and desa named, from the deployment's area list
 
     @classmethod
     def of(
@@ -48,6 +51,7 @@ class Classification:
         matched: tuple[Match, ...],
         scores: dict[str, float],
         area: str | None,
+        place: Place | None = None,
     ) -> Classification:
         """The same object as `Classification(...)` with every field given, built about twice
         as fast: one `__dict__` update instead of the frozen dataclass's per-field
@@ -63,6 +67,7 @@ class Classification:
             matched=matched,
             scores=scores,
             area=area,
+            place=place,
         )
         return result
 
@@ -80,8 +85,14 @@ class Classification:
             "normalized": self.normalized,
             "matched": [m._asdict() for m in self.matched],
             "scores": {k: round(v, 4) for k, v in self.scores.items()},
-            "area": self.area,
+            "area": self.where(),
         }
+
+    def where(self) -> dict[str, str | None] | None:
+        """The kecamatan and desa named ({kecamatan, desa}, either may be None), or None."""
+        if self.place is not None:
+            return self.place.as_dict()
+        return {"kecamatan": self.area, "desa": None} if self.area is not None else None
 
 
 # `Classification.of` must set exactly the dataclass's fields, in order.

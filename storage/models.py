@@ -109,6 +109,9 @@ class Complaint(SQLModel, table=True):
     escalations: int = 0
     # Hash of the per-complaint tracking secret (shown once to the citizen who filed it).
     secret_hash: str | None = Field(default=None, max_length=64, unique=True, index=True)
+    # Where it happened, as the classifier read it from the text (official names, see Area).
+    kecamatan: str | None = Field(default=None, max_length=128, index=True)
+    desa: str | None = Field(default=None, max_length=128)
 
 
 class Message(SQLModel, table=True):
@@ -252,3 +255,14 @@ class WebClientKey(SQLModel, table=True):
     label: str = ""
     created_at: datetime = _created()
     revoked_at: datetime | None = _time()
+
+
+class Area(SQLModel, table=True):
+    """The deployment's official area list (Kemendagri codes): province, regency, kecamatan,
+    desa/kelurahan. Filled by `aduan areas import`; the classifier reads the names from it."""
+
+    code: str = Field(primary_key=True, max_length=16)  # e.g. 32.04.05.2001
+    parent_code: str | None = Field(default=None, max_length=16, index=True)
+    level: str = Field(max_length=16)  # province | regency | kecamatan | desa | kelurahan
+    name: str = Field(max_length=128)
+    imported_at: datetime = _created()

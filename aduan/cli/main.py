@@ -12,6 +12,7 @@ import typer
 from sqlmodel import select
 
 from aduan.cli.access import register as register_access_commands
+from aduan.cli.areas import register as register_area_commands
 from aduan.cli.options import DEFAULT_CONFIG, ConfigOption, open_engine, open_runtime
 from aduan.cli.reports import register as register_report_commands
 from aduan.cli.routing import register as register_routing_commands
@@ -199,3 +200,4 @@ register_routing_commands(app)
 register_access_commands(app, opd_app)
 register_report_commands(app)
 register_staff_commands(app)
+register_area_commands(app)

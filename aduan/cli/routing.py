@@ -33,6 +33,7 @@ from aduan.rules.edits import (
 from aduan.rules.store import (
     Version,
     apply_edit,
+    area_gazetteer,
     history,
     newest_version,
     revert,
@@ -42,6 +43,7 @@ from classifier import Classification, CompiledRules, RuleSet, classify, compile
 from classifier.engine import confidences
 from classifier.evaluate import Report, evaluate
 from classifier.learn import LEARNED, learn_rules
+from classifier.places import Gazetteer
 from classifier.rules import AreaTable, ClassifierSettings
 from classifier.suggest import (
     SuggestOptions,
@@ -70,12 +72,12 @@ def register(app: typer.Typer) -> None:
     app.add_typer(rules_app, name="rules")
 
 
-def load_rules(path: Path) -> CompiledRules:
+def load_rules(path: Path, places: Gazetteer | None = None) -> CompiledRules:
     """Compile the rules of a config file, or exit with the config error."""
     from aduan.config import ConfigError, load_config
 
     try:
-        return compile_rules(load_config(path).ruleset())
+        return compile_rules(load_config(path).ruleset(), places)
     except (ConfigError, OSError) as error:
         typer.echo(str(error), err=True)
         raise typer.Exit(2) from None
@@ -84,6 +86,30 @@ def load_rules(path: Path) -> CompiledRules:
 LiveFlag = Annotated[
     bool, typer.Option("--live", help="use the rules in force (database), not CONFIG's")
 ]
+AreasFlag = Annotated[
+    bool,
+    typer.Option(
+        "--areas", help="name kecamatan and desa from the area list (`aduan areas import`)"
+    ),
+]
+
+
+def chosen_rules(config: Path, live: bool, areas: bool) -> CompiledRules:
+    """CONFIG's rules or the rules in force, with the imported area list when asked for."""
+    places = _places() if areas else None
+    if live:
+        return compile_rules(_current(_store(config)).ruleset, places)
+    return load_rules(config, places)
+
+
+def _places() -> Gazetteer:
+    engine = open_engine()
+    upgrade(engine)
+    places = area_gazetteer(engine)
+    if places is None:
+        typer.echo("no area list: run `aduan areas import --regency CODE` first", err=True)
+        raise typer.Exit(2)
+    return places
 
 
 def classify_command(
@@ -91,9 +117,10 @@ def classify_command(
     config: ConfigFile = DEFAULT_CONFIG,
     as_json: JsonFlag = False,
     live: LiveFlag = False,
+    areas: AreasFlag = False,
 ) -> None:
     """Classify TEXT and explain the decision."""
-    rules = compile_rules(_current(_store(config)).ruleset) if live else load_rules(config)
+    rules = chosen_rules(config, live, areas)
     result = classify(text, rules)
     if as_json:
         typer.echo(json.dumps(result.as_dict(), ensure_ascii=False))
@@ -134,6 +161,10 @@ def explain(result: Classification, settings: ClassifierSettings | None = None) 
             lines.append(f"  {code:<16} {result.scores[code]:6.2f}{p}")
         if len(ranked) > EXPLAINED_CATEGORIES:
             lines.append(f"  ... and {len(ranked) - EXPLAINED_CATEGORIES} more categories")
+    if (where := result.where()) is not None:
+        named = ", ".join(f"{level} {name}" for level, name in where.items() if name)
+        found = f"  (written {result.place.found_as!r})" if result.place else ""
+        lines.append(f"place: {named}{found}")
     if result.is_complaint:
         review = "needs review" if result.needs_review else "routed automatically"
         how = "" if settings.confidence == "softmax" else " (from its lead over the runner-up)"
@@ -151,9 +182,10 @@ def eval_command(
     config: ConfigFile = DEFAULT_CONFIG,
     as_json: JsonFlag = False,
     live: LiveFlag = False,
+    areas: AreasFlag = False,
 ) -> None:
     """Score the rules of CONFIG (or, with --live, the rules in force) against a labelled FILE."""
-    rules = compile_rules(_current(_store(config)).ruleset) if live else load_rules(config)
+    rules = chosen_rules(config, live, areas)
     report = evaluate(load_dataset(file), rules)
     if as_json:
         typer.echo(json.dumps(report.as_dict(), ensure_ascii=False))
@@ -170,6 +202,11 @@ def format_report(report: Report) -> str:
         f"coverage:        {report.coverage:.1%}  (routed without review)",
         f"auto-precision:  {report.auto_precision:.1%}  (accuracy of what was routed)",
     ]
+    if report.kecamatan_accuracy is not None:
+        lines.append(
+            f"kecamatan named: {report.kecamatan_accuracy:.1%}  (of {report.kecamatan_n} reports"
+            " whose kecamatan office is known)"
+        )
     if report.confused:
         lines.append("most confused (label -> predicted):")
         lines += [

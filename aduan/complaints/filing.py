@@ -63,6 +63,8 @@ def new_complaint(turn: Turn, same: Complaint | None, secret_hash: str) -> Compl
         location_lat=location.lat if location else None,
         location_lon=location.lon if location else None,
         location_address=location.address if location else None,
+        kecamatan=result.place.kecamatan if result.place else None,
+        desa=result.place.desa if result.place else None,
         attachments=[a.model_dump(mode="json") for a in inbound.attachments],
         due_at=same.due_at if same else due_at(turn, category),
         duplicate_of_id=same.id if same else None,

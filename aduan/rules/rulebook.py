@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from functools import cached_property
 
 from classifier import CompiledRules, RuleSet, compile_rules
+from classifier.places import Gazetteer
 
 
 @dataclass(frozen=True)
@@ -16,8 +17,12 @@ class Rulebook:
     compiled: CompiledRules
 
     @classmethod
-    def build(cls, ruleset: RuleSet, version: int | None = None) -> Rulebook:
-        return cls(version=version, ruleset=ruleset, compiled=compile_rules(ruleset))
+    def build(
+        cls, ruleset: RuleSet, version: int | None = None, places: Gazetteer | None = None
+    ) -> Rulebook:
+        """Compile `ruleset`; `places`, the deployment's area list, lets it name kecamatan
+        and desa."""
+        return cls(version=version, ruleset=ruleset, compiled=compile_rules(ruleset, places))
 
     @cached_property
     def category_names(self) -> Mapping[str, Mapping[str, str]]:

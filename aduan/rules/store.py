@@ -25,7 +25,9 @@ from aduan.config import AppConfig
 from aduan.rules.edits import RuleError, check, describe
 from aduan.rules.rulebook import Rulebook, RulebookProvider
 from classifier import RuleSet
+from classifier.places import Gazetteer
 from storage import rules as versions
+from storage.areas import peek_areas
 from storage.engine import transaction
 from storage.models import RuleVersion
 
@@ -89,6 +91,12 @@ def current_rulebook(engine: Target) -> Rulebook | None:
     """The newest version, compiled; None before the first version exists."""
     version = newest_version(engine)
     return Rulebook.build(version.ruleset, version.id) if version else None
+
+
+def area_gazetteer(engine: Engine) -> Gazetteer | None:
+    """The imported area list as the classifier's data (None before `aduan areas import`)."""
+    peeked = peek_areas(engine)
+    return Gazetteer.build(peeked[1]) if peeked and peeked[1] else None
 
 
 def history(target: Target, limit: int = 50) -> list[Version]:
@@ -194,9 +202,9 @@ def sync_from_config(engine: Target, config: AppConfig) -> int | None:
 class LiveRulebook:
     """A RulebookProvider following the newest version, compiled once per version.
 
-    It asks the database for the newest version id at most every `check_every` seconds; until a
-    version exists (or while the database cannot answer) it serves the last rules it had,
-    starting with `fallback`.
+    It asks the database for the newest version id (and whether the area list was imported
+    again) at most every `check_every` seconds; until a version exists (or while the database
+    cannot answer) it serves the last rules it had, starting with `fallback`.
     """
 
     def __init__(
@@ -210,6 +218,8 @@ class LiveRulebook:
         self.check_every = check_every
         self.clock = clock
         self._rulebook = Rulebook.build(fallback)
+        self._places: Gazetteer | None = None
+        self._area_stamp: object = None
         self._next_check = float("-inf")
         self._lock = threading.Lock()
         self._failing = False
@@ -225,16 +235,25 @@ class LiveRulebook:
     def _refresh(self) -> None:
         try:
             newest = versions.peek_newest(self.engine, self._rulebook.version)
+            areas = peek_areas(self.engine, self._area_stamp)
         except self.engine.dialect.loaded_dbapi.Error as exc:
             if not self._failing:
                 log.warning("cannot read rule versions, keeping the rules in use: %s", exc)
             self._failing = True
             return
         self._failing = False
+        if areas is not None:
+            self._area_stamp, kecamatan = areas
+            self._places = Gazetteer.build(kecamatan) if kecamatan else None
+            log.info("area list: %d kecamatan", len(kecamatan))
         if newest is not None:
             version_id, document = newest
-            self._rulebook = Rulebook.build(RuleSet.model_validate(document["ruleset"]), version_id)
+            ruleset = RuleSet.model_validate(document["ruleset"])
+            self._rulebook = Rulebook.build(ruleset, version_id, self._places)
             log.info("routing rules version %s in force", version_id)
+        elif areas is not None:
+            current = self._rulebook
+            self._rulebook = Rulebook.build(current.ruleset, current.version, self._places)
 
 
 def live_rulebook(engine: Engine, config: AppConfig, check_every: float = 1.0) -> LiveRulebook:

@@ -42,7 +42,7 @@ def test_named_area_routes_area_category_to_its_office() -> None:
     assert result.category == "desa"
     assert result.opd == "KEC-BALEENDAH" and result.area == "baleendah"
     assert any(m.term == AREA_TERM and m.found_as == "bale endah" for m in result.matched)
-    assert result.as_dict()["area"] == "baleendah"
+    assert result.as_dict()["area"] == {"kecamatan": "baleendah", "desa": None}
 
 
 def test_other_categories_keep_their_opd_wherever_they_happen() -> None:
