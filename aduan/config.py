@@ -109,6 +109,19 @@ class MapSettings(BaseModel):
         return f"{scheme}://{host}"
 
 
+class PublicSettings(BaseModel):
+    """The public site: the report form's photos, and what the public map shows."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    max_photos: int = Field(default=3, ge=0, le=10)
+    max_photo_bytes: int = Field(default=5_242_880, ge=10_000, le=20_000_000)
+    # "rounded" locations on the map keep this many decimals (3: about 100 m).
+    rounded_decimals: int = Field(default=3, ge=1, le=5)
+    map_days: int = Field(default=90, ge=1, le=3650, description="how far back the map goes")
+    map_limit: int = Field(default=500, ge=1, le=5000, description="the most reports it shows")
+
+
 class ConsoleSettings(BaseModel):
     """The staff console's sign-in rules."""
 
@@ -138,6 +151,7 @@ class AppConfig(BaseModel):
     staff: list[StaffConfig] = Field(default_factory=list)
     console: ConsoleSettings = Field(default_factory=ConsoleSettings)
     maps: MapSettings = Field(default_factory=MapSettings)
+    public: PublicSettings = Field(default_factory=PublicSettings)
 
     @field_validator("templates")
     @classmethod
