@@ -93,6 +93,16 @@ class MapSettings(BaseModel):
 
     tile_url: str = "https://tile.openstreetmap.org/{z}/{x}/{y}.png"
     attribution: str = "© OpenStreetMap contributors"
+    # Where the public pages' maps open before a pin is set: the middle of the region.
+    center: tuple[float, float] = (-6.9147, 107.6098)
+    zoom: int = Field(default=13, ge=1, le=19)
+
+    @field_validator("center")
+    @classmethod
+    def _on_earth(cls, value: tuple[float, float]) -> tuple[float, float]:
+        if not (-90 <= value[0] <= 90 and -180 <= value[1] <= 180):
+            raise ValueError(f"{list(value)} is not [latitude, longitude]")
+        return value
 
     @field_validator("tile_url")
     @classmethod

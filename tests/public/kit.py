@@ -62,3 +62,36 @@ def opd_sets(client: TestClient, code: str, status: str, note: str, opd: str = "
 def visible_text(html: str) -> str:
     """The page's text without tags (what a reader sees, roughly)."""
     return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", html))
+
+
+def jpeg_with_gps(lat: float = -6.9147, lon: float = 107.6098, camera: str = "KameraHP") -> bytes:
+    """A small JPEG whose EXIF says where (and with which camera) it was taken."""
+    import io
+
+    from PIL import Image
+
+    def dms(value: float) -> tuple[float, float, float]:
+        value = abs(value)
+        degrees, rest = divmod(value * 3600, 3600)
+        minutes, seconds = divmod(rest, 60)
+        return (degrees, minutes, round(seconds, 4))
+
+    exif = Image.Exif()
+    exif[0x8825] = {
+        1: "S" if lat < 0 else "N",
+        2: dms(lat),
+        3: "W" if lon < 0 else "E",
+        4: dms(lon),
+    }
+    exif[0x010F] = camera
+    out = io.BytesIO()
+    Image.new("RGB", (64, 48), (200, 100, 0)).save(out, "JPEG", exif=exif.tobytes())
+    return out.getvalue()
+
+
+def report_form(client: TestClient, **fields: str) -> dict[str, str]:
+    """The report form's fields as a browser would send them (CSRF token included)."""
+    page = client.get("/lapor")
+    submission = re.search(r'name="submission" value="([^"]+)"', page.text)
+    assert submission is not None
+    return {"csrf_token": csrf(client), "submission": submission.group(1), **fields}

@@ -8,10 +8,18 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
-from aduan.web.public import tracking
+from aduan.config import PublicSettings
+from aduan.web.public import photos, report, tracking
+
+FORM_ALLOWANCE = 100_000  # the form's text fields and multipart framing, besides the photos
 
 
 def install(app: FastAPI) -> None:
     """Add the public pages' routes."""
-    for module in (tracking,):
+    for module in (report, tracking, photos):
         app.include_router(module.router)
+
+
+def upload_limits(settings: PublicSettings) -> dict[str, int]:
+    """The report form takes its photos: a larger body than other routes."""
+    return {report.PATH: settings.max_photos * settings.max_photo_bytes + FORM_ALLOWANCE}

@@ -131,3 +131,17 @@ async def reopen_report(
     """ "Belum beres": the citizen says it is not fixed, as the chat command `/belumberes`."""
     code = canonical_code(code)
     return await _after(request, runtime, code, secret, f"/belumberes {code}", "reopened_notice")
+
+
+@router.post("/lacak/{code}/kategori", dependencies=[Depends(verify_csrf)])
+async def choose_category(
+    code: str,
+    request: Request,
+    runtime: RuntimeDep,
+    secret: Secret,
+    category: Annotated[str, Form(pattern=r"^[a-z0-9_]{1,64}$")],
+) -> Response:
+    """The citizen picks the category the classifier was unsure of, as `/kategori ADU-… cat`."""
+    code = canonical_code(code)
+    command = f"/kategori {code} {category}"
+    return await _after(request, runtime, code, secret, command, "category_chosen")
