@@ -9,14 +9,14 @@ from __future__ import annotations
 from fastapi import FastAPI
 
 from aduan.config import PublicSettings
-from aduan.web.public import photos, report, tracking
+from aduan.web.public import photos, report, reports_map, tracking
 
 FORM_ALLOWANCE = 100_000  # the form's text fields and multipart framing, besides the photos
 
 
 def install(app: FastAPI) -> None:
     """Add the public pages' routes."""
-    for module in (report, tracking, photos):
+    for module in (report, tracking, reports_map, photos):
         app.include_router(module.router)
 
 
