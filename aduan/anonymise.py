@@ -2,6 +2,7 @@
 
 Used by every public view (Open311, the public map and list). It errs on the side of hiding:
 any long run of digits goes, since a NIK, a family card or a bank account are all personal.
+Places are shown exactly or rounded (`public_point`), as each category's rules say.
 """
 
 from __future__ import annotations
@@ -46,3 +47,14 @@ def scrub(text: str | None, names: Iterable[str | None] = ()) -> str | None:
     for part in sorted(parts, key=len, reverse=True):
         text = re.sub(rf"(?i)(?<!\w){re.escape(part)}(?!\w)", NAME_MARK, text)
     return NAME_RUN.sub(NAME_MARK, text)
+
+
+def public_point(
+    lat: float | None, lon: float | None, decimals: int | None
+) -> tuple[float | None, float | None]:
+    """The point as the public sees it: exact (`decimals` None) or rounded (3: about 100 m)."""
+    if lat is None or lon is None:
+        return None, None
+    if decimals is None:
+        return lat, lon
+    return round(lat, decimals), round(lon, decimals)

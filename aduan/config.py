@@ -93,6 +93,16 @@ class MapSettings(BaseModel):
 
     tile_url: str = "https://tile.openstreetmap.org/{z}/{x}/{y}.png"
     attribution: str = "© OpenStreetMap contributors"
+    # Where the public pages' maps open before a pin is set: the middle of the region.
+    center: tuple[float, float] = (-6.9147, 107.6098)
+    zoom: int = Field(default=13, ge=1, le=19)
+
+    @field_validator("center")
+    @classmethod
+    def _on_earth(cls, value: tuple[float, float]) -> tuple[float, float]:
+        if not (-90 <= value[0] <= 90 and -180 <= value[1] <= 180):
+            raise ValueError(f"{list(value)} is not [latitude, longitude]")
+        return value
 
     @field_validator("tile_url")
     @classmethod
@@ -107,6 +117,19 @@ class MapSettings(BaseModel):
         scheme, _, rest = self.tile_url.partition("://")
         host = rest.split("/", 1)[0].replace("{s}", "*")
         return f"{scheme}://{host}"
+
+
+class PublicSettings(BaseModel):
+    """The public site: the report form's photos, and what the public map shows."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    max_photos: int = Field(default=3, ge=0, le=10)
+    max_photo_bytes: int = Field(default=5_242_880, ge=10_000, le=20_000_000)
+    # "rounded" locations on the map keep this many decimals (3: about 100 m).
+    rounded_decimals: int = Field(default=3, ge=1, le=5)
+    map_days: int = Field(default=90, ge=1, le=3650, description="how far back the map goes")
+    map_limit: int = Field(default=500, ge=1, le=5000, description="the most reports it shows")
 
 
 class ConsoleSettings(BaseModel):
@@ -138,6 +161,7 @@ class AppConfig(BaseModel):
     staff: list[StaffConfig] = Field(default_factory=list)
     console: ConsoleSettings = Field(default_factory=ConsoleSettings)
     maps: MapSettings = Field(default_factory=MapSettings)
+    public: PublicSettings = Field(default_factory=PublicSettings)
 
     @field_validator("templates")
     @classmethod

@@ -13,8 +13,10 @@ class RateLimits(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    web: str = Field(default="60/minute", description="POST /api/v1/web/messages")
-    lookup: str = Field(default="30/minute", description="GET /api/v1/web/complaints/{code}")
+    web: str = Field(default="60/minute", description="POST /api/v1/web/messages, POST /lapor")
+    lookup: str = Field(
+        default="30/minute", description="GET /api/v1/web/complaints/{code}, /lacak/..."
+    )
     open311: str = Field(default="60/minute", description="/open311/... (GeoReport v2)")
     opd: str = Field(default="600/minute", description="/api/v1/opd/...")
     webhooks: str = Field(default="6000/minute", description="/channels/...")

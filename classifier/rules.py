@@ -31,6 +31,11 @@ class CategoryRule(BaseModel):
         description="its reports may be shown to the public (map, list, Open311), anonymised;"
         " false for reports whose reporter needs protecting, e.g. pungli",
     )
+    public_location: Literal["exact", "rounded"] = Field(
+        default="rounded",
+        description="where the public sees its reports: the exact point (a pothole, a street"
+        " light) or rounded to the neighbourhood (reports about people and homes)",
+    )
     keywords: dict[str, float] = Field(
         default_factory=dict,
         description="term or phrase -> weight; a plain list gives every term weight 1",

@@ -140,6 +140,8 @@ def change_status(
         raise ActionError("use reassign() to move a complaint to another OPD")
     goal = check_transition(complaint.status, target, note)
     event = _record(session, complaint, goal, actor, note, _now())
+    if attachments:  # e.g. the photo of the repaired road: kept for the citizen's timeline
+        event.data = {"attachments": attachments}
     if goal in CITIZEN_VISIBLE:
         _notify(session, complaint, goal, ctx, note, attachments)
     return event

@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import JSON, Column, Index, UniqueConstraint, text
+from sqlalchemy import JSON, Column, Index, LargeBinary, UniqueConstraint, text
 from sqlmodel import Field, SQLModel
 
 from storage.types import UTCDateTime
@@ -266,3 +266,16 @@ class Area(SQLModel, table=True):
     level: str = Field(max_length=16)  # province | regency | kecamatan | desa | kelurahan
     name: str = Field(max_length=128)
     imported_at: datetime = _created()
+
+
+class Photo(SQLModel, table=True):
+    """A photo a citizen uploaded on the public report page, its metadata (EXIF) removed.
+
+    Served at /foto/{key}; the random key is the only way to name it.
+    """
+
+    id: int | None = Field(default=None, primary_key=True)
+    key: str = Field(max_length=43, unique=True)
+    content_type: str = Field(max_length=32)
+    data: bytes = Field(sa_type=LargeBinary, nullable=False)
+    created_at: datetime = _created()

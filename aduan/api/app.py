@@ -20,6 +20,8 @@ from aduan.runtime import Runtime
 from aduan.web.assets import mount_assets
 from aduan.web.console import install as install_console
 from aduan.web.pages import error_page, is_page
+from aduan.web.public import install as install_public
+from aduan.web.public import upload_limits as public_upload_limits
 from aduan.web.routes import router as site_router
 from channels.contract import Adapter
 from dispatch.actions import ActionError
@@ -113,6 +115,12 @@ def create_app(
     app.include_router(open311.router)
     app.include_router(site_router)
     install_console(app)
+    install_public(app)
     mount_assets(app, runtime.environment.web_assets)
-    guard(app, runtime.config.http, image_origins=[runtime.config.maps.tile_origin()])
+    guard(
+        app,
+        runtime.config.http,
+        image_origins=[runtime.config.maps.tile_origin()],
+        upload_limits=public_upload_limits(runtime.config.public),
+    )
     return app

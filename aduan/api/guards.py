@@ -7,7 +7,7 @@ and the cross-site check run before any route reads a byte of the body.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 from fastapi import FastAPI
 
@@ -18,11 +18,19 @@ from aduan.http_settings import HttpSettings
 from aduan.web.csrf import CsrfCookie
 
 
-def guard(app: FastAPI, settings: HttpSettings, image_origins: Sequence[str] = ()) -> None:
-    """Add the guards to `app` (Starlette runs the last added first)."""
+def guard(
+    app: FastAPI,
+    settings: HttpSettings,
+    image_origins: Sequence[str] = (),
+    upload_limits: Mapping[str, int] | None = None,
+) -> None:
+    """Add the guards to `app` (Starlette runs the last added first); `upload_limits` are the
+    paths that take larger bodies than `settings.max_body_bytes`."""
     app.add_middleware(CsrfCookie)
     app.add_middleware(CrossSiteRefusal, allowed=settings.cors_origins)
-    app.add_middleware(InputLimits, max_body_bytes=settings.max_body_bytes)
+    app.add_middleware(
+        InputLimits, max_body_bytes=settings.max_body_bytes, upload_limits=upload_limits
+    )
     app.add_middleware(
         RateLimit,
         limits=settings.rate_limits,

@@ -7,6 +7,8 @@ more than `max_body_bytes` into memory.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from starlette.exceptions import HTTPException
 from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -33,11 +35,17 @@ def _nul_in_url(scope: Scope) -> bool:
 
 
 class InputLimits:
-    """ASGI middleware: 413 for a body over `max_body_bytes`, 400 for NUL in path or query."""
+    """ASGI middleware: 413 for a body over `max_body_bytes`, 400 for NUL in path or query.
 
-    def __init__(self, app: ASGIApp, max_body_bytes: int) -> None:
+    `upload_limits` lets a few exact paths take more (the public form's photos).
+    """
+
+    def __init__(
+        self, app: ASGIApp, max_body_bytes: int, upload_limits: Mapping[str, int] | None = None
+    ) -> None:
         self.app = app
         self.max_body_bytes = max_body_bytes
+        self.upload_limits = dict(upload_limits or {})
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -48,7 +56,7 @@ class InputLimits:
                 scope, receive, send
             )
             return
-        limit = self.max_body_bytes
+        limit = self.upload_limits.get(scope["path"], self.max_body_bytes)
         declared = _declared_length(scope)
         if declared is not None and declared > limit:
             await self._refuse(scope, receive, send)

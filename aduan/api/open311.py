@@ -8,6 +8,7 @@ request through the same pipeline as every channel. Errors are the spec's list o
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.concurrency import run_in_threadpool
@@ -145,8 +146,15 @@ def get_requests(fmt: str, request: Request, session: SessionDep, runtime: Runti
             limit=MAX_REQUESTS,
         ),
     )
-    found = [mapping.service_request(row, runtime.ctx, language) for row in rows]
+    found = [_request(row, runtime, language) for row in rows]
     return answer(fmt, "service_requests", "request", found)
+
+
+def _request(row: RequestRow, runtime: Runtime, language: str) -> dict[str, Any]:
+    """A service request, placed exactly or rounded as its category's rules say."""
+    rounded = runtime.config.public.rounded_decimals
+    decimals = mapping.location_decimals(runtime.rules(), row.complaint.category, rounded)
+    return mapping.service_request(row, runtime.ctx, language, decimals)
 
 
 def _one(session: SessionDep, runtime: Runtime, code: str) -> RequestRow:
@@ -175,9 +183,7 @@ def get_request(
 ) -> Response:
     fmt, language = format_of(fmt), _language(request, runtime)
     row = _one(session, runtime, request_id)
-    return answer(
-        fmt, "service_requests", "request", [mapping.service_request(row, runtime.ctx, language)]
-    )
+    return answer(fmt, "service_requests", "request", [_request(row, runtime, language)])
 
 
 @router.get("/tokens/{token}.{fmt}", summary="The service request a token stands for")

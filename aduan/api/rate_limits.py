@@ -39,9 +39,11 @@ def route_class(method: str, path: str) -> str | None:
         return "opd"
     if path.startswith("/open311/"):
         return "open311"
-    if method == "POST" and path == "/api/v1/web/messages":
+    if method == "POST" and path in ("/api/v1/web/messages", "/lapor"):
         return "web"
     if method in ("GET", "HEAD") and path.startswith("/api/v1/web/complaints/"):
+        return "lookup"
+    if path.startswith("/lacak"):  # the tracking page and its buttons: codes cannot be guessed
         return "lookup"
     return "other"
 

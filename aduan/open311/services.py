@@ -11,7 +11,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from aduan.anonymise import scrub
+from aduan.anonymise import public_point, scrub
 from aduan.rules.rulebook import Rulebook
 from dispatch.context import DispatchContext
 from storage.models import OPEN_STATUSES, Status
@@ -28,6 +28,15 @@ PUBLIC_STATUSES = PUBLIC_OPEN + CLOSED
 def public_categories(rules: Rulebook) -> list[str]:
     """The codes of the categories the rules in force let the public see, in their order."""
     return [code for code, rule in rules.ruleset.categories.items() if rule.public]
+
+
+def location_decimals(rules: Rulebook, code: str, rounded: int) -> int | None:
+    """How a category's reports are placed in public: None (exact) or `rounded` decimals.
+
+    An unknown category (the rules changed since) is rounded: hiding is the safe side.
+    """
+    rule = rules.ruleset.categories.get(code)
+    return None if rule is not None and rule.public_location == "exact" else rounded
 
 
 def service(code: str, rules: Rulebook, ctx: DispatchContext, language: str) -> dict[str, Any]:
@@ -77,9 +86,12 @@ def _media_url(row: RequestRow) -> str | None:
     return None
 
 
-def service_request(row: RequestRow, ctx: DispatchContext, language: str) -> dict[str, Any]:
-    """One complaint as a service request, anonymised."""
+def service_request(
+    row: RequestRow, ctx: DispatchContext, language: str, decimals: int | None = None
+) -> dict[str, Any]:
+    """One complaint as a service request, anonymised; its place rounded to `decimals`."""
     complaint, names = row.complaint, [row.citizen_name]
+    lat, lon = public_point(complaint.location_lat, complaint.location_lon, decimals)
     return {
         "service_request_id": complaint.code,
         "status": "closed" if complaint.status in CLOSED else "open",
@@ -95,7 +107,7 @@ def service_request(row: RequestRow, ctx: DispatchContext, language: str) -> dic
         "address": scrub(complaint.location_address, names),
         "address_id": None,
         "zipcode": None,
-        "lat": complaint.location_lat,
-        "long": complaint.location_lon,
+        "lat": lat,
+        "long": lon,
         "media_url": _media_url(row),
     }

@@ -1,7 +1,8 @@
 """The pages' message catalogue: Bahasa Indonesia by default, English selectable.
 
-Catalogues are YAML files in locales/ (one per language, the same keys in each); the chosen
-language lives in the `lang` cookie, set by /bahasa/{lang}.
+Catalogues are YAML files in locales/ (one per language, the same keys in each), plus one per
+part of the site in its own folder (locales/public/id.yaml, ...); the chosen language lives in
+the `lang` cookie, set by /language/{lang}.
 """
 
 from __future__ import annotations
@@ -21,8 +22,11 @@ LANGUAGE_NAMES = {"id": "Bahasa Indonesia", "en": "English"}
 @cache
 def catalogue(language: str) -> dict[str, str]:
     """The messages of one language (read once per process)."""
-    data = yaml.safe_load((LOCALES / f"{language}.yaml").read_text(encoding="utf-8"))
-    return {str(key): str(value) for key, value in data.items()}
+    messages: dict[str, str] = {}
+    for path in [LOCALES / f"{language}.yaml", *sorted(LOCALES.glob(f"*/{language}.yaml"))]:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        messages.update({str(key): str(value) for key, value in data.items()})
+    return messages
 
 
 def translate(language: str, key: str, **values: object) -> str:

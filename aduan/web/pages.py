@@ -11,12 +11,14 @@ from aduan.web.i18n import page_language, translate
 from aduan.web.templating import render
 
 # Paths whose answers are pages (APIs, webhooks and the docs keep their JSON errors).
-PAGE_PREFIXES = ("/console", "/language")
+PAGE_PREFIXES = ("/console", "/language", "/lapor", "/lacak", "/peta", "/foto")
+PAGE_PATHS = ("/",)
 MESSAGES = {403: "error_403", 404: "error_404"}
 
 
 def is_page(request: Request) -> bool:
-    return request.url.path.startswith(PAGE_PREFIXES)
+    path = request.url.path
+    return path in PAGE_PATHS or path.startswith(PAGE_PREFIXES)
 
 
 def local_path(target: str | None, fallback: str = "/console") -> str:
