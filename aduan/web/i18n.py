@@ -1,7 +1,8 @@
 """The pages' message catalogue: Bahasa Indonesia by default, English selectable.
 
-Catalogues are YAML files in locales/ (one per language, the same keys in each); the chosen
-language lives in the `lang` cookie, set by /bahasa/{lang}.
+Catalogues are YAML files in locales/: `id.yaml`, `en.yaml`, and per part of the site
+`id.<part>.yaml`, `en.<part>.yaml` (the same keys in each language); the chosen language lives
+in the `lang` cookie, set by /language/{lang}.
 """
 
 from __future__ import annotations
@@ -20,9 +21,16 @@ LANGUAGE_NAMES = {"id": "Bahasa Indonesia", "en": "English"}
 
 @cache
 def catalogue(language: str) -> dict[str, str]:
-    """The messages of one language (read once per process)."""
-    data = yaml.safe_load((LOCALES / f"{language}.yaml").read_text(encoding="utf-8"))
-    return {str(key): str(value) for key, value in data.items()}
+    """The messages of one language, from all its files (read once per process)."""
+    messages: dict[str, str] = {}
+    files = [LOCALES / f"{language}.yaml", *sorted(LOCALES.glob(f"{language}.*.yaml"))]
+    for path in files:
+        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        twice = messages.keys() & {str(key) for key in data}
+        if twice:
+            raise ValueError(f"{path.name}: keys already defined elsewhere: {sorted(twice)}")
+        messages.update({str(key): str(value) for key, value in data.items()})
+    return messages
 
 
 def translate(language: str, key: str, **values: object) -> str:
