@@ -22,6 +22,8 @@ out.
 
 from __future__ import annotations
 
+import csv
+import io
 import statistics
 from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass
@@ -92,6 +94,46 @@ class Scorecard:
             "opds": [score.as_dict() for score in self.opds],
             "total": self.total.as_dict(),
         }
+
+
+@dataclass(frozen=True)
+class Week:
+    """One local week (Monday first): complaints received and resolved in it."""
+
+    start: date
+    received: int
+    resolved: int
+
+
+def to_csv(card: Scorecard) -> str:
+    """One row per OPD and a TOTAL row, with the JSON field names as header."""
+    rows = [s.as_dict() for s in [*card.opds, card.total]]
+    out = io.StringIO()
+    writer = csv.DictWriter(out, fieldnames=list(rows[0]), lineterminator="\n")
+    writer.writeheader()
+    writer.writerows(rows)
+    return out.getvalue()
+
+
+def weekly_trend(
+    session: Session, since: datetime, until: datetime, tz: ZoneInfo, opd: str | None = None
+) -> list[Week]:
+    """Received and resolved per local week from `since` to `until` (duplicates left out)."""
+
+    def monday(moment: datetime) -> date:
+        day = moment.astimezone(tz).date()
+        return day - timedelta(days=day.weekday())
+
+    first, last = monday(since), monday(until - timedelta(microseconds=1))
+    weeks = {first + timedelta(weeks=n): [0, 0] for n in range((last - first).days // 7 + 1)}
+    for row in score_rows(session, since, until):
+        if opd is not None and row.opd != opd:
+            continue
+        if since <= row.created_at < until:
+            weeks[monday(row.created_at)][0] += 1
+        if row.resolved_at is not None and since <= row.resolved_at < until:
+            weeks[monday(row.resolved_at)][1] += 1
+    return [Week(start, received, resolved) for start, (received, resolved) in weeks.items()]
 
 
 def period(

@@ -5,8 +5,6 @@
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -16,7 +14,7 @@ import typer
 
 from aduan.cli.options import DEFAULT_CONFIG, ConfigOption, open_runtime
 from dispatch.context import DispatchContext
-from dispatch.scorecard import OpdScore, Scorecard, build_scorecard, period
+from dispatch.scorecard import OpdScore, Scorecard, build_scorecard, period, to_csv
 from storage.engine import transaction
 
 report_app = typer.Typer(help="Reports: the OPD scorecard.", no_args_is_help=True)
@@ -128,16 +126,6 @@ def render_table(
     return "\n".join(
         [title, rule, line(rows[0]), rule, *body, rule, line(rows[-1]), NOTE[language]]
     )
-
-
-def to_csv(card: Scorecard) -> str:
-    """One row per OPD and a TOTAL row, with the JSON field names as header."""
-    rows = [s.as_dict() for s in [*card.opds, card.total]]
-    out = io.StringIO()
-    writer = csv.DictWriter(out, fieldnames=list(rows[0]), lineterminator="\n")
-    writer.writeheader()
-    writer.writerows(rows)
-    return out.getvalue()
 
 
 @report_app.command("scorecard")

@@ -33,6 +33,7 @@ MESSAGES: dict[str, dict[str, str]] = {
         ),
         "missing_keyword": "'{term}' is not a keyword of '{category}'",
         "bad_weight": "a keyword weight must be a positive number, not {weight}",
+        "bad_sla": "the SLA must be a whole number of hours above 0, not {hours}",
         "missing_name": "category '{category}' needs a name in '{language}'",
         "unknown_fallback": "the fallback category '{category}' must exist",
         "no_change": "nothing would change; the current version already says so",
@@ -52,6 +53,7 @@ MESSAGES: dict[str, dict[str, str]] = {
         ),
         "missing_keyword": "'{term}' bukan kata kunci '{category}'",
         "bad_weight": "bobot kata kunci harus angka positif, bukan {weight}",
+        "bad_sla": "SLA harus bilangan bulat jam di atas 0, bukan {hours}",
         "missing_name": "kategori '{category}' perlu nama dalam bahasa '{language}'",
         "unknown_fallback": "kategori cadangan '{category}' harus ada",
         "no_change": "tidak ada yang berubah; versi yang berlaku sudah demikian",
@@ -155,6 +157,49 @@ def remove_keyword(rules: RuleSet, category: str, term: str) -> RuleSet:
     return validated(data)
 
 
+def check_sla(hours: int) -> int:
+    if isinstance(hours, bool) or not isinstance(hours, int) or hours <= 0:
+        raise RuleError("bad_sla", hours=hours)
+    return hours
+
+
+def keyword_table(pairs: Iterable[tuple[str, float]], category: str) -> dict[str, float]:
+    """Keywords as stored (cleaned, weights checked); a term given twice is refused."""
+    terms: dict[str, float] = {}
+    for term, weight in pairs:
+        cleaned = clean_term(term)
+        if cleaned in terms:
+            raise RuleError(
+                "duplicate_keyword",
+                term=cleaned,
+                category=category,
+                weight=weight_text(terms[cleaned]),
+            )
+        terms[cleaned] = check_weight(weight)
+    return terms
+
+
+def edit_category(
+    rules: RuleSet,
+    category: str,
+    *,
+    opd: str,
+    sla_hours: int,
+    keywords: Iterable[tuple[str, float]],
+    negative: Iterable[str],
+    names: Mapping[str, str],
+) -> RuleSet:
+    """One category rewritten whole: its OPD, SLA, keywords, cancelling terms and names."""
+    data = rules.model_dump()
+    entry = _category(data, category)
+    entry["opd"] = opd
+    entry["sla_hours"] = check_sla(sla_hours)
+    entry["keywords"] = keyword_table(keywords, category)
+    entry["negative"] = list(dict.fromkeys(clean_term(term) for term in negative))
+    entry["name"] = {**entry["name"], **{lang: name.strip() for lang, name in names.items()}}
+    return validated(data)
+
+
 def set_opd(rules: RuleSet, category: str, opd: str) -> RuleSet:
     data = rules.model_dump()
     _category(data, category)["opd"] = opd
@@ -174,22 +219,11 @@ def add_category(
         raise RuleError("category_exists", category=code)
     if not CODE_RE.fullmatch(code):
         raise RuleError("bad_code", category=code)
-    terms: dict[str, float] = {}
-    for term, weight in keywords:
-        cleaned = clean_term(term)
-        if cleaned in terms:
-            raise RuleError(
-                "duplicate_keyword",
-                term=cleaned,
-                category=code,
-                weight=weight_text(terms[cleaned]),
-            )
-        terms[cleaned] = check_weight(weight)
     data["categories"][code] = {
         "opd": opd,
         "name": {lang: name.strip() for lang, name in names.items()},
-        "sla_hours": sla_hours,
-        "keywords": terms,
+        "sla_hours": check_sla(sla_hours),
+        "keywords": keyword_table(keywords, code),
     }
     return validated(data)
 

@@ -1,8 +1,8 @@
 """The pages' message catalogue: Bahasa Indonesia by default, English selectable.
 
-Catalogues are YAML files in locales/ (one per language, the same keys in each), plus one per
-part of the site in its own folder (locales/public/id.yaml, ...); the chosen language lives in
-the `lang` cookie, set by /language/{lang}.
+Catalogues are YAML files in locales/: `id.yaml`, `en.yaml`, and per part of the site
+`id.<part>.yaml`, `en.<part>.yaml` or `<part>/id.yaml` (the same keys in each language,
+no key in two files); the chosen language lives in the `lang` cookie, set by /language/{lang}.
 """
 
 from __future__ import annotations
@@ -21,10 +21,18 @@ LANGUAGE_NAMES = {"id": "Bahasa Indonesia", "en": "English"}
 
 @cache
 def catalogue(language: str) -> dict[str, str]:
-    """The messages of one language (read once per process)."""
+    """The messages of one language, from all its files (read once per process)."""
     messages: dict[str, str] = {}
-    for path in [LOCALES / f"{language}.yaml", *sorted(LOCALES.glob(f"*/{language}.yaml"))]:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    files = [
+        LOCALES / f"{language}.yaml",
+        *sorted(LOCALES.glob(f"{language}.*.yaml")),  # id.console.yaml, ...
+        *sorted(LOCALES.glob(f"*/{language}.yaml")),  # public/id.yaml, ...
+    ]
+    for path in files:
+        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        twice = messages.keys() & {str(key) for key in data}
+        if twice:
+            raise ValueError(f"{path.name}: keys already defined elsewhere: {sorted(twice)}")
         messages.update({str(key): str(value) for key, value in data.items()})
     return messages
 

@@ -147,6 +147,7 @@ def test_dpupr_staff_work_a_complaint_from_the_inbox_to_resolved(
 
 
 UNSURE = {"id": "portal-0003", "sender": "warga-7", "text": "sampah menyumbat selokan"}
+VAGUE = {"id": "portal-0004", "sender": "warga-8", "text": "tolong dibantu, ada masalah di sini"}
 
 
 def test_an_admin_routes_a_complaint_from_triage_to_dlh(
@@ -177,7 +178,10 @@ def test_an_admin_routes_a_complaint_from_triage_to_dlh(
         unsure = httpx.post(f"{server.url}/api/v1/web/messages", json=UNSURE, headers=portal)
         assert unsure.json()["status"] == "needs_review", unsure.text
         code = unsure.json()["code"]
-        city_app.wait_for(1)  # the acknowledgement with the choices
+        vague = httpx.post(f"{server.url}/api/v1/web/messages", json=VAGUE, headers=portal)
+        assert vague.json()["status"] == "needs_review", vague.text
+        refused = vague.json()["code"]
+        city_app.wait_for(2)  # the acknowledgements with the choices
 
         page = offline.new_page("phone")
         page.goto(f"{server.url}/console/triage")
@@ -193,8 +197,18 @@ def test_an_admin_routes_a_complaint_from_triage_to_dlh(
 
         (delivery,) = opd_system.wait_for(1)
         assert delivery.path == "/opd/DLH" and delivery.json()["code"] == code
-        told = city_app.wait_for(2)[1].json()
+        told = city_app.wait_for(3)[2].json()
         assert told["complaint_code"] == code and "Dinas Lingkungan Hidup" in told["text"]
+
+        other = page.locator(f"#triage-{refused}")
+        other.locator("summary", has_text="Tolak").click()
+        other.locator("textarea[name=reason]").fill("Laporan tidak jelas, mohon kirim ulang")
+        other.locator("button", has_text="Tolak").click()
+        expect(page.locator("p.notice")).to_contain_text(refused)
+        expect(page.locator(f"#triage-{refused}")).to_have_count(0)
+        rejected = city_app.wait_for(4)[3].json()
+        assert rejected["complaint_code"] == refused
+        assert "Laporan tidak jelas, mohon kirim ulang" in rejected["text"]
         time.sleep(1.5)  # a second delivery would have come by now
         assert len(opd_system.received) == 1
 

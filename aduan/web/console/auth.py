@@ -7,10 +7,12 @@ from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import RedirectResponse, Response
+from sqlmodel import Session
 
 from aduan.access.accounts import (
     MIN_PASSWORD,
     AccountError,
+    actor_of,
     change_own_password,
     session_staff,
     sign_in,
@@ -18,8 +20,9 @@ from aduan.access.accounts import (
 )
 from aduan.api.deps import RuntimeDep, SessionDep
 from aduan.web.csrf import is_https, verify_csrf
-from aduan.web.pages import local_path
+from aduan.web.pages import error_page, local_path
 from aduan.web.templating import render
+from storage.accounts import audit
 from storage.models import Staff
 
 SESSION_COOKIE = "aduan_session"
@@ -60,6 +63,16 @@ def current_staff(request: Request, session: SessionDep, runtime: RuntimeDep) ->
 
 
 StaffDep = Annotated[Staff, Depends(current_staff)]
+
+
+def refuse_unless_admin(
+    request: Request, session: Session, staff: Staff, page: str
+) -> Response | None:
+    """None for an admin; for anyone else a 403 page, and the attempt audited."""
+    if staff.role == "admin":
+        return None
+    audit(session, "refused", actor_of(staff), f"refused: {page} is for admins")
+    return error_page(request, 403)
 
 
 @router.get("/signin")

@@ -13,14 +13,12 @@ from aduan.access.accounts import actor_of
 from aduan.api.deps import RuntimeDep, SessionDep
 from aduan.complaints.codes import find_code
 from aduan.runtime import Runtime
-from aduan.web.console.auth import StaffDep
+from aduan.web.console.auth import StaffDep, refuse_unless_admin
 from aduan.web.console.complaint import find_complaint
 from aduan.web.csrf import verify_csrf
-from aduan.web.pages import error_page
 from aduan.web.templating import render
 from dispatch.actions import ActionError, assign_category, change_status
 from dispatch.lifecycle import TransitionError
-from storage.accounts import audit
 from storage.complaints import awaiting_review
 from storage.models import Staff, Status
 
@@ -29,10 +27,7 @@ QUEUE_SIZE = 50
 
 
 def _admins_only(request: Request, session: Session, staff: Staff) -> Response | None:
-    if staff.role == "admin":
-        return None
-    audit(session, "refused", actor_of(staff), "refused: the triage queue is for admins")
-    return error_page(request, 403)
+    return refuse_unless_admin(request, session, staff, "the triage queue")
 
 
 def _queue(
