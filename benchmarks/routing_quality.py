@@ -366,7 +366,7 @@ def main() -> None:
                 extra += f"  kecamatan named {row['kecamatan_accuracy']:.1%}"
         else:  # what the baseline would give if it routed only the half it is surest of
             extra = f"  (surest half: {row['half_precision']:.1%} right)"
-        print(f"  {name:17} accuracy {row['accuracy']:.1%}  macro-F1 {row['macro_f1']:.3f}{extra}")
+        print(f"  {name:19} accuracy {row['accuracy']:.1%}  macro-F1 {row['macro_f1']:.3f}{extra}")
     calibrated = figures["bandung_cv"]["rules_calibrated"]
     print(
         f"  (rules_calibrated: thresholds set on inner folds for >= {TARGET_PRECISION:.0%} "
