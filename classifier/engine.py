@@ -11,7 +11,10 @@ category. A category's `bias` (0 unless set) is added to its score once a keywor
 
 Areas (optional, settings.areas): a kecamatan/kelurahan named in the text adds the table's
 weight to the categories that route by area, and when one of those categories wins, the
-complaint goes to that area's own office.
+complaint goes to that area's own office. With the deployment's area list (`places`, see
+`classifier.places`) the kecamatan and desa are read from the official names, and that
+kecamatan is the area. Landmarks named as the location ("dekat SDN 2") vote for nothing
+(`classifier.landmarks`).
 
 Confidence: a multinomial logit over the categories that scored plus a "none of them" option,
 p(c) = exp(s_c / T) / (exp(B / T) + sum_j exp(s_j / T)). For the default rules T and B were set
@@ -357,12 +360,13 @@ def _scan(
     raws: list[str],
     index: dict[str, _Node],
     overlap: bool = False,
-    places: frozenset[int] = frozenset(),
+    landmarks: frozenset[int] = frozenset(),
 ) -> tuple[dict[tuple[str, str], Match], dict[str, tuple[str, str]], tuple[str, str] | None]:
     """Find keywords (leftmost-longest, consuming), negative terms and the first area named.
 
     With `overlap`, phrases consume nothing: every keyword present counts (learned weights).
-    A term touching a position in `places` (a landmark named as a location) votes for nothing.
+    A term touching a position in `landmarks` (a landmark named as a location) votes for
+    nothing.
     """
     found: dict[tuple[str, str], Match] = {}
     cancelled: dict[str, tuple[str, str]] = {}
@@ -382,7 +386,7 @@ def _scan(
         elif phrase.simple:
             # The usual case: a one-word term with one keyword. It consumes only its own word,
             # so the position needs no update.
-            if places and i0 in places:
+            if landmarks and i0 in landmarks:
                 continue
             key, category, term, weight = phrase.keywords[0]
             if key not in found:
@@ -396,7 +400,7 @@ def _scan(
             if consumed and positive:
                 continue
             raw = raws[i0] if size == 1 else " ".join(dict.fromkeys(raws[i0 : i0 + size]))
-            if places and not places.isdisjoint(range(i0, i0 + size)):
+            if landmarks and not landmarks.isdisjoint(range(i0, i0 + size)):
                 keywords, negatives = (), ()  # a place: it still consumes its words
             for key, category, term, weight in keywords:
                 if key not in found:

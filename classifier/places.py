@@ -222,7 +222,7 @@ def _resolve(mentions: list[_Mention]) -> Place | None:
         villages = [a for a in m.areas if a.desa is not None]
         if m is kecamatan or not villages or m.marker == KECAMATAN:
             continue
-        if kec_name is not None:
+        if kecamatan is not None:
             inside = [a for a in villages if a.kecamatan == kec_name]
             if inside:
                 return Place(kec_name, inside[0].desa, f"{kecamatan.found_as}, {m.found_as}")

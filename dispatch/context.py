@@ -8,7 +8,7 @@ from datetime import datetime
 from typing import cast
 from zoneinfo import ZoneInfo
 
-from dispatch.destinations import Destination
+from dispatch.destinations import Destination, for_kecamatan
 from dispatch.policy import DispatchSettings, LifecycleSettings, SlaSettings
 from dispatch.templates import Templates
 
@@ -52,6 +52,10 @@ class DispatchContext:
     def category_name(self, language: str | None, code: str) -> str:
         names = self.category_names.get(code, {})
         return names.get(self.language(language)) or names.get("id") or code
+
+    def destinations_of(self, opd: str, kecamatan: str | None) -> list[Destination]:
+        """Where `opd` receives a complaint from `kecamatan` (its kecamatan office, if any)."""
+        return for_kecamatan(self.destinations.get(opd, []), kecamatan)
 
     def opd_name(self, code: str) -> str:
         return self.opd_names.get(code, code)

@@ -156,6 +156,7 @@ def complaint_document(complaint: Complaint, ctx: DispatchContext, event: str) -
             "lon": complaint.location_lon,
             "address": complaint.location_address,
         },
+        "area": {"kecamatan": complaint.kecamatan, "desa": complaint.desa},
         "attachments": complaint.attachments,
         "confidence": complaint.confidence,
         "created_at": complaint.created_at.isoformat(),
@@ -264,7 +265,7 @@ def dispatch_to_opd(
         document["notice"] = notice(ctx.default_language)
     document.update(extra or {})
     if destinations is None:
-        destinations = ctx.destinations.get(complaint.opd, [])
+        destinations = ctx.destinations_of(complaint.opd, complaint.kecamatan)
     items = []
     for index, destination in enumerate(destinations):
         item_key = f"{key}:{index}"

@@ -37,6 +37,8 @@ from storage.models import OPEN_STATUSES
 from storage.scorecard import ScoreRow, score_rows
 
 TOTAL = "TOTAL"
+UNKNOWN_AREA = "-"  # complaints whose text named no kecamatan, in a scorecard by kecamatan
+Grouping = Literal["opd", "kecamatan"]
 Grade = Literal["red", "green", "none"]
 
 
@@ -208,20 +210,36 @@ def build_scorecard(
     now: datetime,
     since: datetime | None = None,
     until: datetime | None = None,
+    by: Grouping = "opd",
 ) -> Scorecard:
-    """The scorecard of every OPD in `opd_names` (and any other holding complaints)."""
+    """The scorecard of every OPD in `opd_names` (and any other holding complaints); `by`
+    kecamatan: one line per kecamatan named by the complaints (`UNKNOWN_AREA` for the rest)."""
     end = until or now
 
     def inside(moment: datetime) -> bool:
         return (since is None or moment >= since) and moment < end
 
     rows = score_rows(session, since, end)
-    codes = list(opd_names) + sorted({r.opd for r in rows} - set(opd_names))
+    if by == "kecamatan":
+        names: Mapping[str, str] = {}
+        codes = sorted(
+            {r.kecamatan or UNKNOWN_AREA for r in rows}, key=lambda k: (k == UNKNOWN_AREA, k)
+        )
+
+        def group(row: ScoreRow) -> str:
+            return row.kecamatan or UNKNOWN_AREA
+    else:
+        names = opd_names
+        codes = list(opd_names) + sorted({r.opd for r in rows} - set(opd_names))
+
+        def group(row: ScoreRow) -> str:
+            return row.opd
+
     scores = [
         _score(
             code,
-            opd_names.get(code, code),
-            (r for r in rows if r.opd == code),
+            names.get(code, code),
+            (r for r in rows if group(r) == code),
             inside,
             now,
             red_threshold,

@@ -139,7 +139,7 @@ class SlaTimer:
         assert complaint.due_at is not None
         # One reminder per due time: a new deadline (reopened, reassigned) earns a new one.
         key = f"sla:{complaint.code}:reminder:{int(complaint.due_at.timestamp())}"
-        opd = self.ctx.destinations.get(complaint.opd, [])
+        opd = self.ctx.destinations_of(complaint.opd, complaint.kecamatan)
         self._notice(session, complaint, opd, "reminder", key, {"sla": {"kind": "reminder"}})
 
     def _send_escalation(self, session: Session, complaint: Complaint, now: datetime) -> None:
@@ -148,7 +148,7 @@ class SlaTimer:
         late = max(0, round((now - complaint.due_at) / timedelta(hours=1)))
         extra = {"sla": {"kind": "escalation", "escalation": n, "hours_late": late}}
         key = f"sla:{complaint.code}:escalation:{n}"
-        opd = self.ctx.destinations.get(complaint.opd, [])
+        opd = self.ctx.destinations_of(complaint.opd, complaint.kecamatan)
         for destinations, whom in ((self.ctx.sla.escalate_to, "supervisor"), (opd, "opd")):
             self._notice(
                 session,

@@ -19,6 +19,7 @@ class ScoreRow(NamedTuple):
     first_response_at: datetime | None
     resolved_at: datetime | None
     rating: int | None
+    kecamatan: str | None
 
 
 def score_rows(session: Session, since: datetime | None, until: datetime) -> list[ScoreRow]:
@@ -37,6 +38,7 @@ def score_rows(session: Session, since: datetime | None, until: datetime) -> lis
             col(Complaint.first_response_at),
             col(Complaint.resolved_at),
             col(Complaint.rating),
+            col(Complaint.kecamatan),
         )
         .where(col(Complaint.duplicate_of_id).is_(None))
         .where(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, date, datetime
+from typing import Literal
 
 from fastapi import APIRouter
 
@@ -18,14 +19,16 @@ def scorecard(
     runtime: RuntimeDep,
     since: date | None = None,
     until: date | None = None,
+    by: Literal["opd", "kecamatan"] = "opd",
 ) -> dict:
-    """Figures per OPD and in total; `since`/`until` are whole local days, both included."""
+    """Figures per OPD (or, `by=kecamatan`, per kecamatan named) and in total; `since`/`until`
+    are whole local days, both included."""
     ctx = runtime.ctx
     try:
         start, end = period(since, until, ctx.timezone)
     except ValueError as exc:
         raise error(422, str(exc)) from exc
     card = build_scorecard(
-        session, ctx.opd_names, ctx.sla.red_threshold, datetime.now(UTC), start, end
+        session, ctx.opd_names, ctx.sla.red_threshold, datetime.now(UTC), start, end, by
     )
     return card.as_dict()

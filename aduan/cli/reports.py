@@ -14,7 +14,7 @@ import typer
 
 from aduan.cli.options import DEFAULT_CONFIG, ConfigOption, open_runtime
 from dispatch.context import DispatchContext
-from dispatch.scorecard import OpdScore, Scorecard, build_scorecard, period, to_csv
+from dispatch.scorecard import Grouping, OpdScore, Scorecard, build_scorecard, period, to_csv
 from storage.engine import transaction
 
 report_app = typer.Typer(help="Reports: the OPD scorecard.", no_args_is_help=True)
@@ -102,8 +102,9 @@ def render_table(
     language: str,
     since: date | None = None,
     until: date | None = None,
+    by: Grouping = "opd",
 ) -> str:
-    """The scorecard as a plain-text table, one OPD a line, the total last."""
+    """The scorecard as a plain-text table, one OPD (or kecamatan) a line, the total last."""
     language = language if language in COLUMNS else "id"
     start, end = OPEN_ENDS[language]
     title = TITLE[language].format(
@@ -112,7 +113,8 @@ def render_table(
         end=f"{until:%d-%m-%Y}" if until else end,
         pct=card.red_threshold * 100,
     )
-    rows = [COLUMNS[language], *(_cells(s, language) for s in [*card.opds, card.total])]
+    header = ("Kecamatan", *COLUMNS[language][1:]) if by == "kecamatan" else COLUMNS[language]
+    rows = [header, *(_cells(s, language) for s in [*card.opds, card.total])]
     widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
 
     def line(row: tuple[str, ...]) -> str:
@@ -140,6 +142,9 @@ def scorecard_command(
     language: Annotated[
         str | None, typer.Option("--lang", help="id or en (default: the instance's)")
     ] = None,
+    by: Annotated[
+        str, typer.Option("--by", help="opd, or kecamatan: one line per kecamatan named")
+    ] = "opd",
 ) -> None:
     """Per OPD: received, resolved, on time, open, overdue, response times, rating; red or green."""
     runtime = open_runtime(config)
@@ -150,16 +155,20 @@ def scorecard_command(
     except ValueError as exc:
         typer.echo(str(exc), err=True)
         raise typer.Exit(2) from None
+    if by not in ("opd", "kecamatan"):
+        typer.echo(f"--by must be opd or kecamatan, not {by!r}", err=True)
+        raise typer.Exit(2)
+    grouping: Grouping = "kecamatan" if by == "kecamatan" else "opd"
     with transaction(runtime.engine) as session:
         card = build_scorecard(
-            session, ctx.opd_names, ctx.sla.red_threshold, datetime.now(UTC), start, end
+            session, ctx.opd_names, ctx.sla.red_threshold, datetime.now(UTC), start, end, grouping
         )
     if csv_file is not None:
         csv_file.write_text(to_csv(card), encoding="utf-8")
     if as_json:
         typer.echo(json.dumps(card.as_dict(), indent=2, ensure_ascii=False))
         return
-    typer.echo(render_table(card, ctx, language or ctx.default_language, first, last))
+    typer.echo(render_table(card, ctx, language or ctx.default_language, first, last, grouping))
     if csv_file is not None:
         typer.echo(f"CSV: {csv_file}")
 

@@ -72,7 +72,8 @@ def test_the_map_and_list_never_show_who_reported_or_a_pungli_report(client: Tes
 
 
 def test_a_report_awaiting_review_or_of_a_private_category_stays_off(client: TestClient) -> None:
-    unsure = client.post("/lapor", data=report_form(client, text="Ada masalah di kantor sebelah rumah saya, mohon dicek"))
+    text = "Ada masalah di kantor sebelah rumah saya, mohon dicek"
+    unsure = client.post("/lapor", data=report_form(client, text=text))
     assert unsure.status_code == 201
     assert client.get("/peta.json").json()["reports"] == []
     assert "Belum ada laporan" in client.get("/peta").text
