@@ -18,6 +18,7 @@ PLACEHOLDERS: dict[str, set[str]] = {
     "language_set": set(),
     "thanks": {"instance"},
     "empty": {"instance"},
+    "unsupported": set(),
     "ack": {"code", "category", "opd", "due"},
     "ack_review": {"code", "category", "opd", "due"},
     "status": {"code", "status", "opd", "due", "note", "category"},
@@ -58,9 +59,14 @@ PLACEHOLDERS: dict[str, set[str]] = {
     "opd_email": {"code", "category", "opd", "due", "location", "text"},
 }
 
-# Texts for OPD staff and supervisors that a config may leave out: each language's own.
+# Texts a config may leave out (for OPD staff and supervisors, and newer citizen texts):
+# each language's own.
 DEFAULTS: dict[str, dict[str, str]] = {
     "id": {
+        "unsupported": (
+            "Maaf, jenis pesan ini belum dapat kami baca. Silakan kirim keluhan Anda sebagai "
+            "teks, foto, pesan suara, atau lokasi; kami akan membalas dengan kode laporan."
+        ),
         "sla_reminder": (
             "Pengingat: laporan {code} ({category}) untuk {opd} jatuh tempo {due}. "
             "Status: {status}. Mohon segera ditindaklanjuti: /proses, /selesai, /tolak "
@@ -82,6 +88,10 @@ DEFAULTS: dict[str, dict[str, str]] = {
         ),
     },
     "en": {
+        "unsupported": (
+            "Sorry, we cannot read this kind of message yet. Please send your complaint as "
+            "text, a photo, a voice note or a location; we will reply with a tracking code."
+        ),
         "sla_reminder": (
             "Reminder: complaint {code} ({category}) for {opd} is due {due}. Status: {status}. "
             "Please act on it: /proses, /selesai, /tolak or /alihkan {code}."
@@ -116,6 +126,8 @@ class Templates(BaseModel):
     language_set: str = ""  # confirms `/bahasa xx`, before the help; empty: the help alone
     thanks: str
     empty: str
+    # Content the channel could not read (a poll, a sticker): what the bot can read instead.
+    unsupported: str = DEFAULTS["id"]["unsupported"]
     ack: str
     ack_review: str
     status: str

@@ -35,6 +35,7 @@ from aduan.complaints.staff_business import (
 )
 from aduan.complaints.staff_directory import StaffDirectory
 from aduan.complaints.turn import Turn
+from aduan.complaints.unreadable import answer_unreadable
 from aduan.rules.rulebook import RulebookProvider
 from channels.contract import Cursor
 from channels.message import InboundMessage
@@ -120,7 +121,12 @@ class Pipeline:
         if opd_chat or (turn.staff is not None and addresses_staff_work(turn)):
             return answer_staff(turn, opd_chat)
         read_choice(turn)
-        return answer_command(turn) or join_recent(turn) or answer_citizen_action(turn)
+        return (
+            answer_unreadable(turn)
+            or answer_command(turn)
+            or join_recent(turn)
+            or answer_citizen_action(turn)
+        )
 
     def _classify_and_file(self, turn: Turn) -> Outcome:
         turn.classification = classify(turn.text, turn.rules.compiled)

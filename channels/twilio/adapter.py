@@ -299,6 +299,10 @@ class TwilioAdapter:
         else:
             # A WhatsApp quick-reply button sends its payload; that is what the core acts on.
             text = form.get("ButtonPayload") or form.get("Body") or ""
+        attachments, location = _attachments(form), _location(form)
+        kind = form.get("MessageType") or ""
+        # WhatsApp content Twilio cannot pass on (MessageType "unsupported", a poll...).
+        unreadable = not (text.strip() or attachments or location) and kind not in ("", "text")
         return [
             InboundMessage(
                 channel=self.name,
@@ -306,10 +310,11 @@ class TwilioAdapter:
                 sender=address,
                 sender_name=form.get("ProfileName") or None,
                 text=clean_text(text),
-                attachments=_attachments(form),
-                location=_location(form),
+                attachments=attachments,
+                location=location,
                 # A WhatsApp reply (swipe-to-reply) names the message it answers.
                 reply_to=_replied(form),
+                unsupported=kind[:64] if unreadable else None,
                 raw=dict(form),
             )
         ]
