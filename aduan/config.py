@@ -24,6 +24,7 @@ from channels.fetching import MediaLimits
 from channels.registry import validate_channel_section
 from classifier.rules import CategoryRule, ClassifierSettings, RuleSet
 from dispatch.destinations import Destination
+from dispatch.media_links import MediaSettings
 from dispatch.policy import DispatchSettings, LifecycleSettings, SlaSettings
 from dispatch.templates import Templates
 
@@ -138,6 +139,7 @@ class AppConfig(BaseModel):
     staff: list[StaffConfig] = Field(default_factory=list)
     console: ConsoleSettings = Field(default_factory=ConsoleSettings)
     maps: MapSettings = Field(default_factory=MapSettings)
+    media: MediaSettings = Field(default_factory=MediaSettings)
 
     @field_validator("templates")
     @classmethod

@@ -8,6 +8,7 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from dispatch.destinations import Destination
+from dispatch.media_links import MediaLinks, MediaSettings
 from dispatch.policy import DispatchSettings, LifecycleSettings, SlaSettings
 from dispatch.templates import Templates
 
@@ -27,6 +28,9 @@ class DispatchContext:
     lifecycle: LifecycleSettings = field(default_factory=LifecycleSettings)
     sla: SlaSettings = field(default_factory=SlaSettings)
     sla_hours: Mapping[str, float] = field(default_factory=dict)  # per category
+    media: MediaSettings = field(default_factory=MediaSettings)
+    media_channels: frozenset[str] = frozenset()  # whose attachments Aduan fetches and keeps
+    media_links: MediaLinks | None = None  # signs the attachment links OPDs get
 
     def language(self, preferred: str | None) -> str:
         return preferred if preferred in self.templates else self.default_language

@@ -19,6 +19,7 @@ PLACEHOLDERS: dict[str, set[str]] = {
     "thanks": {"instance"},
     "empty": {"instance"},
     "unsupported": set(),
+    "media_refused": {"code", "limit"},
     "ack": {"code", "category", "opd", "due"},
     "ack_review": {"code", "category", "opd", "due"},
     "status": {"code", "status", "opd", "due", "note", "category"},
@@ -67,6 +68,11 @@ DEFAULTS: dict[str, dict[str, str]] = {
             "Maaf, jenis pesan ini belum dapat kami baca. Silakan kirim keluhan Anda sebagai "
             "teks, foto, pesan suara, atau lokasi; kami akan membalas dengan kode laporan."
         ),
+        "media_refused": (
+            "Maaf, lampiran Anda untuk laporan {code} tidak dapat kami simpan: hanya foto, "
+            "rekaman suara, atau PDF sampai {limit}. Laporan Anda tetap kami proses; kirim "
+            "foto yang lebih kecil bila perlu."
+        ),
         "sla_reminder": (
             "Pengingat: laporan {code} ({category}) untuk {opd} jatuh tempo {due}. "
             "Status: {status}. Mohon segera ditindaklanjuti: /proses, /selesai, /tolak "
@@ -91,6 +97,11 @@ DEFAULTS: dict[str, dict[str, str]] = {
         "unsupported": (
             "Sorry, we cannot read this kind of message yet. Please send your complaint as "
             "text, a photo, a voice note or a location; we will reply with a tracking code."
+        ),
+        "media_refused": (
+            "Sorry, we could not keep your attachment for complaint {code}: only photos, voice "
+            "recordings or PDFs up to {limit}. Your complaint is still being handled; send a "
+            "smaller photo if needed."
         ),
         "sla_reminder": (
             "Reminder: complaint {code} ({category}) for {opd} is due {due}. Status: {status}. "
@@ -128,6 +139,7 @@ class Templates(BaseModel):
     empty: str
     # Content the channel could not read (a poll, a sticker): what the bot can read instead.
     unsupported: str = DEFAULTS["id"]["unsupported"]
+    media_refused: str = DEFAULTS["id"]["media_refused"]  # an attachment too large, or no photo
     ack: str
     ack_review: str
     status: str
