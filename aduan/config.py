@@ -24,6 +24,7 @@ from channels.fetching import MediaLimits
 from channels.registry import validate_channel_section
 from classifier.rules import CategoryRule, ClassifierSettings, RuleSet
 from dispatch.destinations import Destination
+from dispatch.media_links import MediaSettings
 from dispatch.policy import DispatchSettings, LifecycleSettings, SlaSettings
 from dispatch.templates import Templates
 
@@ -162,6 +163,7 @@ class AppConfig(BaseModel):
     console: ConsoleSettings = Field(default_factory=ConsoleSettings)
     maps: MapSettings = Field(default_factory=MapSettings)
     public: PublicSettings = Field(default_factory=PublicSettings)
+    media: MediaSettings = Field(default_factory=MediaSettings)
 
     @field_validator("templates")
     @classmethod

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, replace
+from datetime import timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -16,9 +18,19 @@ from aduan.environment import Environment
 from aduan.live_opds import LiveOpds
 from aduan.rules.rulebook import RulebookProvider
 from aduan.rules.store import LiveCategoryNames, live_rulebook, sync_from_config
+from channels.registry import MEDIA_CHANNELS
 from dispatch.context import DispatchContext
+from dispatch.media_links import MediaLinks, MediaSettings, link_key
 from storage.engine import make_engine
 from storage.migrate import upgrade
+
+
+def media_links(settings: MediaSettings, env: Mapping[str, str]) -> MediaLinks | None:
+    """Links to stored attachments for OPDs, when Aduan knows its public URL."""
+    if settings.public_url is None:
+        return None
+    ttl = timedelta(hours=settings.link_hours)
+    return MediaLinks(link_key(settings, env), settings.public_url, ttl)
 
 
 def dispatch_context(config: AppConfig) -> DispatchContext:
@@ -34,6 +46,8 @@ def dispatch_context(config: AppConfig) -> DispatchContext:
         lifecycle=config.lifecycle,
         sla=config.sla,
         sla_hours={code: c.sla_hours for code, c in config.categories.items()},
+        media=config.media,
+        media_channels=MEDIA_CHANNELS,
     )
 
 
@@ -69,6 +83,7 @@ def build_runtime(
         category_names=LiveCategoryNames(rules),
         opd_names=opds.names,
         destinations=opds.destinations,
+        media_links=media_links(config.media, environment.variables),
     )
     # Staff are followed like rule versions: added while running, they count within a check.
     staff = StaffDirectory(check_every=environment.rules_check_seconds)

@@ -16,6 +16,8 @@ from aduan.logs import mask_every_handler
 from aduan.runtime import Runtime
 from channels.contract import Adapter, Poller
 from channels.registry import ChannelStatus, build_adapters
+from dispatch.media import KIND as MEDIA
+from dispatch.media import media_sender
 from dispatch.outbox import OutboxWorker, Sender
 from dispatch.senders import destination_senders
 from dispatch.sla import SlaTimer
@@ -83,6 +85,7 @@ def run_server(runtime: Runtime, host: str, port: int, echo: Callable[[str], Non
     serving = {k: v for k, v in runtime.config.channels.items() if k != "console"}
     adapters, statuses = build_adapters(serving, env)
     senders = senders_for(adapters, env)
+    senders[MEDIA] = media_sender(runtime.engine, adapters, runtime.config.media, runtime.ctx)
     for line in startup_report(runtime, statuses, senders):
         echo(line)
     worker = OutboxWorker(runtime.engine, senders, runtime.ctx.settings)

@@ -138,3 +138,14 @@ class Poller(Protocol):
     """An adapter that fetches its own input (Telegram long polling, IMAP) instead of webhooks."""
 
     async def poll(self, sink: Sink, stop: asyncio.Event) -> None: ...
+
+
+@runtime_checkable
+class MediaSource(Protocol):
+    """An adapter that can fetch the attachments it received (with its credentials).
+
+    `url` is an attachment's URL as the adapter put it in an `InboundMessage`; anything else is
+    refused with `MediaRefused`. Returns the bytes and the type the provider declares.
+    """
+
+    async def fetch_media(self, url: str) -> tuple[bytes, str]: ...

@@ -54,11 +54,16 @@ async def fetch(
     try:
         async with asyncio.timeout(limits.timeout_seconds):
             async with httpx.AsyncClient(timeout=limits.timeout_seconds) as client:
+                sent = dict(headers or {})
                 for _ in range(MAX_REDIRECTS + 1):
-                    response = await _get(client, url, limits, headers or {})
+                    response = await _get(client, url, limits, sent)
                     if not response.is_redirect:
                         return response
-                    url = str(response.url.join(response.headers["location"]))
+                    following = response.url.join(response.headers["location"])
+                    if following.host != response.url.host:
+                        # Twilio sends media on to a signed storage URL: credentials stay home.
+                        sent = {k: v for k, v in sent.items() if k.lower() != "authorization"}
+                    url = str(following)
     except TimeoutError:
         raise MediaRefused(f"no answer within {limits.timeout_seconds:g} s") from None
     raise MediaRefused(f"more than {MAX_REDIRECTS} redirects")

@@ -76,6 +76,12 @@ class InboundMessage(_Stored):
         default=None, description="where answers go when not to the sender, e.g. a group chat"
     )
     raw: dict[str, Any] | None = Field(default=None, description="provider payload, for audit")
+    unsupported: str | None = Field(
+        default=None,
+        max_length=64,
+        description="the kind of content the channel could not read (a poll, a sticker) when "
+        "the message carries nothing else: the sender is told what Aduan can read",
+    )
     category: str | None = Field(
         default=None,
         max_length=64,

@@ -27,6 +27,8 @@ ADAPTER_CLASSES: tuple[type[Adapter], ...] = (
 )
 
 REGISTRY: dict[str, type[Adapter]] = {cls.name: cls for cls in ADAPTER_CLASSES}
+# The channels whose attachments are references only their adapter can fetch (MediaSource).
+MEDIA_CHANNELS = frozenset(c.name for c in ADAPTER_CLASSES if hasattr(c, "fetch_media"))
 
 
 @dataclass(frozen=True)

@@ -9,6 +9,7 @@ from typing import cast
 from zoneinfo import ZoneInfo
 
 from dispatch.destinations import Destination, for_kecamatan
+from dispatch.media_links import MediaLinks, MediaSettings
 from dispatch.policy import DispatchSettings, LifecycleSettings, SlaSettings
 from dispatch.templates import Templates
 
@@ -28,6 +29,9 @@ class DispatchContext:
     lifecycle: LifecycleSettings = field(default_factory=LifecycleSettings)
     sla: SlaSettings = field(default_factory=SlaSettings)
     sla_hours: Mapping[str, float] = field(default_factory=dict)  # per category
+    media: MediaSettings = field(default_factory=MediaSettings)
+    media_channels: frozenset[str] = frozenset()  # whose attachments Aduan fetches and keeps
+    media_links: MediaLinks | None = None  # signs the attachment links OPDs get
 
     def language(self, preferred: str | None) -> str:
         if preferred is not None and preferred in self.templates:

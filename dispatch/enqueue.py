@@ -11,6 +11,7 @@ from sqlmodel import Session
 from channels.message import Button, OutboundMessage
 from dispatch.context import DispatchContext
 from dispatch.destinations import ChatDestination, Destination
+from dispatch.media_links import opd_attachments
 from storage.contacts import contact_by_address
 from storage.messages import insert_message, last_inbound_at
 from storage.models import Complaint, Contact, OutboxStatus, utcnow
@@ -68,7 +69,7 @@ def message_to_contact(
         last_inbound_at=known_last_inbound_at or last_inbound_at(session, contact.id),
         **extra,
     )
-    return _queue(
+    return queue_item(
         session,
         kind="message",
         target=contact.channel,
@@ -98,7 +99,7 @@ def queue_dispatch(
     }
     if text is not None:
         payload["text"] = text
-    return _queue(
+    return queue_item(
         session,
         kind="dispatch",
         target=destination.kind,
@@ -108,7 +109,7 @@ def queue_dispatch(
     )
 
 
-def _queue(
+def queue_item(
     session: Session,
     *,
     kind: str,
@@ -157,7 +158,7 @@ def complaint_document(complaint: Complaint, ctx: DispatchContext, event: str) -
             "address": complaint.location_address,
         },
         "area": {"kecamatan": complaint.kecamatan, "desa": complaint.desa},
-        "attachments": complaint.attachments,
+        "attachments": opd_attachments(complaint, ctx.media_links),
         "confidence": complaint.confidence,
         "created_at": complaint.created_at.isoformat(),
         "due_at": complaint.due_at.isoformat() if complaint.due_at else None,

@@ -20,6 +20,8 @@ PLACEHOLDERS: dict[str, set[str]] = {
     "empty": {"instance"},
     "ask_details": {"instance"},
     "opted_out": {"instance"},
+    "unsupported": set(),
+    "media_refused": {"code", "limit"},
     "ack": {"code", "category", "opd", "due"},
     "ack_review": {"code", "category", "opd", "due"},
     "status": {"code", "status", "opd", "due", "note", "category"},
@@ -78,6 +80,15 @@ DEFAULTS: dict[str, dict[str, str]] = {
             "Dibuka kembali: warga menyatakan laporan {code} ({category}) untuk {opd} belum "
             "beres. Alasan warga: {reason}. Laporan: {text}"
         ),
+        "unsupported": (
+            "Maaf, jenis pesan ini belum dapat kami baca. Silakan kirim keluhan Anda sebagai "
+            "teks, foto, pesan suara, atau lokasi; kami akan membalas dengan kode laporan."
+        ),
+        "media_refused": (
+            "Maaf, lampiran Anda untuk laporan {code} tidak dapat kami simpan: hanya foto, "
+            "rekaman suara, atau PDF sampai {limit}. Laporan Anda tetap kami proses; kirim "
+            "foto yang lebih kecil bila perlu."
+        ),
         "sla_reminder": (
             "Pengingat: laporan {code} ({category}) untuk {opd} jatuh tempo {due}. "
             "Status: {status}. Mohon segera ditindaklanjuti: /proses, /selesai, /tolak "
@@ -111,6 +122,15 @@ DEFAULTS: dict[str, dict[str, str]] = {
         "opd_reopened": (
             "Reopened: the citizen says complaint {code} ({category}) for {opd} is not fixed. "
             "The citizen's reason: {reason}. Complaint: {text}"
+        ),
+        "unsupported": (
+            "Sorry, we cannot read this kind of message yet. Please send your complaint as "
+            "text, a photo, a voice note or a location; we will reply with a tracking code."
+        ),
+        "media_refused": (
+            "Sorry, we could not keep your attachment for complaint {code}: only photos, voice "
+            "recordings or PDFs up to {limit}. Your complaint is still being handled; send a "
+            "smaller photo if needed."
         ),
         "sla_reminder": (
             "Reminder: complaint {code} ({category}) for {opd} is due {due}. Status: {status}. "
@@ -159,6 +179,9 @@ class Templates(BaseModel):
     empty: str
     ask_details: str = DEFAULTS["id"]["ask_details"]  # a plea naming no problem: what, where?
     opted_out: str = DEFAULTS["id"]["opted_out"]  # confirms STOP, the last message sent
+    # Content the channel could not read (a poll, a sticker): what the bot can read instead.
+    unsupported: str = DEFAULTS["id"]["unsupported"]
+    media_refused: str = DEFAULTS["id"]["media_refused"]  # an attachment too large, or no photo
     ack: str
     ack_review: str
     status: str

@@ -219,3 +219,14 @@ def overdue_unescalated_since(
             )
         )
     ).all()
+
+
+def set_attachment(
+    session: Session, complaint: Complaint, index: int, values: dict[str, Any]
+) -> None:
+    """Record what became of one of the complaint's attachments (stored, or refused and why)."""
+    items = [dict(item) for item in complaint.attachments or []]
+    if 0 <= index < len(items):
+        items[index].update(values)
+        complaint.attachments = items  # a new list: the JSON column sees the change
+        session.add(complaint)

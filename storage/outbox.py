@@ -126,3 +126,49 @@ def mark_sent(
     connection.execute(MARK_SENT, {"item_id": item_id, "sent_at": sent_at})
     if message_id:
         connection.execute(MESSAGE_SENT, {"message_id": message_id, "external_id": external_id})
+
+
+def hold_dispatch(session: Session, complaint_id: int, until: datetime) -> None:
+    """Let the complaint's pending dispatch wait until `until` (its media are being fetched)."""
+    session.connection().execute(
+        update(OUTBOX)
+        .where(col(OutboxItem.complaint_id) == complaint_id)
+        .where(col(OutboxItem.kind) == "dispatch")
+        .where(col(OutboxItem.status) == OutboxStatus.pending)
+        .values(next_attempt_at=until)
+    )
+
+
+def release_dispatch(session: Session, complaint_id: int, now: datetime, settled: str) -> None:
+    """Send the complaint's held dispatch now, once none of its media are still pending but
+    the one being `settled` (by its key) in this transaction."""
+    waiting = session.exec(
+        select(func.count())
+        .select_from(OutboxItem)
+        .where(col(OutboxItem.complaint_id) == complaint_id)
+        .where(col(OutboxItem.kind) == "media")
+        .where(col(OutboxItem.status) == OutboxStatus.pending)
+        .where(col(OutboxItem.idempotency_key) != settled)
+    ).one()
+    if waiting:
+        return
+    session.connection().execute(
+        update(OUTBOX)
+        .where(col(OutboxItem.complaint_id) == complaint_id)
+        .where(col(OutboxItem.kind) == "dispatch")
+        .where(col(OutboxItem.status) == OutboxStatus.pending)
+        .where(col(OutboxItem.attempts) == 0)
+        .where(col(OutboxItem.next_attempt_at) > now)
+        .values(next_attempt_at=now)
+    )
+
+
+def pending_dispatches(session: Session, complaint_id: int) -> list[OutboxItem]:
+    """The complaint's dispatch items not yet sent (their documents may still change)."""
+    query = (
+        select(OutboxItem)
+        .where(col(OutboxItem.complaint_id) == complaint_id)
+        .where(col(OutboxItem.kind) == "dispatch")
+        .where(col(OutboxItem.status) == OutboxStatus.pending)
+    )
+    return list(session.exec(query).all())

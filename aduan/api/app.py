@@ -13,7 +13,7 @@ from fastapi.responses import JSONResponse, Response
 from sqlalchemy.exc import DataError
 from starlette.exceptions import HTTPException
 
-from aduan.api import channel_webhooks, opd, open311, reports, web_channel
+from aduan.api import channel_webhooks, media, opd, open311, reports, web_channel
 from aduan.api.guards import guard
 from aduan.open311.formats import Open311Error, error_answer, format_in_path
 from aduan.runtime import Runtime
@@ -113,6 +113,7 @@ def create_app(
     app.include_router(channel_webhooks.router)
     app.include_router(reports.router)
     app.include_router(open311.router)
+    app.include_router(media.router)
     app.include_router(site_router)
     install_console(app)
     install_public(app)

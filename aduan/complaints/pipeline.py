@@ -35,12 +35,14 @@ from aduan.complaints.staff_business import (
 )
 from aduan.complaints.staff_directory import StaffDirectory
 from aduan.complaints.turn import Turn
+from aduan.complaints.unreadable import answer_unreadable
 from aduan.rules.rulebook import RulebookProvider
 from channels.contract import Cursor
 from channels.message import InboundMessage
 from classifier import classify, with_category
 from dispatch.context import DispatchContext
 from dispatch.enqueue import dispatch_to_opd
+from dispatch.media import queue_media
 from storage.cursors import save_cursor
 from storage.engine import transaction
 from storage.messages import link_to_complaint
@@ -91,7 +93,17 @@ class Pipeline:
         outcome = self._converse(turn) or self._classify_and_file(turn)
         if turn.complaint_id is not None:
             link_to_complaint(session, turn.message_id, turn.complaint_id)
+            self._fetch_media(turn)
         return outcome
+
+    def _fetch_media(self, turn: Turn) -> None:
+        """The photos of this message are fetched by the outbox, never in this request."""
+        urls = [attachment.url for attachment in turn.inbound.attachments]
+        if turn.inbound.channel not in turn.ctx.media_channels:
+            return  # links the sender gave (the web channel) stay what they are
+        complaint = turn.session.get(Complaint, turn.complaint_id) if urls else None
+        if complaint is not None:
+            queue_media(turn.session, complaint, turn.ctx.media, turn.inbound.channel, urls)
 
     def _receive(self, session: Session, inbound: InboundMessage) -> Turn:
         """Store the message; fetch the rules in force, once, for every later step."""
@@ -120,7 +132,12 @@ class Pipeline:
         if opd_chat or (turn.staff is not None and addresses_staff_work(turn)):
             return answer_staff(turn, opd_chat)
         read_choice(turn)
-        return answer_command(turn) or join_recent(turn) or answer_citizen_action(turn)
+        return (
+            answer_unreadable(turn)
+            or answer_command(turn)
+            or join_recent(turn)
+            or answer_citizen_action(turn)
+        )
 
     def _classify_and_file(self, turn: Turn) -> Outcome:
         turn.classification = classify(turn.text, turn.rules.compiled)

@@ -6,7 +6,9 @@ import asyncio
 import smtplib
 import ssl
 from email.message import EmailMessage
+from pathlib import Path
 from typing import ClassVar
+from urllib.parse import unquote, urlsplit
 
 from channels.contract import (
     ChannelConfig,
@@ -20,6 +22,7 @@ from channels.contract import (
 from channels.email.config import EmailConfig
 from channels.email.polling import MailPoller
 from channels.email.writing import compose, local_files, message_id_for, recipient_address
+from channels.fetching import MediaRefused
 from channels.message import OutboundMessage, SendResult
 
 
@@ -44,6 +47,15 @@ class EmailAdapter:
 
     def respond(self, request: RawRequest, parsed: list[Parsed]) -> RawResponse:
         return RawResponse()
+
+    async def fetch_media(self, url: str) -> tuple[bytes, str]:
+        """An image the poller stored from a mail: a file:// URL inside `attachments_dir` only."""
+        root = self.config.attachments_dir.resolve()
+        path = Path(unquote(urlsplit(url).path)).resolve() if url.startswith("file:") else None
+        if path is None or not path.is_relative_to(root) or not path.is_file():
+            raise MediaRefused(f"not an attachment of this mailbox: {url[:80]!r}")
+        data = await asyncio.to_thread(path.read_bytes)
+        return data, "application/octet-stream"
 
     async def poll(self, sink: Sink, stop: asyncio.Event) -> None:
         await self.poller.run(sink, stop)

@@ -150,6 +150,7 @@ class Message(_Loose):
     contacts: list[Card] = Field(default_factory=list)
     context: Context | None = None
     errors: list[dict[str, Any]] = Field(default_factory=list)  # why Meta calls it unsupported
+    unsupported: dict[str, Any] | None = None  # {"type": "poll"}: what the citizen sent
 
 
 class StatusError(_Loose):
@@ -233,6 +234,12 @@ def _content(message: Message, media_url: Any) -> tuple[str, list[Attachment], L
     return "", [], None
 
 
+def _kind(message: Message) -> str:
+    """What a message we could not read was: Meta names an unsupported one's real type."""
+    kind = (message.unsupported or {}).get("type") if message.type == "unsupported" else None
+    return str(kind or message.type)[:64]
+
+
 def sender_address(message: Message) -> str | None:
     """`whatsapp:+62812…` for a phone number, `whatsapp:ID.1502…` for a business-scoped user id
     (a user who hides their number behind a username); None when the message names neither."""
@@ -283,6 +290,7 @@ def _message(
     if sender is None:
         raise LeftOut(f"message {message.id} has no phone number or user id")
     text, attachments, location = _content(message, media_url)
+    readable = text.strip() or attachments or location
     key = sender.removeprefix("whatsapp:").lstrip("+")
     try:
         return InboundMessage(
@@ -295,6 +303,7 @@ def _message(
             location=location,
             received_at=_time(message.timestamp),
             reply_to=message.context.id if message.context else None,
+            unsupported=None if readable else _kind(message),
             raw=message.model_dump(mode="json", by_alias=True, exclude_none=True),
         )
     except InvalidRequest as exc:

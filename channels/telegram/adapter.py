@@ -37,6 +37,7 @@ from channels.contract import (
     SendError,
     Sink,
 )
+from channels.fetching import MediaRefused
 from channels.message import OutboundMessage, SendResult
 from channels.telegram.parsing import (
     FILE_SCHEME,
@@ -74,6 +75,7 @@ class TelegramConfig(ChannelConfig):
     file_base_url: str = "https://api.telegram.org/file/bot"
     poll_timeout_seconds: int = Field(default=25, ge=0, le=50)
     request_timeout_seconds: float = Field(default=20.0, gt=0)
+    max_media_bytes: int = Field(default=20_000_000, gt=0)
 
     @field_validator("webhook_secret")
     @classmethod
@@ -166,6 +168,19 @@ class TelegramAdapter:
         file = await self._call(bot.get_file(_file_id(attachment_url)))
         assert file.file_path is not None
         return file.file_path
+
+    async def fetch_media(self, url: str) -> tuple[bytes, str]:
+        """An attachment by its `telegram-file:` id; bots may fetch files up to 20 MB."""
+        if file_id_of(url) is None:
+            raise MediaRefused(f"not a Telegram file reference: {url[:80]!r}")
+        bot = await self._call(self._ready_bot())
+        file = await self._call(bot.get_file(_file_id(url)))
+        if file.file_size and file.file_size > self.config.max_media_bytes:
+            raise MediaRefused(f"media larger than {self.config.max_media_bytes} bytes")
+        data = bytes(await self._call(file.download_as_bytearray()))
+        if len(data) > self.config.max_media_bytes:
+            raise MediaRefused(f"media larger than {self.config.max_media_bytes} bytes")
+        return data, "application/octet-stream"  # Telegram declares none: the bytes tell
 
     async def download(self, attachment_url: str) -> bytes:
         """The bytes of an attachment this channel received (getFile, then the file URL)."""

@@ -21,6 +21,8 @@ FILE_SCHEME = "telegram-file:"
 FILE_ID = re.compile(r"[A-Za-z0-9_-]{1,255}")  # Telegram's file ids are URL-safe base64
 GROUP_TYPES = frozenset({"group", "supergroup"})
 MAX_BODY_BYTES = 1_000_000
+# Content with nothing in it Aduan can file (no text, photo, file or place).
+UNREADABLE_KINDS = ("sticker", "poll", "dice", "game", "story", "invoice", "giveaway", "paid_media")
 
 
 def address(chat_or_user_id: int) -> str:
@@ -92,18 +94,25 @@ def parse_update(update: Update, channel: str) -> list[InboundMessage]:
 
 
 def _from_private(update: Update, message: Message, user: User, channel: str) -> InboundMessage:
-    # Stickers, polls... carry no text: the core answers them with its "empty" help.
+    text, attachments, location = _text(message), _attachments(message), _location(message)
     return InboundMessage(
         channel=channel,
         external_id=str(update.update_id),
         sender=address(user.id),
         sender_name=_display_name(user),
-        text=_text(message),
-        attachments=_attachments(message),
-        location=_location(message),
+        text=text,
+        attachments=attachments,
+        location=location,
         received_at=message.date,
+        # Stickers, polls, dice... carry nothing to file: the citizen is told what we read.
+        unsupported=None if text or attachments or location else _kind(message),
         raw=_bounded(update),
     )
+
+
+def _kind(message: Message) -> str:
+    """What a message with nothing we can read is (a sticker, a poll...), for the core's log."""
+    return next((kind for kind in UNREADABLE_KINDS if getattr(message, kind, None)), "other")
 
 
 def _from_group(update: Update, message: Message, user: User, channel: str) -> InboundMessage:

@@ -9,6 +9,7 @@ would never match); `X-Forwarded-*` headers are never read.
 from __future__ import annotations
 
 import asyncio
+import base64
 import json
 import logging
 from typing import Any, ClassVar
@@ -32,6 +33,7 @@ from channels.contract import (
     TooLarge,
     Unauthenticated,
 )
+from channels.fetching import MediaLimits, MediaRefused, fetch
 from channels.inputs import clean_text, identifier
 from channels.masking import mask_address
 from channels.message import (
@@ -102,6 +104,7 @@ class TwilioConfig(ChannelConfig):
     )
     api_base_url: str = Field(default="https://api.twilio.com", pattern=r"^https?://")
     timeout_seconds: float = Field(default=15, gt=0)
+    media: MediaLimits = Field(default_factory=MediaLimits)
 
     @model_validator(mode="after")
     def _has_sender(self) -> TwilioConfig:
@@ -291,6 +294,10 @@ class TwilioAdapter:
         else:
             # A WhatsApp quick-reply button sends its payload; that is what the core acts on.
             text = form.get("ButtonPayload") or form.get("Body") or ""
+        attachments, location = _attachments(form), _location(form)
+        kind = form.get("MessageType") or ""
+        # WhatsApp content Twilio cannot pass on (MessageType "unsupported", a poll...).
+        unreadable = not (text.strip() or attachments or location) and kind not in ("", "text")
         return [
             InboundMessage(
                 channel=self.name,
@@ -298,10 +305,11 @@ class TwilioAdapter:
                 sender=address,
                 sender_name=form.get("ProfileName") or None,
                 text=clean_text(text),
-                attachments=_attachments(form),
-                location=_location(form),
+                attachments=attachments,
+                location=location,
                 # A WhatsApp reply (swipe-to-reply) names the message it answers.
                 reply_to=_replied(form),
+                unsupported=kind[:64] if unreadable else None,
                 raw=dict(form),
                 provider_answered=opt_out_type in OPT_OUT_TYPES,
             )
@@ -310,6 +318,18 @@ class TwilioAdapter:
     def respond(self, request: RawRequest, parsed: list[Parsed]) -> RawResponse:
         # Empty TwiML, at once: every reply goes through the outbox and the REST API.
         return RawResponse(200, str(MessagingResponse()).encode(), "text/xml")
+
+    async def fetch_media(self, url: str) -> tuple[bytes, str]:
+        """An MMS or WhatsApp attachment: only under this account's REST API, with its
+        credentials (Twilio answers with a redirect to storage, which gets none)."""
+        account = f"{self.config.api_base_url.rstrip('/')}/2010-04-01/Accounts/"
+        if not url.startswith(f"{account}{self.config.account_sid}/"):
+            raise MediaRefused(f"not a media URL of this account: {url[:80]!r}")
+        secret = self.config.auth_token.get_secret_value()
+        basic = base64.b64encode(f"{self.config.account_sid}:{secret}".encode()).decode()
+        answer = await fetch(url, self.config.media, {"Authorization": f"Basic {basic}"})
+        answer.raise_for_status()
+        return answer.content, answer.headers.get("content-type", "application/octet-stream")
 
     # -- outbound --------------------------------------------------------------------------
 

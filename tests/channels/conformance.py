@@ -19,6 +19,10 @@ its provider's stand-in) and a folder of YAML cases. Each case names the behavio
       response: {status: 200, content_type: text/xml, body_contains: "<Response"}
       send_error: {retryable: false, unreachable: true, contains: "21610"}
       sent: {external_id: true, request: {...subset of what the provider received}}
+      answered:                        # the parsed messages through the real pipeline (SQLite):
+        - to: "whatsapp:+62812..."     # each reply queued, in order, as the subset of
+          text: "re:belum dapat"       # {to, text}, and `sent` = what the provider received
+          sent: {to: "62812..."}       # when the reply is sent through the adapter
 
 Expected values are matched as subsets, so a case states only what it is about; a string
 starting with `re:` is a regular expression (for URLs that contain a stand-in's port).
@@ -27,24 +31,31 @@ starting with `re:` is a regular expression (for URLs that contain a stand-in's 
 from __future__ import annotations
 
 import re
+import tempfile
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
 import yaml
+from sqlmodel import select
 
+from aduan.runtime import build_runtime
 from channels.contract import (
     Adapter,
     ChannelError,
     Ignore,
     InvalidRequest,
+    Parsed,
     RawRequest,
     SendError,
     Unauthenticated,
 )
-from channels.message import DeliveryReceipt, InboundMessage, OutboundMessage
+from channels.message import DeliveryReceipt, InboundMessage, OutboundMessage, utcnow
+from storage.engine import transaction
+from storage.models import OutboxItem
+from tests.support.deployment import write_config
 
 REQUIRED = frozenset(
     {
@@ -54,6 +65,13 @@ REQUIRED = frozenset(
         "media_parsed",
         "location_parsed",
         "send_error_classified",
+        # Proved through the pipeline (`answered`): content the channel cannot read gets a
+        # polite answer saying what it can (never the "empty message" text); one message of
+        # a batch that cannot be taken costs none of the others; a sender known without a
+        # phone number (a WhatsApp username) is answered at the address they wrote from.
+        "unsupported_answered",
+        "batch_partly_taken",
+        "no_phone_answered",
     }
 )
 # Behaviours a channel may also prove from data: plain messages, receipts, what it sends,
@@ -86,10 +104,19 @@ class Kit(Protocol):
 
 @dataclass(frozen=True)
 class KitSpec:
-    """One line of the harness's registry: the channel's case folder and its kit factory."""
+    """One line of the harness's registry: the channel's case folder and its kit factory.
+
+    `cannot` names the required behaviours the provider makes impossible, each with the reason
+    (SMS has no content a phone could send that is not text or media).
+    """
 
     cases: Path
     make: Callable[[], Kit]
+    cannot: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def required(self) -> frozenset[str]:
+        return REQUIRED - set(self.cannot)
 
 
 @dataclass(frozen=True)
@@ -140,10 +167,11 @@ def _as_data(item: InboundMessage | DeliveryReceipt) -> dict[str, Any]:
     return {"type": kind, **item.model_dump(mode="json")}
 
 
-def check_inbound(kit: Kit, case: Case) -> None:
+async def check_inbound(kit: Kit, case: Case) -> None:
     spec, expect = case.data["request"], case.data["expect"]
     adapter = kit.adapter()
     deliveries = []
+    parsed: list[Parsed] = []
     for _ in range(spec.get("repeat", 1)):
         request = kit.request(spec)
         if "error" in expect:
@@ -167,6 +195,37 @@ def check_inbound(kit: Kit, case: Case) -> None:
         ids = [[item["external_id"] for item in parsed] for parsed in deliveries]
         assert all(i == ids[0] for i in ids), f"redelivery changed the ids: {ids}"
         assert all(ids), "a redelivery must carry the provider's id, for the core to dedupe"
+    if "answered" in expect:
+        await check_answered(kit, adapter, case, parsed)
+
+
+async def check_answered(kit: Kit, adapter: Adapter, case: Case, parsed: list[Parsed]) -> None:
+    """The messages through the real pipeline; each reply as queued, then as sent."""
+    inbound = [item for item in parsed if isinstance(item, InboundMessage)]
+    with tempfile.TemporaryDirectory() as folder:
+        config = write_config(Path(folder) / "config.yaml")
+        runtime = build_runtime(config, f"sqlite:///{folder}/aduan.db", migrate=True)
+        try:
+            for message in inbound:
+                # Delivered now, whatever date the case's payload carries: inside WhatsApp's
+                # 24-hour window, so the reply goes out as the free text it is.
+                runtime.pipeline.handle(message.model_copy(update={"received_at": utcnow()}))
+            with transaction(runtime.engine) as session:
+                replies = [
+                    OutboundMessage.model_validate(item.payload)
+                    for item in session.exec(select(OutboxItem).order_by(OutboxItem.id)).all()
+                    if item.kind == "message"
+                ]
+            empty = {runtime.ctx.text(language, "empty") for language in runtime.ctx.templates}
+        finally:
+            runtime.engine.dispose()
+    answers: list[dict[str, Any]] = []
+    for reply in replies:
+        if case.behaviour == "unsupported_answered":
+            assert reply.text not in empty, f"{case.id}: answered as an empty message"
+        await adapter.send(reply)
+        answers.append({"to": reply.recipient, "text": reply.text, "sent": kit.last_sent()})
+    subset(case.data["expect"]["answered"], answers, f"{case.id}.answered")
 
 
 async def check_send(kit: Kit, case: Case) -> None:

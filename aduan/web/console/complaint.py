@@ -24,6 +24,7 @@ from channels.fetching import MediaRefused, fetch
 from channels.masking import mask_address
 from dispatch.actions import ActionError, change_status, message_citizen, reassign
 from dispatch.lifecycle import TransitionError
+from dispatch.media import MediaStore
 from storage.accounts import audit
 from storage.complaints import complaint_by_code
 from storage.console import (
@@ -153,6 +154,12 @@ async def photo(
     url = str(items[index].get("url", ""))
     kind = str(items[index].get("content_type", ""))
     private = {"Cache-Control": "private, max-age=3600"}
+    stored = items[index].get("stored")
+    if stored:  # fetched from its channel and kept by Aduan
+        path = MediaStore(runtime.config.media.folder).path(str(stored))
+        if path is None or not kind.startswith("image/"):
+            raise HTTPException(404, "photo not available")
+        return FileResponse(path, media_type=kind, headers=private)
     if url.startswith("file:"):
         path = _stored_file(url, runtime)
         if path is None or not kind.startswith("image/"):

@@ -28,6 +28,9 @@ from tests.channels.standins.base import StandIn, wait_until
 ACCOUNT_SID = "AC" + "0123456789abcdef" * 2
 AUTH_TOKEN = "stand-in-auth-token-0001"
 MESSAGES_PATH = re.compile(r"^/2010-04-01/Accounts/(?P<sid>AC[0-9a-f]{32})/Messages\.json$")
+MEDIA_PATH = re.compile(
+    r"^/2010-04-01/Accounts/(?P<sid>AC[0-9a-f]{32})/Messages/MM[0-9a-f]{32}/Media/(?P<me>ME[0-9a-f]{32})$"
+)
 E164 = re.compile(r"^(whatsapp:)?\+[1-9]\d{6,14}$")
 
 
@@ -71,6 +74,8 @@ class TwilioStandIn(StandIn):
     undeliverable: dict[str, str] = field(default_factory=dict)  # To -> ErrorCode
     # Public URL prefix -> where it really listens: the TLS-terminating proxy in front of Aduan.
     proxy: dict[str, str] = field(default_factory=dict)
+    media: dict[str, tuple[bytes, str]] = field(default_factory=dict)  # ME sid -> file
+    media_fetches: list[dict[str, str]] = field(default_factory=list)  # headers of each GET
 
     def __post_init__(self) -> None:
         super().__init__()
@@ -90,6 +95,13 @@ class TwilioStandIn(StandIn):
         """Accept messages to `to`, then report them undelivered with `error_code`."""
         self.undeliverable[to] = error_code
 
+    def add_media(self, content: bytes, content_type: str) -> str:
+        """A file a citizen sent by MMS: its MediaUrl, readable with the account's credentials."""
+        me = new_sid("ME")
+        self.media[me] = (content, content_type)
+        message = f"{self.url}/2010-04-01/Accounts/{self.account_sid}/Messages/{new_sid('MM')}"
+        return f"{message}/Media/{me}"
+
     def wait_for(self, count: int, timeout: float = 20) -> list[Sent]:
         wait_until(lambda: len(self.sent) >= count, timeout, f"{count} messages sent to Twilio")
         return self.sent
@@ -99,6 +111,8 @@ class TwilioStandIn(StandIn):
     def handle(
         self, method: str, path: str, headers: dict[str, str], body: bytes
     ) -> tuple[int, dict[str, str], bytes]:
+        if method == "GET":
+            return self._media(path, headers)
         match = MESSAGES_PATH.match(path.split("?")[0])
         if method != "POST" or match is None:
             return self._json(404, error_body(404, 20404, "The requested resource was not found"))
@@ -127,6 +141,22 @@ class TwilioStandIn(StandIn):
             self.later(self.callback_delays[0], lambda: self._status(callback, sent, "sent"))
             self.later(self.callback_delays[1], lambda: self._status(callback, sent, final))
         return self._json(201, self._resource(sent))
+
+    def _media(self, path: str, headers: dict[str, str]) -> tuple[int, dict[str, str], bytes]:
+        """A media file: the API answers with a redirect to storage, as Twilio does."""
+        with self.lock:
+            self.media_fetches.append({"path": path, **headers})
+        stored = re.fullmatch(r"/media-storage/(ME[0-9a-f]{32})\?Expires=\d+&Signature=\w+", path)
+        if stored and stored[1] in self.media:
+            content, content_type = self.media[stored[1]]
+            return 200, {"Content-Type": content_type}, content
+        match = MEDIA_PATH.match(path)
+        if match is None or match["me"] not in self.media:
+            return self._json(404, error_body(404, 20404, "The requested resource was not found"))
+        if match["sid"] != self.account_sid or not self._authorized(headers):
+            return self._json(401, error_body(401, 20003, "Authenticate"))
+        location = f"/media-storage/{match['me']}?Expires={int(time.time()) + 300}&Signature=x1"
+        return 307, {"Location": location}, b""
 
     def _authorized(self, headers: dict[str, str]) -> bool:
         value = next((v for k, v in headers.items() if k.lower() == "authorization"), "")

@@ -130,6 +130,10 @@ class BotApi:
     def add_file(self, file_id: str, content: bytes, path: str) -> None:
         self._files[file_id] = (path, content)
 
+    def file(self, file_id: str) -> bytes:
+        """What the API serves for `file_id`."""
+        return self._files[file_id][1]
+
     def fail_next(
         self,
         method: str,

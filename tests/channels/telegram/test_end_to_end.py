@@ -235,7 +235,7 @@ def test_webhook_with_wrong_secret_is_refused_and_nothing_is_stored(
         sticker = updates.fixture("private_sticker")
         del sticker["update_id"]
         api.push(sticker)
-        wait_text(api, CITIZEN, "Silakan tulis keluhan Anda")
+        wait_text(api, CITIZEN, "belum dapat kami baca")  # not "Pesan Anda kosong"
     finally:
         server.stop()
 

@@ -71,8 +71,8 @@ CASES: list[tuple[str, dict[str, Any]]] = [
             ],
         },
     ),
-    # No text: the core answers with its "empty message" help instead of ignoring the citizen.
-    ("private_sticker", {"text": "", "attachments": [], "location": None}),
+    # Nothing to file: marked unsupported, for the core to say what it can read.
+    ("private_sticker", {"text": "", "location": None, "unsupported": "sticker"}),
     (
         "private_voice",  # kept, for the OPD to listen to (it used to be lost)
         {
@@ -119,7 +119,7 @@ CASES: list[tuple[str, dict[str, Any]]] = [
         "private_contact",  # "call Pak RT": the name and number are what the citizen meant
         {"text": "Joko Susilo, +6281234567890", "attachments": [], "sender": CITIZEN},
     ),
-    ("private_poll", {"text": "", "attachments": []}),
+    ("private_poll", {"text": "", "attachments": [], "unsupported": "poll"}),
     (
         "group_reply",
         {

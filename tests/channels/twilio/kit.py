@@ -74,7 +74,16 @@ class TwilioKit:
         self.standin.close()
 
 
-SMS = KitSpec(CASES / "sms", lambda: TwilioKit(TwilioSmsAdapter, "+62215550100"))
+ONE_PER_REQUEST = "Twilio posts one message per request: there is no batch to lose"
+SMS = KitSpec(
+    CASES / "sms",
+    lambda: TwilioKit(TwilioSmsAdapter, "+62215550100"),
+    cannot={
+        "unsupported_answered": "an SMS carries only text and MMS media, both read",
+        "batch_partly_taken": ONE_PER_REQUEST,
+        "no_phone_answered": "every SMS sender is a phone number",
+    },
+)
 TEMPLATE = {
     "content_sid": "HX" + "0123456789abcdef" * 2,
     "variables": {"1": "{code}", "2": "{text}"},
@@ -82,4 +91,8 @@ TEMPLATE = {
 WHATSAPP = KitSpec(
     CASES / "whatsapp",
     lambda: TwilioKit(TwilioWhatsAppAdapter, "+14155238886", template=TEMPLATE),
+    cannot={
+        "batch_partly_taken": ONE_PER_REQUEST,
+        "no_phone_answered": "Twilio names every WhatsApp sender by number (whatsapp:+…)",
+    },
 )

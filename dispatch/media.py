@@ -1,0 +1,178 @@
+"""Citizens' photos, voice notes and PDFs: fetched after intake, checked, stored, linked.
+
+A complaint's attachments arrive as the channel's references (a Telegram file id, a Twilio or
+Meta URL that needs the account's credentials). After the complaint is filed, each one is an
+outbox item of kind `media`: the worker fetches it through its channel's adapter (retried like
+any send), checks what the bytes are and how many, and stores them in a local folder. OPDs get
+signed, expiring Aduan links (HMAC) instead of the provider's references. The complaint's
+dispatch waits for its media a short while at most: a slow download never holds it back.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from collections.abc import Awaitable, Callable, Mapping
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy.engine import Engine
+from sqlmodel import Session
+
+from channels.contract import MediaSource, SendError
+from channels.fetching import MediaRefused
+from channels.message import SendResult, utcnow
+from dispatch.context import DispatchContext
+from dispatch.enqueue import message_to_contact, queue_item
+from dispatch.media_links import MediaSettings, opd_attachments
+from storage.complaints import complaint_by_code, set_attachment
+from storage.engine import transaction
+from storage.models import Complaint, Contact
+from storage.outbox import hold_dispatch, pending_dispatches, release_dispatch
+
+log = logging.getLogger("aduan.media")
+
+KIND = "media"
+# The types Aduan keeps, by what the bytes are: (magic prefix, offset, type, file suffix).
+SIGNATURES = (
+    (b"\xff\xd8\xff", 0, "image/jpeg", ".jpg"),
+    (b"\x89PNG\r\n\x1a\n", 0, "image/png", ".png"),
+    (b"GIF87a", 0, "image/gif", ".gif"),
+    (b"GIF89a", 0, "image/gif", ".gif"),
+    (b"WEBP", 8, "image/webp", ".webp"),
+    (b"ftypheic", 4, "image/heic", ".heic"),
+    (b"ftypmif1", 4, "image/heic", ".heic"),
+    (b"%PDF-", 0, "application/pdf", ".pdf"),
+    (b"OggS", 0, "audio/ogg", ".ogg"),
+    (b"ID3", 0, "audio/mpeg", ".mp3"),
+    (b"\xff\xfb", 0, "audio/mpeg", ".mp3"),
+    (b"\xff\xf3", 0, "audio/mpeg", ".mp3"),
+    (b"ftypM4A", 4, "audio/mp4", ".m4a"),
+    (b"#!AMR", 0, "audio/amr", ".amr"),
+    (b"\xff\xf1", 0, "audio/aac", ".aac"),
+    (b"\xff\xf9", 0, "audio/aac", ".aac"),
+)
+SUFFIXES = {kind: suffix for _, _, kind, suffix in SIGNATURES}
+
+
+def sniff(data: bytes) -> tuple[str, str] | None:
+    """The type and suffix of `data` by its first bytes, if it is one Aduan keeps."""
+    for magic, offset, kind, suffix in SIGNATURES:
+        if data[offset : offset + len(magic)] == magic:
+            return kind, suffix
+    return None
+
+
+def queue_media(
+    session: Session, complaint: Complaint, settings: MediaSettings, channel: str, urls: list[str]
+) -> int:
+    """An outbox item per attachment of this turn (the last ones with these `urls`), fetched
+    through `channel`'s adapter; the complaint's pending dispatch waits for them."""
+    items = complaint.attachments or []
+    start = max(0, len(items) - len(urls))
+    indexes = [i for i in range(start, len(items)) if items[i].get("url") in urls]
+    for index in indexes:
+        payload = {"code": complaint.code, "index": index, "channel": channel,
+                   "url": items[index].get("url")}  # fmt: skip
+        queue_item(
+            session,
+            kind=KIND,
+            target=KIND,
+            payload=payload,
+            key=f"media:{complaint.code}:{index}",
+            complaint_id=complaint.id,
+        )
+    if indexes and complaint.id is not None:
+        until = utcnow() + timedelta(seconds=settings.hold_dispatch_seconds)
+        hold_dispatch(session, complaint.id, until)
+    return len(indexes)
+
+
+class MediaStore:
+    """Files named by their content's hash in one folder: the same photo is kept once."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+
+    def save(self, data: bytes, suffix: str) -> str:
+        name = hashlib.sha256(data).hexdigest() + suffix
+        path = self.folder / name
+        if not path.exists():
+            self.folder.mkdir(parents=True, exist_ok=True)
+            partial = path.with_suffix(path.suffix + ".part")
+            partial.write_bytes(data)
+            partial.replace(path)  # a reader never sees half a file
+        return name
+
+    def path(self, name: str) -> Path | None:
+        path = (self.folder / name).resolve()
+        if path.parent != self.folder.resolve() or not path.is_file():
+            return None
+        return path
+
+
+def media_sender(
+    engine: Engine, adapters: Mapping[str, Any], settings: MediaSettings, ctx: DispatchContext
+) -> Callable[[dict[str, Any]], Awaitable[SendResult]]:
+    """The outbox sender of `media` items: fetch, check, store, and let the dispatch go."""
+    store = MediaStore(settings.folder)
+
+    async def send(payload: dict[str, Any]) -> SendResult:
+        code, index = str(payload["code"]), int(payload["index"])
+        adapter = adapters.get(str(payload.get("channel")))
+        if not isinstance(adapter, MediaSource):
+            # A link the sender gave (the web channel): it stays what the OPD gets.
+            return _settle(engine, ctx, code, index, {"external": True}, None)
+        try:
+            data, _declared = await adapter.fetch_media(str(payload.get("url") or ""))
+        except MediaRefused as exc:
+            return _settle(engine, ctx, code, index, {"refused": str(exc)[:200]}, settings)
+        except SendError:
+            raise
+        except Exception as exc:  # the provider is down or slow: the outbox tries again
+            raise SendError(f"media download failed: {type(exc).__name__}", retryable=True) from exc
+        if len(data) > settings.max_bytes:
+            refused = {"refused": f"media larger than {settings.max_bytes} bytes"}
+            return _settle(engine, ctx, code, index, refused, settings)
+        kind = sniff(data)
+        if kind is None:
+            return _settle(engine, ctx, code, index, {"refused": "type not kept"}, settings)
+        name = store.save(data, kind[1])
+        stored = {"stored": name, "content_type": kind[0], "size": len(data)}
+        return _settle(engine, ctx, code, index, stored, None)
+
+    return send
+
+
+def _settle(
+    engine: Engine,
+    ctx: DispatchContext,
+    code: str,
+    index: int,
+    values: dict[str, Any],
+    tell: MediaSettings | None,
+) -> SendResult:
+    """Record what became of one attachment; a refused one is explained to the citizen."""
+    with transaction(engine) as session:
+        complaint = complaint_by_code(session, code)
+        if complaint is None:
+            return SendResult()
+        set_attachment(session, complaint, index, values)
+        if tell is not None:
+            log.warning("media %s/%s refused: %s", code, index, values.get("refused"))
+            contact = session.get(Contact, complaint.contact_id)
+            if contact is not None:
+                limit = f"{tell.max_bytes // 1_000_000} MB"
+                text = ctx.text(contact.language, "media_refused", code=code, limit=limit)
+                key = f"media-refused:{code}:{index}"
+                message_to_contact(session, contact, text, key, complaint)
+        assert complaint.id is not None
+        attachments = opd_attachments(complaint, ctx.media_links)
+        for item in pending_dispatches(session, complaint.id):
+            if "document" in item.payload:  # what the OPD gets lists what is kept, as it is
+                document = {**item.payload["document"], "attachments": attachments}
+                item.payload = {**item.payload, "document": document}
+                session.add(item)
+        release_dispatch(session, complaint.id, utcnow(), f"media:{code}:{index}")
+    return SendResult(external_id=values.get("stored"))

@@ -1,0 +1,93 @@
+"""Signed, expiring links to a complaint's stored attachments, as OPDs receive them."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlencode
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from channels.message import utcnow
+from storage.models import Complaint
+
+
+class MediaSettings(BaseModel):
+    """The `media:` section of config.yaml."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    folder: Path = Field(default=Path("data/media"), description="where attachments are kept")
+    max_bytes: int = Field(default=16_000_000, gt=0, description="larger ones are refused")
+    public_url: str | None = Field(
+        default=None,
+        pattern=r"^https?://\S+$",
+        description="Aduan's public base URL, for the links OPDs get; unset: no links",
+    )
+    link_hours: float = Field(default=72, gt=0, description="how long a link works")
+    hold_dispatch_seconds: float = Field(
+        default=60, ge=0, description="how long a complaint's dispatch waits for its media"
+    )
+
+
+def link_key(settings: MediaSettings, env: Mapping[str, str]) -> bytes:
+    """ADUAN_MEDIA_SECRET, else a random key kept next to the media (made on first use)."""
+    if env.get("ADUAN_MEDIA_SECRET"):
+        return env["ADUAN_MEDIA_SECRET"].encode()
+    path = settings.folder / ".link-key"
+    if not path.exists():
+        settings.folder.mkdir(parents=True, exist_ok=True)
+        path.touch(mode=0o600)
+        path.write_text(secrets.token_urlsafe(32))
+    return path.read_text().strip().encode()
+
+
+@dataclass(frozen=True)
+class MediaLinks:
+    """Signed, expiring links to a complaint's stored attachments."""
+
+    key: bytes
+    base_url: str
+    ttl: timedelta
+
+    def _signature(self, code: str, index: int, expires: int) -> str:
+        message = f"{code}/{index}/{expires}".encode()
+        return hmac.new(self.key, message, hashlib.sha256).hexdigest()
+
+    def link(self, code: str, index: int, now: datetime | None = None) -> str:
+        expires = int(((now or utcnow()) + self.ttl).timestamp())
+        query = urlencode({"expires": expires, "signature": self._signature(code, index, expires)})
+        return f"{self.base_url.rstrip('/')}/media/{code}/{index}?{query}"
+
+    def valid(self, code: str, index: int, expires: int, signature: str, now: datetime) -> bool:
+        if expires < now.timestamp():
+            return False
+        return hmac.compare_digest(self._signature(code, index, expires), signature)
+
+
+def opd_attachments(complaint: Complaint, links: MediaLinks | None) -> list[dict[str, Any]]:
+    """The attachments as an OPD receives them: Aduan links, never the providers' references.
+
+    Without links (no public URL configured) the references are all there is.
+    """
+    items = complaint.attachments or []
+    if links is None:
+        return items
+    return [
+        item
+        if item.get("external")
+        else {
+            "url": links.link(complaint.code, index, complaint.created_at),
+            "content_type": item.get("content_type"),
+            "size": item.get("size"),
+            "name": item.get("name"),
+        }
+        for index, item in enumerate(items)
+        if not item.get("refused")
+    ]

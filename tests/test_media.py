@@ -1,0 +1,190 @@
+"""Attachments kept by Aduan: what the bytes are, where they are stored, who may read them."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from sqlmodel import select
+
+from aduan.runtime import build_runtime
+from channels.email import EmailAdapter
+from channels.email.config import EmailConfig
+from channels.fetching import MediaRefused
+from channels.message import Attachment, InboundMessage, utcnow
+from channels.telegram import TelegramAdapter
+from channels.telegram.adapter import TelegramConfig
+from channels.twilio import TwilioSmsAdapter
+from dispatch.media import MediaStore, media_sender, sniff
+from dispatch.media_links import MediaLinks
+from storage.complaints import complaint_by_code
+from storage.engine import transaction
+from storage.models import Message, OutboxItem
+from tests.support.deployment import write_config
+from tests.support.http_recorder import Recorder
+
+NOW = datetime(2026, 12, 3, 8, 0, tzinfo=UTC)
+PHOTO = b"\xff\xd8\xff\xe0JFIF" + b"\x01" * 200
+
+
+@pytest.mark.parametrize(
+    ("head", "kind"),
+    [
+        (b"\xff\xd8\xff\xe0\x00\x10JFIF", "image/jpeg"),
+        (b"\x89PNG\r\n\x1a\n\x00\x00", "image/png"),
+        (b"RIFF\x10\x00\x00\x00WEBPVP8 ", "image/webp"),
+        (b"\x00\x00\x00\x18ftypheic", "image/heic"),
+        (b"%PDF-1.7\n", "application/pdf"),
+        (b"OggS\x00\x02\x00\x00", "audio/ogg"),
+        (b"ID3\x04\x00", "audio/mpeg"),
+        (b"\x00\x00\x00\x20ftypM4A ", "audio/mp4"),
+        (b"#!AMR\n", "audio/amr"),
+    ],
+)
+def test_kept_types_are_known_by_their_bytes(head: bytes, kind: str) -> None:
+    found = sniff(head + b"\x00" * 64)
+    assert found is not None and found[0] == kind
+
+
+@pytest.mark.parametrize(
+    "data",
+    [b"MZ\x90\x00 an exe", b"<html><script>", b"\x00\x00\x00\x18ftypmp42 video", b""],
+)
+def test_anything_else_is_not_kept_whatever_it_claims(data: bytes) -> None:
+    assert sniff(data) is None
+
+
+def test_a_link_holds_for_its_complaint_index_and_time_only() -> None:
+    links = MediaLinks(b"k" * 32, "https://aduan.example.go.id", timedelta(hours=72))
+    link = links.link("ADU-7K3Q9", 0, NOW)
+    assert link.startswith("https://aduan.example.go.id/media/ADU-7K3Q9/0?expires=")
+    expires = int((NOW + timedelta(hours=72)).timestamp())
+    signature = link.rsplit("signature=", 1)[1]
+    assert links.valid("ADU-7K3Q9", 0, expires, signature, NOW)
+    assert not links.valid("ADU-7K3Q9", 1, expires, signature, NOW)
+    assert not links.valid("ADU-AAAAA", 0, expires, signature, NOW)
+    assert not links.valid("ADU-7K3Q9", 0, expires + 3600, signature, NOW)
+    assert not links.valid("ADU-7K3Q9", 0, expires, signature, NOW + timedelta(hours=73))
+    other = MediaLinks(b"x" * 32, "https://aduan.example.go.id", timedelta(hours=72))
+    assert not other.valid("ADU-7K3Q9", 0, expires, signature, NOW)
+
+
+def test_the_store_keeps_a_file_once_and_serves_nothing_outside_its_folder(
+    tmp_path: Path,
+) -> None:
+    store = MediaStore(tmp_path / "media")
+    name = store.save(b"%PDF-1.4 laporan", ".pdf")
+    assert store.save(b"%PDF-1.4 laporan", ".pdf") == name
+    assert store.path(name) == (tmp_path / "media" / name).resolve()
+    (tmp_path / "secret.txt").write_text("no")
+    for attack in ("../secret.txt", "/etc/passwd", "..", ".link-key.part"):
+        assert store.path(attack) is None
+
+
+async def test_adapters_fetch_only_their_own_references(tmp_path: Path) -> None:
+    twilio = TwilioSmsAdapter(
+        TwilioSmsAdapter.Config.model_validate(  # type: ignore[arg-type]
+            {
+                "account_sid": "AC" + "0" * 32,
+                "auth_token": "t",
+                "from_number": "+62215550100",
+                "public_url": "https://aduan.example.go.id",
+            }
+        )
+    )
+    telegram = TelegramAdapter(TelegramConfig(bot_token="1:token"))
+    email = EmailAdapter(
+        EmailConfig.model_validate(
+            {
+                "address": "aduan@pemkab-contoh.go.id",
+                "imap_host": "127.0.0.1",
+                "imap_user": "aduan",
+                "imap_password": "x",
+                "smtp_host": "127.0.0.1",
+                "attachments_dir": str(tmp_path / "attachments"),
+            }
+        )
+    )
+    (tmp_path / "passwd").write_text("root")
+    refused = [
+        (twilio, "https://evil.example/2010-04-01/Accounts/AC" + "0" * 32 + "/Media/ME1"),
+        (twilio, "https://api.twilio.com/2010-04-01/Accounts/AC" + "1" * 32 + "/Media/ME1"),
+        (telegram, "https://api.telegram.org/file/bot1:token/photos/a.jpg"),
+        (telegram, "telegram-file:../../etc/passwd"),
+        (email, (tmp_path / "passwd").as_uri()),
+        (email, "https://foto.example.id/a.jpg"),
+    ]
+    for adapter, url in refused:
+        with pytest.raises(MediaRefused):
+            await adapter.fetch_media(url)
+
+
+class Provider:
+    """A channel's media helper as the sender sees it: serves one file, or refuses."""
+
+    name = "twilio_sms"
+
+    def __init__(self, content: bytes) -> None:
+        self.content = content
+        self.fetched: list[str] = []
+
+    async def fetch_media(self, url: str) -> tuple[bytes, str]:
+        self.fetched.append(url)
+        if len(self.content) > 1000:
+            raise MediaRefused("media larger than 1000 bytes")
+        return self.content, "image/jpeg"
+
+
+@pytest.mark.parametrize("content", [PHOTO, b"x" * 2000])
+async def test_media_are_fetched_after_intake_and_the_dispatch_waits_for_them(
+    content: bytes, tmp_path: Path, database_url: str, opd_system: Recorder
+) -> None:
+    """On both databases: the photo is fetched by the outbox, never in the request; the OPD's
+    dispatch is held until it is kept (or refused, and the citizen told), then sent at once."""
+    config = write_config(tmp_path / "config.yaml", opd_webhook=opd_system.url)
+    config.write_text(
+        config.read_text()
+        .replace("public_url: null", "public_url: https://aduan.example.go.id")
+        .replace("folder: data/media", f"folder: {tmp_path / 'media'}")
+    )
+    runtime = build_runtime(config, database_url, migrate=True)
+    provider = Provider(content)
+    url = "https://api.twilio.com/2010-04-01/Accounts/AC0/Messages/MM1/Media/ME1"
+    outcome = runtime.pipeline.handle(
+        InboundMessage(
+            channel="twilio_sms",
+            external_id="MM" + "1" * 32,
+            sender="tel:+6281234567890",
+            text="Jalan berlubang besar di Jl. Merdeka depan pasar, sudah dua minggu",
+            attachments=[Attachment(url=url, content_type="image/jpeg")],
+        )
+    )
+    assert outcome.complaint_code and provider.fetched == []  # nothing fetched in the request
+    with transaction(runtime.engine) as session:
+        items = session.exec(select(OutboxItem).order_by(OutboxItem.id)).all()
+        (media,) = [i for i in items if i.kind == "media"]
+        (held,) = [i for i in items if i.kind == "dispatch"]
+        assert held.next_attempt_at > utcnow() + timedelta(seconds=30)
+        payload = dict(media.payload)
+    send = media_sender(runtime.engine, {"twilio_sms": provider}, runtime.config.media, runtime.ctx)
+    await send({**payload, "idempotency_key": media.idempotency_key})
+    assert provider.fetched == [url]
+    with transaction(runtime.engine) as session:
+        dispatch = session.get(OutboxItem, held.id)
+        complaint = complaint_by_code(session, outcome.complaint_code)
+        replies = session.exec(select(Message).where(Message.direction == "out")).all()
+        assert dispatch is not None and complaint is not None
+        assert dispatch.next_attempt_at <= utcnow()  # released at once
+        (attachment,) = complaint.attachments
+        document = dispatch.payload["document"]
+    if content is PHOTO:
+        path = tmp_path / "media" / attachment["stored"]
+        assert path.read_bytes() == content and attachment["size"] == len(content)
+        (link,) = document["attachments"]
+        assert link["url"].startswith(f"https://aduan.example.go.id/media/{complaint.code}/0?")
+        assert not any("tidak dapat kami simpan" in m.text for m in replies)
+    else:
+        assert "larger than" in attachment["refused"] and document["attachments"] == []
+        assert any("tidak dapat kami simpan" in m.text for m in replies)
+    runtime.engine.dispose()
