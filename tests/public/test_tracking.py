@@ -10,7 +10,7 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlmodel import select
 
-from dispatch.actions import message_citizen
+from dispatch.actions import change_status, message_citizen
 from storage.engine import transaction
 from storage.models import Complaint, Event, Message
 from tests.public.kit import (
@@ -142,3 +142,29 @@ def test_english_is_selectable(client: TestClient) -> None:
     client.get("/language/en", params={"next": f"/lacak/{code}"})
     page = client.get(f"/lacak/{code}", params={"secret": secret})
     assert "History" in page.text and 'lang="en"' in page.text
+
+
+def test_a_resolution_photo_shows_on_the_timeline(client: TestClient) -> None:
+    code, secret = file_on_web(client)
+    own = "http://127.0.0.1/foto/hasil-perbaikan-0001"
+    elsewhere = "https://foto.example.id/sesudah.jpg"
+    with transaction(runtime_of(client).engine) as session:
+        complaint = session.exec(select(Complaint).where(Complaint.code == code)).one()
+        photos = [
+            {"url": own, "content_type": "image/jpeg"},
+            {"url": elsewhere, "content_type": "image/jpeg"},
+            {"url": "tg-file:AgACAgIAAxkBAAIB", "content_type": "image/jpeg"},
+        ]
+        change_status(
+            session,
+            complaint,
+            "resolved",
+            "Budi Santoso",
+            runtime_of(client).ctx,
+            STAFF_NOTE,
+            photos,
+        )
+    page = client.get(f"/lacak/{code}", params={"secret": secret})
+    assert '<img src="/foto/hasil-perbaikan-0001"' in page.text
+    assert f'href="{elsewhere}"' in page.text and "tg-file" not in page.text
+    assert "Budi Santoso" not in page.text
