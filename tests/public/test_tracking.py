@@ -10,6 +10,7 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlmodel import select
 
+from aduan.access.opd_tokens import create_token
 from dispatch.actions import change_status, message_citizen
 from storage.engine import transaction
 from storage.models import Complaint, Event, Message
@@ -168,3 +169,17 @@ def test_a_resolution_photo_shows_on_the_timeline(client: TestClient) -> None:
     assert '<img src="/foto/hasil-perbaikan-0001"' in page.text
     assert f'href="{elsewhere}"' in page.text and "tg-file" not in page.text
     assert "Budi Santoso" not in page.text
+
+
+def test_an_opd_system_resolves_with_a_photo_link_the_citizen_sees(client: TestClient) -> None:
+    code, secret = file_on_web(client)
+    token = create_token(runtime_of(client).engine, "DPUPR")
+    headers = {"Authorization": f"Bearer {token}"}
+    url = f"/api/v1/opd/complaints/{code}/status"
+    for photos in (["file:///etc/passwd"], ["/foto/x"], ["https://x.example/a.jpg"] * 6):
+        body = {"status": "resolved", "note": STAFF_NOTE, "photos": photos}
+        assert client.post(url, json=body, headers=headers).status_code == 422
+    done = {"status": "resolved", "note": STAFF_NOTE, "photos": ["https://dpupr.example.id/1.jpg"]}
+    assert client.post(url, json=done, headers=headers).status_code == 200
+    page = client.get(f"/lacak/{code}", params={"secret": secret})
+    assert 'href="https://dpupr.example.id/1.jpg"' in page.text and STAFF_NOTE in page.text
