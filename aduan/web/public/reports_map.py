@@ -93,7 +93,10 @@ class Snapshot:
 def snapshot(request: Request, session: Session, runtime: Runtime) -> Snapshot:
     """The public view in the visitor's language, at most `map_cache_seconds` old."""
     language = page_language(request, runtime.config.instance.default_language)
-    cache: dict[str, Snapshot] = request.app.state.__dict__.setdefault("public_map", {})
+    state = request.app.state
+    cache: dict[str, Snapshot] | None = getattr(state, "public_map", None)
+    if cache is None:
+        cache = state.public_map = {}
     now, fresh_for = time.monotonic(), runtime.config.public.map_cache_seconds
     kept = cache.get(language)
     if kept is not None and now - kept.made < fresh_for:
