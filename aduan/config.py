@@ -131,6 +131,9 @@ class PublicSettings(BaseModel):
     rounded_decimals: int = Field(default=3, ge=1, le=5)
     map_days: int = Field(default=90, ge=1, le=3650, description="how far back the map goes")
     map_limit: int = Field(default=500, ge=1, le=5000, description="the most reports it shows")
+    map_cache_seconds: int = Field(
+        default=30, ge=0, le=3600, description="how long one computed map and rapor is served"
+    )
 
 
 class ConsoleSettings(BaseModel):

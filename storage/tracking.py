@@ -10,7 +10,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlmodel import Session, col, select
+from sqlalchemy import select
+from sqlmodel import Session, col
 
 from storage.complaints import CITIZEN_FACING_STATUSES
 from storage.models import Event, Status
@@ -34,12 +35,22 @@ class TimelineStep:
 
 def public_timeline(session: Session, complaint_id: int, opd_now: str) -> list[TimelineStep]:
     """The complaint's steps, oldest first; `opd_now` is the OPD handling it today."""
-    rows = session.exec(
-        select(Event.kind, Event.to_status, Event.note, Event.data, Event.created_at)
-        .where(Event.complaint_id == complaint_id)
-        .where(col(Event.kind).in_(TIMELINE_KINDS))
-        .order_by(col(Event.created_at), col(Event.id))
-    ).all()
+    rows = (
+        session.connection()
+        .execute(
+            select(
+                col(Event.kind),
+                col(Event.to_status),
+                col(Event.note),
+                col(Event.data),
+                col(Event.created_at),
+            )
+            .where(col(Event.complaint_id) == complaint_id)
+            .where(col(Event.kind).in_(TIMELINE_KINDS))
+            .order_by(col(Event.created_at), col(Event.id))
+        )
+        .all()
+    )
     moves = [data for kind, status, _, data, _ in rows if status == Status.reassigned and data]
     opd = str(moves[0].get("from_opd", opd_now)) if moves else opd_now
     steps = []

@@ -5,13 +5,14 @@ from __future__ import annotations
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Header
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 from sqlmodel import Session
 
 from aduan.access.opd_tokens import opd_for_token
 from aduan.api.deps import RuntimeDep, SessionDep, error
 from aduan.api.views import complaint_for_opd
 from aduan.complaints.codes import find_code
+from channels.fetching import check_link
 from dispatch.actions import change_status, message_citizen, reassign
 from storage.complaints import complaint_by_code, latest_complaints
 from storage.models import Complaint, Event
@@ -62,6 +63,16 @@ class StatusChange(BaseModel):
 
     status: Literal["in_progress", "resolved", "rejected"]
     note: str | None = Field(default=None, max_length=2000)
+    photos: list[Annotated[str, Field(max_length=2000)]] = Field(
+        default_factory=list,
+        max_length=5,
+        description="http(s) links to photos of the work (shown on the citizen's tracking page)",
+    )
+
+    @field_validator("photos")
+    @classmethod
+    def _links(cls, value: list[str]) -> list[str]:
+        return [check_link(url) for url in value]
 
 
 class CitizenMessage(BaseModel):
@@ -100,7 +111,8 @@ def set_status(
     code: str, change: StatusChange, session: SessionDep, opd: OpdDep, runtime: RuntimeDep
 ) -> dict:
     complaint = own_complaint(session, code, opd)
-    change_status(session, complaint, change.status, f"opd:{opd}", runtime.ctx, change.note)
+    photos = [{"url": url, "content_type": "image/*"} for url in change.photos]
+    change_status(session, complaint, change.status, f"opd:{opd}", runtime.ctx, change.note, photos)
     return complaint_for_opd(session, complaint, runtime.ctx)
 
 

@@ -42,6 +42,5 @@ def error_page(request: Request, status: int, detail: str | None = None) -> Resp
         message = detail or translate(language, "error_generic")
     if request.headers.get("hx-request"):
         return HTMLResponse(message, status_code=status)
-    return render(
-        request, "error.html", {"message": message, "back_url": "/console"}, status_code=status
-    )
+    back = "/console" if request.url.path.startswith("/console") else "/"
+    return render(request, "error.html", {"message": message, "back_url": back}, status_code=status)

@@ -96,3 +96,13 @@ def test_the_map_page_in_english(client: TestClient) -> None:
     client.get("/language/en", params={"next": "/peta"})
     page = client.get("/peta")
     assert "Report card per office" in page.text and 'lang="en"' in page.text
+
+
+def test_the_view_is_computed_at_most_every_map_cache_seconds(client: TestClient) -> None:
+    first = _file(client, ROAD, "-6.91", "107.60")
+    assert [r["code"] for r in client.get("/peta.json").json()["reports"]] == [first]
+    second = _file(client, AID, "-6.92", "107.61")
+    assert [r["code"] for r in client.get("/peta.json").json()["reports"]] == [first]
+    runtime_of(client).config.public.map_cache_seconds = 0
+    codes = [r["code"] for r in client.get("/peta.json").json()["reports"]]
+    assert codes == [second, first]

@@ -89,6 +89,7 @@ def test_the_pin_wins_over_the_photo_and_a_reload_files_nothing_new(client: Test
     ("fields", "files", "message"),
     [
         ({"text": ""}, [], "Tuliskan masalahnya"),
+        ({"text": POTHOLE + " sekali" * 1000}, [], "paling banyak 5000 karakter"),
         ({"text": POTHOLE, "lat": "91", "lon": "0"}, [], "Lokasi tidak valid"),
         ({"text": POTHOLE, "lat": "nan", "lon": "1"}, [], "Lokasi tidak valid"),
         ({"text": POTHOLE, "contact": "bukan kontak"}, [], "email atau nomor HP"),

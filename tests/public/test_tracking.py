@@ -10,7 +10,8 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlmodel import select
 
-from dispatch.actions import message_citizen
+from aduan.access.opd_tokens import create_token
+from dispatch.actions import change_status, message_citizen
 from storage.engine import transaction
 from storage.models import Complaint, Event, Message
 from tests.public.kit import (
@@ -142,3 +143,43 @@ def test_english_is_selectable(client: TestClient) -> None:
     client.get("/language/en", params={"next": f"/lacak/{code}"})
     page = client.get(f"/lacak/{code}", params={"secret": secret})
     assert "History" in page.text and 'lang="en"' in page.text
+
+
+def test_a_resolution_photo_shows_on_the_timeline(client: TestClient) -> None:
+    code, secret = file_on_web(client)
+    own = "http://127.0.0.1/foto/hasil-perbaikan-0001"
+    elsewhere = "https://foto.example.id/sesudah.jpg"
+    with transaction(runtime_of(client).engine) as session:
+        complaint = session.exec(select(Complaint).where(Complaint.code == code)).one()
+        photos = [
+            {"url": own, "content_type": "image/jpeg"},
+            {"url": elsewhere, "content_type": "image/jpeg"},
+            {"url": "tg-file:AgACAgIAAxkBAAIB", "content_type": "image/jpeg"},
+        ]
+        change_status(
+            session,
+            complaint,
+            "resolved",
+            "Budi Santoso",
+            runtime_of(client).ctx,
+            STAFF_NOTE,
+            photos,
+        )
+    page = client.get(f"/lacak/{code}", params={"secret": secret})
+    assert '<img src="/foto/hasil-perbaikan-0001"' in page.text
+    assert f'href="{elsewhere}"' in page.text and "tg-file" not in page.text
+    assert "Budi Santoso" not in page.text
+
+
+def test_an_opd_system_resolves_with_a_photo_link_the_citizen_sees(client: TestClient) -> None:
+    code, secret = file_on_web(client)
+    token = create_token(runtime_of(client).engine, "DPUPR")
+    headers = {"Authorization": f"Bearer {token}"}
+    url = f"/api/v1/opd/complaints/{code}/status"
+    for photos in (["file:///etc/passwd"], ["/foto/x"], ["https://x.example/a.jpg"] * 6):
+        body = {"status": "resolved", "note": STAFF_NOTE, "photos": photos}
+        assert client.post(url, json=body, headers=headers).status_code == 422
+    done = {"status": "resolved", "note": STAFF_NOTE, "photos": ["https://dpupr.example.id/1.jpg"]}
+    assert client.post(url, json=done, headers=headers).status_code == 200
+    page = client.get(f"/lacak/{code}", params={"secret": secret})
+    assert 'href="https://dpupr.example.id/1.jpg"' in page.text and STAFF_NOTE in page.text

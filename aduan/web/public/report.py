@@ -61,7 +61,7 @@ class Draft:
             return raw.replace("\x00", "").strip()[:limit] if isinstance(raw, str) else ""
 
         return cls(
-            text=value("text", MAX_COMPLAINT_CHARS + 1),
+            text=value("text", 4 * MAX_COMPLAINT_CHARS),  # shown again in full when too long
             lat=value("lat", 32),
             lon=value("lon", 32),
             address=value("address"),
@@ -172,7 +172,7 @@ async def submit_report(request: Request, runtime: RuntimeDep) -> Response:
     if not draft.text:
         errors.append(translate(language, "error_text_required"))
     elif len(draft.text) > MAX_COMPLAINT_CHARS:
-        draft.text = draft.text[:MAX_COMPLAINT_CHARS]
+        errors.append(translate(language, "error_text_long", limit=MAX_COMPLAINT_CHARS))
     try:
         point = _point(draft)
     except ValueError:
