@@ -9,6 +9,7 @@ import httpx
 from playwright.sync_api import Locator, Page, expect
 
 from tests.console.test_console_browser import _serve, _sign_in
+from tests.console.test_map_page import PLACES, located
 from tests.support.browser import OfflineBrowsing, look
 from tests.support.deployment import aduan_env
 from tests.support.web_clients import cli_key_headers
@@ -87,5 +88,52 @@ def test_an_admin_adds_a_keyword_and_the_running_server_routes_by_it(
         expect(page.locator("p.notice")).to_be_visible()
         expect(page.locator("#versions > li")).to_have_count(3)
         expect(_try(page, "kubangan di gang")).to_contain_text("perlu triase")
+    finally:
+        server.stop()
+
+
+def test_the_map_shows_one_marker_per_located_complaint_and_the_report_downloads(
+    tmp_path: Path, sqlite_url: str, offline: OfflineBrowsing
+) -> None:
+    server = _serve(tmp_path, sqlite_url)
+    try:
+        portal = cli_key_headers(aduan_env(sqlite_url), tmp_path)
+        codes = []
+        for number, (text, lat, lon) in enumerate(PLACES):
+            body = located(number, text, lat, lon)
+            answer = httpx.post(f"{server.url}/api/v1/web/messages", json=body, headers=portal)
+            codes.append(answer.json()["code"])
+
+        page = offline.new_page()
+        page.goto(f"{server.url}/console/map")
+        _sign_in(page, server, "admin")
+
+        def markers(expected: int) -> None:
+            expect(page.locator("#bigmap")).to_have_attribute("data-loaded", str(expected))
+            drawn = page.evaluate("() => window.aduanMap.markers.getLayers().length")
+            assert drawn == expected
+            # The tiles cannot load (no server there): the markers show all the same.
+            expect(page.locator("#bigmap .leaflet-marker-icon").first).to_be_visible()
+
+        markers(len(PLACES))
+        expect(page.locator("#map-count")).to_contain_text(f"{len(PLACES)} laporan")
+        look(page, "console-map")
+        page.select_option("#category", "jalan_rusak")
+        page.click("text=Terapkan")
+        markers(2)
+        page.select_option("#category", "")
+        page.select_option("#opd", "DLH")
+        page.click("text=Terapkan")
+        markers(1)
+        page.locator("#bigmap .status-marker").click()
+        expect(page).to_have_url(f"{server.url}/console/complaints/{codes[2]}")
+
+        page.goto(f"{server.url}/console/report")
+        expect(page.locator("#scorecard tr[data-opd=DLH] [data-field=received]")).to_have_text("1")
+        look(page, "console-report")
+        with page.expect_download() as download:
+            page.click("#csv")
+        content = Path(download.value.path()).read_text(encoding="utf-8")
+        assert content.startswith("opd,name,received,") and "\nDLH," in content
     finally:
         server.stop()
