@@ -137,3 +137,43 @@ def test_the_map_shows_one_marker_per_located_complaint_and_the_report_downloads
         assert content.startswith("opd,name,received,") and "\nDLH," in content
     finally:
         server.stop()
+
+
+def test_an_admin_adds_an_account_and_rotates_an_opd_token_in_a_browser(
+    tmp_path: Path, sqlite_url: str, offline: OfflineBrowsing
+) -> None:
+    server = _serve(tmp_path, sqlite_url)
+    try:
+        page = offline.new_page("phone")
+        page.goto(f"{server.url}/console/staff")
+        _sign_in(page, server, "admin")
+        expect(page.locator("#account-budi")).to_contain_text("DPUPR")
+        look(page, "console-staff")
+        page.fill("#new-login", "dewi")
+        page.fill("#new-name", "Dewi Lestari")
+        page.select_option("#new-opd", "DLH")
+        page.click("text=Tambah akun >> nth=-1")
+        expect(page.locator("#secret")).to_contain_text("dewi")
+        expect(page.locator("#account-dewi")).to_contain_text("aktif")
+        password = page.locator("#secret-value").inner_text()
+        dewi = offline.new_page()
+        dewi.goto(f"{server.url}/console")
+        dewi.fill("#login", "dewi")
+        dewi.fill("#password", password)
+        dewi.click("button[type=submit]")
+        expect(dewi).to_have_url(f"{server.url}/console/password")
+        look(dewi, "console-password")
+        page.locator("#opd-DLH button").click()
+        expect(page.locator("#secret")).to_contain_text("DLH")
+        token = page.locator("#secret-value").inner_text()
+        assert token.startswith("aduan_dlh_")
+        expect(page.locator("#opd-DLH td.num")).to_have_text("1")
+        look(page, "console-staff-token")
+        page.locator("#account-dewi button.danger").click()
+        expect(page.locator("#account-dewi")).to_contain_text("nonaktif")
+        answer = httpx.get(
+            f"{server.url}/api/v1/opd/complaints", headers={"Authorization": f"Bearer {token}"}
+        )
+        assert answer.status_code == 200
+    finally:
+        server.stop()
