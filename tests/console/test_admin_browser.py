@@ -46,7 +46,7 @@ def test_an_admin_adds_a_keyword_and_the_running_server_routes_by_it(
         expect(page).to_have_url(f"{server.url}/console/rules")
         version = page.locator("#rules-version").inner_text()
         expect(_try(page, "kubangan di gang")).to_contain_text("perlu triase")
-        look(page, "console-rules")
+        look(page, "console-rules", fits=True)
 
         page.click("#category-jalan_rusak a")
         keywords = page.locator("#keywords")
@@ -55,7 +55,7 @@ def test_an_admin_adds_a_keyword_and_the_running_server_routes_by_it(
         page.click("text=Simpan sebagai versi baru")
         expect(page.locator("#keywords-error")).to_contain_text("minus")
         expect(page.locator("#keywords")).to_have_attribute("aria-invalid", "true")
-        look(page, "console-rule-invalid")
+        look(page, "console-rule-invalid", fits=True)
         page.goto(f"{server.url}/console/rules")
         expect(page.locator("#rules-version")).to_have_text(version)  # left untouched
 
@@ -63,7 +63,7 @@ def test_an_admin_adds_a_keyword_and_the_running_server_routes_by_it(
         page.locator("#keywords").fill(before + "\nkubangan = 3")
         page.click("text=Simpan sebagai versi baru")
         expect(page.locator("p.notice")).to_contain_text("kini berlaku")
-        look(page, "console-rule-category")
+        look(page, "console-rule-category", fits=True)
 
         page.goto(f"{server.url}/console/rules")
         expect(_try(page, "kubangan di gang")).to_contain_text("diteruskan otomatis")
@@ -81,7 +81,7 @@ def test_an_admin_adds_a_keyword_and_the_running_server_routes_by_it(
         page.select_option("#diff-b", index=0)
         page.click("text=Bandingkan")
         expect(page.locator("#diff .diff-add")).to_contain_text(["kubangan: 3"])
-        look(page, "console-rules-diff")
+        look(page, "console-rules-diff", fits=True)
 
         page.goto(f"{server.url}/console/rules")
         page.locator("#versions > li").nth(1).locator("button").click()
@@ -117,7 +117,7 @@ def test_the_map_shows_one_marker_per_located_complaint_and_the_report_downloads
 
         markers(len(PLACES))
         expect(page.locator("#map-count")).to_contain_text(f"{len(PLACES)} laporan")
-        look(page, "console-map")
+        look(page, "console-map", fits=True)
         page.select_option("#category", "jalan_rusak")
         page.click("text=Terapkan")
         markers(2)
@@ -130,7 +130,7 @@ def test_the_map_shows_one_marker_per_located_complaint_and_the_report_downloads
 
         page.goto(f"{server.url}/console/report")
         expect(page.locator("#scorecard tr[data-opd=DLH] [data-field=received]")).to_have_text("1")
-        look(page, "console-report")
+        look(page, "console-report", fits=True)
         with page.expect_download() as download:
             page.click("#csv")
         content = Path(download.value.path()).read_text(encoding="utf-8")
@@ -148,7 +148,7 @@ def test_an_admin_adds_an_account_and_rotates_an_opd_token_in_a_browser(
         page.goto(f"{server.url}/console/staff")
         _sign_in(page, server, "admin")
         expect(page.locator("#account-budi")).to_contain_text("DPUPR")
-        look(page, "console-staff")
+        look(page, "console-staff", fits=True)
         page.fill("#new-login", "dewi")
         page.fill("#new-name", "Dewi Lestari")
         page.select_option("#new-opd", "DLH")
@@ -162,13 +162,13 @@ def test_an_admin_adds_an_account_and_rotates_an_opd_token_in_a_browser(
         dewi.fill("#password", password)
         dewi.click("button[type=submit]")
         expect(dewi).to_have_url(f"{server.url}/console/password")
-        look(dewi, "console-password")
+        look(dewi, "console-password", fits=True)
         page.locator("#opd-DLH button").click()
         expect(page.locator("#secret")).to_contain_text("DLH")
         token = page.locator("#secret-value").inner_text()
         assert token.startswith("aduan_dlh_")
         expect(page.locator("#opd-DLH td.num")).to_have_text("1")
-        look(page, "console-staff-token")
+        look(page, "console-staff-token", fits=True)
         page.locator("#account-dewi button.danger").click()
         expect(page.locator("#account-dewi")).to_contain_text("nonaktif")
         answer = httpx.get(
