@@ -111,3 +111,21 @@ def complaint_events(session: Session, complaint_id: int) -> Sequence[Event]:
 def complaint_messages(session: Session, complaint_id: int) -> Sequence[Message]:
     query = select(Message).where(Message.complaint_id == complaint_id)
     return session.exec(query.order_by(Message.created_at, Message.id)).all()
+
+
+def located_complaints(
+    session: Session, wanted: InboxFilter, limit: int
+) -> Sequence[tuple[str, float, float, str, str]]:
+    """Code, latitude, longitude, status and category of the matching located complaints,
+    newest first, at most `limit`."""
+    query = _where(
+        select(  # type: ignore[call-overload]
+            Complaint.code,
+            Complaint.location_lat,
+            Complaint.location_lon,
+            Complaint.status,
+            Complaint.category,
+        ),
+        wanted,
+    ).where(Complaint.location_lat.is_not(None), Complaint.location_lon.is_not(None))
+    return session.exec(query.order_by(Complaint.id.desc()).limit(limit)).all()

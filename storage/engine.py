@@ -115,6 +115,16 @@ def transaction(engine: Engine) -> Iterator[Session]:
             raise
 
 
+@contextmanager
+def within(target: Engine | Session) -> Iterator[Session]:
+    """The caller's session as it is (its transaction decides), or a new transaction."""
+    if isinstance(target, Session):
+        yield target
+        return
+    with transaction(target) as session:
+        yield session
+
+
 class _ReadingSession(Session):
     """Reads on SQLite's snapshot without the writer lock; takes it only if it has to write."""
 

@@ -30,7 +30,7 @@ from storage.accounts import (
     live_session,
     staff_by_login,
 )
-from storage.engine import transaction
+from storage.engine import transaction, within
 from storage.models import Staff
 
 HASHER = PasswordHasher()  # argon2id with the library's recommended cost
@@ -85,7 +85,7 @@ def _set_password(staff: Staff, password: str | None) -> str | None:
 
 
 def add_account(
-    engine: Engine,
+    engine: Engine | Session,
     login: str,
     name: str,
     role: str,
@@ -101,7 +101,7 @@ def add_account(
         raise AccountError("a staff account needs its OPD (--opd)")
     if not name.strip():
         raise AccountError("the account needs a name")
-    with transaction(engine) as session:
+    with within(engine) as session:
         if staff_by_login(session, login) is not None:
             raise AccountError(f"login {login!r} is taken")
         staff = Staff(
@@ -117,9 +117,11 @@ def add_account(
     return shown
 
 
-def set_password(engine: Engine, login: str, actor: str, password: str | None = None) -> str | None:
+def set_password(
+    engine: Engine | Session, login: str, actor: str, password: str | None = None
+) -> str | None:
     """A new password (or a one-time one, returned); the account's sessions end."""
-    with transaction(engine) as session:
+    with within(engine) as session:
         staff = _account(session, login)
         shown = _set_password(staff, password)
         session.add(staff)
@@ -129,9 +131,9 @@ def set_password(engine: Engine, login: str, actor: str, password: str | None = 
     return shown
 
 
-def disable_account(engine: Engine, login: str, actor: str) -> None:
+def disable_account(engine: Engine | Session, login: str, actor: str) -> None:
     """The account can no longer sign in; its sessions end at once."""
-    with transaction(engine) as session:
+    with within(engine) as session:
         staff = _account(session, login)
         if staff.origin == "config":
             raise AccountError(
@@ -144,8 +146,8 @@ def disable_account(engine: Engine, login: str, actor: str) -> None:
         audit(session, "account_disabled", actor, f"console account {staff.login} disabled")
 
 
-def list_accounts(engine: Engine) -> list[Staff]:
-    with transaction(engine) as session:
+def list_accounts(engine: Engine | Session) -> list[Staff]:
+    with within(engine) as session:
         return list(accounts(session))
 
 

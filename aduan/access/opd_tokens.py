@@ -15,7 +15,7 @@ from sqlmodel import Session
 
 from aduan.access.credentials import digest, new_secret
 from storage.access import active_opd_token, active_opd_tokens, opd_tokens
-from storage.engine import transaction
+from storage.engine import transaction, within
 from storage.models import Event, OpdToken
 
 log = logging.getLogger("aduan.access.opd_tokens")
@@ -43,8 +43,8 @@ def opd_for_token(session: Session, token: str, configured: Container[str]) -> s
     return row.opd if row is not None and row.opd in configured else None
 
 
-def list_tokens(engine: Engine, opd: str | None = None) -> list[OpdToken]:
-    with transaction(engine) as session:
+def list_tokens(engine: Engine | Session, opd: str | None = None) -> list[OpdToken]:
+    with within(engine) as session:
         return list(opd_tokens(session, opd))
 
 
@@ -78,10 +78,10 @@ def revoke_tokens(engine: Engine, target: str, actor: str) -> list[OpdToken]:
 
 
 def rotate_token(
-    engine: Engine, opd: str, actor: str, token_id: int | None = None, label: str = ""
+    engine: Engine | Session, opd: str, actor: str, token_id: int | None = None, label: str = ""
 ) -> tuple[str, list[OpdToken]]:
     """A new token for `opd`, and the old ones (or only token `token_id`) revoked, at once."""
-    with transaction(engine) as session:
+    with within(engine) as session:
         if token_id is not None:
             old = session.get(OpdToken, token_id)
             if old is None or old.opd != opd or old.revoked_at is not None:

@@ -62,7 +62,7 @@ def test_sign_in_and_out_and_five_wrong_passwords_in_a_browser(
         page = offline.new_page()
         page.goto(f"{server.url}/console")
         expect(page).to_have_url(re.compile(r"/console/signin\?next=/console$"))
-        look(page, "console-signin")
+        look(page, "console-signin", fits=True)
         _sign_in(page, server, "budi")
         expect(page).to_have_url(f"{server.url}/console")
         expect(page.locator(".who")).to_contain_text("Budi Santoso")
@@ -76,7 +76,7 @@ def test_sign_in_and_out_and_five_wrong_passwords_in_a_browser(
         expect(page.locator("#signin-error")).to_contain_text("Terlalu banyak percobaan")
         _sign_in(page, server, "budi")  # the right password, too late
         expect(page.locator("#signin-error")).to_contain_text("Terlalu banyak percobaan")
-        look(page, "console-signin-locked")
+        look(page, "console-signin-locked", fits=True)
         assert "aduan_session" not in {c["name"] for c in page.context.cookies()}
     finally:
         server.stop()
@@ -108,7 +108,7 @@ def test_dpupr_staff_work_a_complaint_from_the_inbox_to_resolved(
         rows = page.locator(".complaint-row .code")
         expect(rows).to_have_count(1)
         expect(rows.first).to_have_text(code)
-        look(page, "console-inbox")
+        look(page, "console-inbox", fits=True)
 
         rows.first.click()
         expect(page.locator("h1")).to_contain_text(code)
@@ -116,7 +116,7 @@ def test_dpupr_staff_work_a_complaint_from_the_inbox_to_resolved(
         expect(image).to_have_count(1)
         page.wait_for_function("() => document.querySelector('.photos img').naturalWidth > 0")
         expect(page.locator("#map .leaflet-marker-icon")).to_have_count(1)
-        look(page, "console-complaint")
+        look(page, "console-complaint", fits=True)
 
         page.click("text=Tandai sedang diproses")
         expect(page.locator("p.notice")).to_contain_text("sedang diproses")
@@ -139,7 +139,7 @@ def test_dpupr_staff_work_a_complaint_from_the_inbox_to_resolved(
         assert answer is not None and answer.status == 403
         expect(page.locator("[role=alert]")).to_contain_text("tidak berwenang")
         assert GARBAGE["text"] not in page.content()
-        look(page, "console-refused")
+        look(page, "console-refused", fits=True)
         # Photos are for signed-in staff only.
         assert httpx.get(f"{server.url}/console/complaints/{code}/photos/0").status_code == 303
     finally:
@@ -189,7 +189,7 @@ def test_an_admin_routes_a_complaint_from_triage_to_dlh(
         expect(page).to_have_url(f"{server.url}/console/triage")
         row = page.locator(f"#triage-{code}")
         expect(row).to_contain_text("sampah menyumbat selokan")
-        look(page, "console-triage")
+        look(page, "console-triage", fits=True)
         row.locator("select[name=category]").select_option("sampah")
         row.locator("button", has_text="Teruskan").click()
         expect(page.locator("p.notice")).to_contain_text(code)

@@ -85,8 +85,11 @@ def axe_violations(page: Page, impacts: tuple[str, ...] = ("critical",)) -> list
     ]
 
 
-def look(page: Page, name: str, screens: tuple[str, ...] = tuple(SCREENS)) -> list[Path]:
-    """Screenshots of the page at each screen size, each checked by axe (no critical issue)."""
+def look(
+    page: Page, name: str, screens: tuple[str, ...] = tuple(SCREENS), fits: bool = False
+) -> list[Path]:
+    """Screenshots of the page at each screen size, each checked by axe (no critical issue);
+    with `fits`, the page must also fit each screen's width (no sideways scrolling)."""
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     original = page.viewport_size
     shots = []
@@ -99,6 +102,9 @@ def look(page: Page, name: str, screens: tuple[str, ...] = tuple(SCREENS)) -> li
             shots.append(path)
             critical = axe_violations(page)
             assert critical == [], f"{name} at {screen} width: {critical}"
+            if fits:
+                wide = page.evaluate("() => document.documentElement.scrollWidth")
+                assert wide <= width, f"{name} is {wide}px wide on a {width}px {screen} screen"
     finally:
         if original:
             page.set_viewport_size(original)
