@@ -30,6 +30,8 @@ from pathlib import Path
 import httpx
 import yaml
 
+from benchmarks.complaint_texts import lua_tables
+
 ROOT = Path(__file__).resolve().parents[1]
 SCRIPT = Path(__file__).with_name("intake.lua")
 TICKS = os.sysconf("SC_CLK_TCK")
@@ -102,11 +104,14 @@ def _ms(value: str) -> float:
 
 def wrk(url: str, seconds: float, connections: int, args: list[str]) -> WrkRun:
     """One wrk run of intake.lua with `args` (seed, duplicate share, pause in ms)."""
-    output = subprocess.run(
-        ["wrk", "-t1", f"-c{connections}", f"-d{seconds:g}s", "--latency", "-s", str(SCRIPT),
-         url, "--", *args],
-        capture_output=True, text=True, check=True,
-    ).stdout
+    with tempfile.NamedTemporaryFile("w", suffix=".lua") as script:
+        script.write(lua_tables() + SCRIPT.read_text())
+        script.flush()
+        output = subprocess.run(
+            ["wrk", "-t1", f"-c{connections}", f"-d{seconds:g}s", "--latency", "-s",
+             script.name, url, "--", *args],
+            capture_output=True, text=True, check=True,
+        ).stdout
     lines = [line.strip() for line in output.splitlines()]
     value = {line.split()[0]: line.split()[1] for line in lines if line[:3] in ("50%", "99%")}
     summary = next(line for line in lines if "requests in" in line)
