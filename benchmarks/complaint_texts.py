@@ -72,10 +72,10 @@ TIMES = [
 ]
 
 
-def complaint_text(rng: random.Random, key: str) -> str:
+def complaint_text(rng: random.Random, key: str, subject: str | None = None) -> str:
     """One made-up complaint, `key` in it (as the wrk script writes them)."""
     return (
-        f"{rng.choice(SUBJECTS)} di {rng.choice(PLACES)} nomor {rng.randint(1, 300)} "
+        f"{subject or rng.choice(SUBJECTS)} di {rng.choice(PLACES)} nomor {rng.randint(1, 300)} "
         f"RT {rng.randint(1, 20):02d}/RW {rng.randint(1, 15):02d}, {rng.choice(DETAILS)}, "
         f"{rng.choice(TIMES)}. ({key})"
     )
