@@ -56,9 +56,7 @@ def file_backlog(runtime: Runtime, rng: random.Random, count: int, tag: str) -> 
             connection.execute(text(CLONE), params)
 
 
-def inbound(
-    rng: random.Random, n: int, tag: str, subject: str | None = None
-) -> InboundMessage:
+def inbound(rng: random.Random, n: int, tag: str, subject: str | None = None) -> InboundMessage:
     key = f"{tag}-{n}"
     location = Location(lat=-7.35 + rng.random() * 0.7, lon=107.2 + rng.random() * 0.8)
     return InboundMessage(

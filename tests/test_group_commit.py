@@ -6,6 +6,7 @@ import asyncio
 import threading
 from pathlib import Path
 
+import httpx
 import pytest
 from sqlalchemy import event, func
 from sqlmodel import select
@@ -16,7 +17,7 @@ from aduan.runtime import Runtime, build_runtime
 from channels.message import InboundMessage, Location
 from storage.engine import make_engine, transaction
 from storage.models import Complaint, Message
-from tests.support.deployment import write_config
+from tests.support.deployment import Server, aduan_env, write_config
 
 ROAD = "Jalan berlubang besar di depan pasar Cicalengka, motor sering jatuh"
 PASAR = Location(lat=-7.0000, lon=107.6000)
@@ -62,7 +63,7 @@ def test_an_answer_waits_for_its_commit(runtime: Runtime) -> None:
 
     outcome = asyncio.run(scenario())
     assert outcome.kind == "complaint"
-    assert outcome.complaint_code in stored_codes(str(runtime.engine.url.render_as_string(False)))
+    assert outcome.complaint_code in stored_codes(runtime.engine.url.render_as_string(False))
 
 
 def test_messages_queued_together_commit_together(runtime: Runtime) -> None:
@@ -81,9 +82,7 @@ def test_messages_queued_together_commit_together(runtime: Runtime) -> None:
     assert len(commits) < 20  # at least two of them shared a commit
 
 
-def test_a_failing_message_fails_alone(
-    runtime: Runtime, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_a_failing_message_fails_alone(runtime: Runtime, monkeypatch: pytest.MonkeyPatch) -> None:
     classify = pipeline_module.classify
 
     def broken_on_boom(text: str, rules: object) -> object:
@@ -130,3 +129,37 @@ def test_same_problem_links_alike_reports_nearby_only(runtime: Runtime) -> None:
         original = first.one()
         linked = session.exec(select(Complaint).where(Complaint.duplicate_of_id == original.id))
         assert {c.code for c in linked} == {results[1].complaint_code, results[4].complaint_code}
+
+
+def test_kill_9_during_group_commit_loses_no_acknowledged_complaint(
+    database_url: str, tmp_path: Path
+) -> None:
+    server = Server(write_config(tmp_path / "config.yaml"), aduan_env(database_url), tmp_path)
+    acknowledged: list[str] = []
+
+    async def one(client: httpx.AsyncClient, n: int) -> None:
+        text = f"Sampah menumpuk di gang nomor {n} sudah {n % 7 + 2} hari, kode {n}"
+        try:
+            response = await client.post(f"{server.url}/api/v1/web/messages", json={"text": text})
+        except httpx.HTTPError:  # the server died with this request in flight
+            return
+        if response.status_code in (200, 201) and response.json().get("code"):
+            acknowledged.append(response.json()["code"])
+
+    async def kill_mid_load() -> None:
+        while len(acknowledged) < 20:
+            await asyncio.sleep(0.005)
+        server.process.kill()  # SIGKILL: no shutdown, whatever batch is running is cut off
+
+    async def load() -> None:
+        async with httpx.AsyncClient(timeout=30) as client:
+            await asyncio.gather(kill_mid_load(), *(one(client, n) for n in range(400)))
+
+    try:
+        asyncio.run(load())
+    finally:
+        server.process.kill()
+        server.process.wait()
+    assert 20 <= len(acknowledged) < 400, "the kill did not land during the load"
+    missing = set(acknowledged) - stored_codes(database_url)
+    assert not missing, f"acknowledged but lost: {sorted(missing)}"
