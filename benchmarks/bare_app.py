@@ -1,6 +1,6 @@
 """The baseline for the intake benchmark: a bare endpoint in the same framework and server.
 
-    .venv/bin/python -m benchmarks.bare_app --port 8001   (uvicorn set up as `aduan serve` is)
+.venv/bin/python -m benchmarks.bare_app --port 8001   (uvicorn set up as `aduan serve` is)
 """
 
 import argparse

@@ -9,30 +9,7 @@ local seed, duplicates, pause = 0, 0, 0
 local counter, sent = 0, {}
 local threads = {}
 
-local subjects = {
-  "Jalan berlubang besar", "Aspal jalan rusak parah dan retak", "Sampah menumpuk",
-  "Tumpukan sampah liar berbau busuk", "Lampu penerangan jalan mati",
-  "Lampu PJU padam total", "Banjir setinggi lutut", "Genangan air tidak surut",
-  "Air PDAM tidak mengalir", "Pipa PDAM bocor", "Pohon tumbang menutup jalan",
-  "Parkir liar memakan badan jalan", "Pedagang kaki lima menutup trotoar",
-  "Saluran drainase tersumbat", "Jembatan kayu hampir roboh", "Kabel listrik menjuntai",
-  "Anak putus sekolah tidak dapat bantuan", "Pelayanan puskesmas sangat lambat",
-  "Antrean KTP elektronik berhari-hari", "Lampu lalu lintas rusak",
-}
-local places = {
-  "Jl. Merdeka", "Jl. Sudirman", "gang Mawar", "pasar Cicalengka", "perumahan Griya Asri",
-  "desa Sukamaju", "kelurahan Baleendah", "dekat SDN 3", "depan masjid Al-Ikhlas",
-  "simpang tiga Banjaran", "kampung Cibodas", "Jl. Raya Soreang", "terminal Majalaya",
-  "kompleks Taman Kopo", "dusun Karangsari", "Jl. Ahmad Yani",
-}
-local details = {
-  "motor sering jatuh", "warga terganggu", "sudah dilaporkan ke RT tapi belum ada tindakan",
-  "anak-anak takut lewat", "bau menyengat sampai ke rumah", "mohon segera ditangani",
-  "sudah lama dibiarkan", "membahayakan pengendara", "tolong dicek petugas",
-  "kami sangat dirugikan", "terjadi tiap hujan deras", "sudah hampir sebulan",
-}
-local times = { "sejak kemarin", "sudah tiga hari", "sejak subuh", "seminggu terakhir",
-  "dari bulan lalu", "tiap malam" }
+-- subjects, places, details, times: prepended by intake.py from complaint_texts.py
 
 local function pick(list) return list[math.random(#list)] end
 

@@ -30,6 +30,8 @@ from pathlib import Path
 import httpx
 import yaml
 
+from benchmarks.complaint_texts import lua_tables
+
 ROOT = Path(__file__).resolve().parents[1]
 SCRIPT = Path(__file__).with_name("intake.lua")
 TICKS = os.sysconf("SC_CLK_TCK")
@@ -102,11 +104,26 @@ def _ms(value: str) -> float:
 
 def wrk(url: str, seconds: float, connections: int, args: list[str]) -> WrkRun:
     """One wrk run of intake.lua with `args` (seed, duplicate share, pause in ms)."""
-    output = subprocess.run(
-        ["wrk", "-t1", f"-c{connections}", f"-d{seconds:g}s", "--latency", "-s", str(SCRIPT),
-         url, "--", *args],
-        capture_output=True, text=True, check=True,
-    ).stdout
+    with tempfile.NamedTemporaryFile("w", suffix=".lua") as script:
+        script.write(lua_tables() + SCRIPT.read_text())
+        script.flush()
+        output = subprocess.run(
+            [
+                "wrk",
+                "-t1",
+                f"-c{connections}",
+                f"-d{seconds:g}s",
+                "--latency",
+                "-s",
+                script.name,
+                url,
+                "--",
+                *args,
+            ],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
     lines = [line.strip() for line in output.splitlines()]
     value = {line.split()[0]: line.split()[1] for line in lines if line[:3] in ("50%", "99%")}
     summary = next(line for line in lines if "requests in" in line)
@@ -165,8 +182,12 @@ class Bench:
             total, linked = stored(self.database)
             self.seed += 1
             pause = args.connections / args.rate * 1000
-            paced = wrk(url, args.seconds, args.connections,
-                        [str(self.seed), str(duplicates), f"{pause:.3f}"])
+            paced = wrk(
+                url,
+                args.seconds,
+                args.connections,
+                [str(self.seed), str(duplicates), f"{pause:.3f}"],
+            )
         finally:
             process.terminate()
             process.wait()
@@ -174,11 +195,16 @@ class Bench:
         self.results.setdefault(row, []).append(run)
         filed = ""
         if name == "aduan" and self.database is not None:
-            filed = (f"; {total - before_total} complaints stored "
-                     f"({linked - before_linked} linked as same problem), 201s {run.created}")
-        print(f"{row:<16} {run.rate:7.0f} req/s, {cpu_per_request:5.2f} ms CPU/request; "
-              f"at {paced.rate:.0f} req/s p50 {paced.p50_ms:.1f} ms p99 {paced.p99_ms:.1f} ms "
-              f"(load {load}){filed}{'  ' + run.failed if run.failed else ''}", flush=True)
+            filed = (
+                f"; {total - before_total} complaints stored "
+                f"({linked - before_linked} linked as same problem), 201s {run.created}"
+            )
+        print(
+            f"{row:<16} {run.rate:7.0f} req/s, {cpu_per_request:5.2f} ms CPU/request; "
+            f"at {paced.rate:.0f} req/s p50 {paced.p50_ms:.1f} ms p99 {paced.p99_ms:.1f} ms "
+            f"(load {load}){filed}{'  ' + run.failed if run.failed else ''}",
+            flush=True,
+        )
 
 
 def main() -> None:
@@ -191,9 +217,11 @@ def main() -> None:
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         bench = Bench(args, Path(tmp))
-        print(f"database: {bench.env['ADUAN_DATABASE_URL'].split('://')[0]}, "
-              f"cores: {os.cpu_count()}, {args.connections} connections, seed {bench.seed}; "
-              "the machine may be shared: see the load averages")
+        print(
+            f"database: {bench.env['ADUAN_DATABASE_URL'].split('://')[0]}, "
+            f"cores: {os.cpu_count()}, {args.connections} connections, seed {bench.seed}; "
+            "the machine may be shared: see the load averages"
+        )
         for round_ in range(args.rounds):
             for name in ("aduan", "bare") if round_ % 2 == 0 else ("bare", "aduan"):
                 bench.run(name)
@@ -202,8 +230,10 @@ def main() -> None:
     medians = {row: statistics.median(r.rate for r in runs) for row, runs in bench.results.items()}
     for row, runs in bench.results.items():
         rates = [r.rate for r in runs]
-        print(f"{row:<16} median {medians[row]:7.0f} req/s (min {min(rates):.0f}, "
-              f"max {max(rates):.0f})")
+        print(
+            f"{row:<16} median {medians[row]:7.0f} req/s (min {min(rates):.0f}, "
+            f"max {max(rates):.0f})"
+        )
     print(f"ratio aduan/bare (medians): {medians['aduan'] / medians['bare']:.2f}")
 
 

@@ -97,9 +97,11 @@ def main() -> None:
         env = {**os.environ, SECRET_ENV: "bench-secret"}
         receiver, receiver_url = start([sys.executable, "-m", "benchmarks.bare_app"], env, ROOT)
         settings = runtime.ctx.settings
-        print(f"database: {engine.dialect.name}, cores: {os.cpu_count()}, {args.items} items to "
-              f"{args.destinations} destinations, concurrency {settings.concurrency}, "
-              f"{settings.per_destination} per destination; the machine may be shared")
+        print(
+            f"database: {engine.dialect.name}, cores: {os.cpu_count()}, {args.items} items to "
+            f"{args.destinations} destinations, concurrency {settings.concurrency}, "
+            f"{settings.per_destination} per destination; the machine may be shared"
+        )
         rates = []
         try:
             for round_ in range(args.rounds):
@@ -109,13 +111,18 @@ def main() -> None:
                 elapsed = asyncio.run(drain(worker, engine))
                 cpu_ms = (time.process_time() - cpu) / args.items * 1000
                 rates.append(args.items / elapsed)
-                print(f"round {round_ + 1}: {rates[-1]:7.0f} items/s, {cpu_ms:.2f} ms worker CPU "
-                      f"per item (load {load})", flush=True)
+                print(
+                    f"round {round_ + 1}: {rates[-1]:7.0f} items/s, {cpu_ms:.2f} ms worker CPU "
+                    f"per item (load {load})",
+                    flush=True,
+                )
         finally:
             receiver.terminate()
             receiver.wait()
-    print(f"median {statistics.median(rates):.0f} items/s (min {min(rates):.0f}, "
-          f"max {max(rates):.0f})")
+    print(
+        f"median {statistics.median(rates):.0f} items/s (min {min(rates):.0f}, "
+        f"max {max(rates):.0f})"
+    )
 
 
 if __name__ == "__main__":

@@ -57,6 +57,9 @@ class OutboxWorker:
         self._held: dict[int, str] = {}  # claimed and not yet settled: item id -> destination
         self._sending: set[asyncio.Task[None]] = set()
         self._settled = asyncio.Event()
+        # Delivered, waiting to be recorded sent: recorded together, in one transaction.
+        self._delivered: list[tuple[OutboxItem, SendResult, asyncio.Future[None]]] = []
+        self._recording: asyncio.Task[None] | None = None
 
     @property
     def lease(self) -> timedelta:
@@ -182,12 +185,37 @@ class OutboxWorker:
                 self._failed, item.id, SendError(f"{type(exc).__name__}: {exc}", retryable=True)
             )
         else:
-            await asyncio.to_thread(self._sent, item, result)
+            await self._record_sent(item, result)
 
-    def _sent(self, item: OutboxItem, result: SendResult) -> None:
+    async def _record_sent(self, item: OutboxItem, result: SendResult) -> None:
+        """Record `item` sent, in one commit with the others delivered meanwhile."""
+        recorded = asyncio.get_running_loop().create_future()
+        self._delivered.append((item, result, recorded))
+        if self._recording is None or self._recording.done():
+            self._recording = asyncio.create_task(self._record_delivered())
+        await recorded
+
+    async def _record_delivered(self) -> None:
+        while self._delivered:
+            batch, self._delivered = self._delivered, []
+            try:
+                await asyncio.to_thread(self._sent, [(item, result) for item, result, _ in batch])
+            except Exception as exc:
+                for *_, recorded in batch:
+                    if not recorded.done():
+                        recorded.set_exception(exc)
+            else:
+                for *_, recorded in batch:
+                    if not recorded.done():
+                        recorded.set_result(None)
+
+    def _sent(self, delivered: list[tuple[OutboxItem, SendResult]]) -> None:
+        now = self.clock()
         with transaction(self.engine) as session:
-            mark_sent(session, item.id, self.clock(), item.message_id, result.external_id or None)
-        log.info("outbox %s sent (%s, %s)", item.id, item.kind, item.target)
+            for item, result in delivered:
+                mark_sent(session, item.id, now, item.message_id, result.external_id or None)
+        for item, _ in delivered:
+            log.info("outbox %s sent (%s, %s)", item.id, item.kind, item.target)
 
     def _failed(self, item_id: int | None, error: SendError) -> None:
         with transaction(self.engine) as session:

@@ -7,7 +7,7 @@ import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from rapidfuzz import fuzz
+from rapidfuzz import fuzz, process
 from rapidfuzz.utils import default_process
 from sqlmodel import Session
 
@@ -136,20 +136,38 @@ def find_same_problem(
     """
     policy = ctx.lifecycle
     since = now - timedelta(hours=policy.duplicate_window_hours)
+    # At most MAX_CANDIDATES rows, the newest in the window, through a partial index.
     rows = same_problem_candidates(session, category, since)
     here = inbound.location
     point = (here.lat, here.lon) if here and here.lat is not None and here.lon is not None else None
+    # The cheap tests first (the citizen's own complaint, the distance); the texts left are
+    # compared in one rapidfuzz call, which prepares the new text once.
+    kept, others = [], []
     for complaint_id, contact_id, text, lat, lon in reversed(rows):  # oldest report first
-        if contact_id != contact.id:
-            score = fuzz.token_set_ratio(inbound.text, text, processor=default_process)
-            if score < policy.duplicate_similarity:
-                continue
-            if (
-                point is not None
-                and lat is not None
-                and lon is not None
-                and distance_m(point, (lat, lon)) > policy.duplicate_radius_m
-            ):
-                continue
-        return session.get(Complaint, complaint_id)
+        own = contact_id == contact.id
+        if (
+            not own
+            and point is not None
+            and lat is not None
+            and lon is not None
+            and distance_m(point, (lat, lon)) > policy.duplicate_radius_m
+        ):
+            continue
+        kept.append((complaint_id, own))
+        if not own:
+            others.append((len(kept) - 1, text))
+    alike = {
+        others[index][0]
+        for _, _, index in process.extract(
+            inbound.text,
+            [text for _, text in others],
+            scorer=fuzz.token_set_ratio,
+            processor=default_process,
+            score_cutoff=policy.duplicate_similarity,
+            limit=None,
+        )
+    }
+    for position, (complaint_id, own) in enumerate(kept):
+        if own or position in alike:
+            return session.get(Complaint, complaint_id)
     return None

@@ -8,7 +8,7 @@ message's `Turn`; this module only says in which order they run.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime
 
@@ -24,6 +24,7 @@ from aduan.complaints.converse import (
     read_choice,
 )
 from aduan.complaints.filing import file_complaint, same_problem
+from aduan.complaints.group_commit import GroupCommit
 from aduan.complaints.joining import join_own, join_recent
 from aduan.complaints.outcome import Outcome
 from aduan.complaints.receive import duplicate, find_delivery, find_or_add_contact, store_inbound
@@ -67,6 +68,49 @@ class Pipeline:
         self.rules = rules
         self.clock = clock
         self.staff = staff or StaffDirectory()
+        self._group = GroupCommit(self.handle_batch)
+
+    async def submit(self, inbound: InboundMessage) -> Outcome:
+        """Handle `inbound` on the process's writer, committed with whatever else is queued.
+
+        Returns once the transaction holding it has committed (raises if it failed).
+        """
+        outcome = await self._group.handle(inbound)
+        assert isinstance(outcome, Outcome)
+        return outcome
+
+    def handle_batch(self, inbounds: Sequence[InboundMessage]) -> list[Outcome | Exception]:
+        """Handle each message in its own savepoint of one transaction; commit once.
+
+        A message that fails gets its exception in its place and changes nothing; the others
+        commit. Raises if the commit itself fails (then none of them is stored).
+        """
+        results: list[Outcome | Exception] = []
+        with transaction(self.engine) as session:
+            for inbound in inbounds:
+                try:
+                    results.append(self._handle_saved(session, inbound))
+                except Exception as exc:
+                    log.exception("message %s/%s failed", inbound.channel, inbound.external_id)
+                    results.append(exc)
+        return results
+
+    def _handle_saved(self, session: Session, inbound: InboundMessage) -> Outcome:
+        """`_handle` in a savepoint: on failure the message leaves nothing behind."""
+        try:
+            with session.begin_nested():
+                return self._handle(session, inbound)
+        except Exception as exc:
+            # Rows written by Core inserts stay in the identity map past the rollback to the
+            # savepoint; drop them all (earlier messages were flushed when it began).
+            session.expunge_all()
+            if not isinstance(exc, IntegrityError):
+                raise
+            # Another process stored the same delivery between our check and our insert.
+            seen = find_delivery(session, inbound)
+            if seen is None:
+                raise
+        return duplicate(session, seen)
 
     def handle(self, inbound: InboundMessage, cursor: Cursor | None = None) -> Outcome:
         """Handle one message; a polling channel's `cursor` commits in the same transaction."""

@@ -1,0 +1,165 @@
+"""Group commit: the web channel's messages commit together, each answered only once on disk."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from pathlib import Path
+
+import httpx
+import pytest
+from sqlalchemy import event, func
+from sqlmodel import select
+
+import aduan.complaints.pipeline as pipeline_module
+from aduan.complaints.pipeline import Outcome
+from aduan.runtime import Runtime, build_runtime
+from channels.message import InboundMessage, Location
+from storage.engine import make_engine, transaction
+from storage.models import Complaint, Message
+from tests.support.deployment import Server, aduan_env, write_config
+
+ROAD = "Jalan berlubang besar di depan pasar Cicalengka, motor sering jatuh"
+PASAR = Location(lat=-7.0000, lon=107.6000)
+
+
+@pytest.fixture
+def runtime(database_url: str, tmp_path: Path) -> Runtime:
+    return build_runtime(write_config(tmp_path / "config.yaml"), database_url, migrate=True)
+
+
+def message(key: str, text: str = ROAD, location: Location | None = None) -> InboundMessage:
+    return InboundMessage(
+        channel="web", external_id=key, sender=f"web:anon-{key}", text=text, location=location
+    )
+
+
+def stored_codes(url: str) -> set[str]:
+    """The complaint codes another connection (another process, say) sees committed."""
+    engine = make_engine(url)
+    try:
+        with transaction(engine) as session:
+            return set(session.exec(select(Complaint.code)).all())
+    finally:
+        engine.dispose()
+
+
+def test_an_answer_waits_for_its_commit(runtime: Runtime) -> None:
+    commit_may_finish = threading.Event()
+    commits_started = threading.Event()
+
+    @event.listens_for(runtime.engine, "commit")
+    def _hold(_connection: object) -> None:
+        commits_started.set()
+        assert commit_may_finish.wait(10)
+
+    async def scenario() -> Outcome:
+        answer = asyncio.ensure_future(runtime.pipeline.submit(message("a1")))
+        assert await asyncio.to_thread(commits_started.wait, 10)
+        await asyncio.sleep(0.3)
+        assert not answer.done(), "answered while its commit was still running"
+        commit_may_finish.set()
+        return await asyncio.wait_for(answer, 10)
+
+    outcome = asyncio.run(scenario())
+    assert outcome.kind == "complaint"
+    assert outcome.complaint_code in stored_codes(runtime.engine.url.render_as_string(False))
+
+
+def test_messages_queued_together_commit_together(runtime: Runtime) -> None:
+    commits = []
+    event.listen(runtime.engine, "commit", lambda _c: commits.append(1))
+
+    async def scenario() -> list[Outcome]:
+        texts = ["Sampah menumpuk di gang Mawar", "Lampu jalan mati di Jl. Sudirman"]
+        return await asyncio.gather(
+            *(runtime.pipeline.submit(message(f"b{n}", texts[n % 2])) for n in range(20))
+        )
+
+    outcomes = asyncio.run(scenario())
+    assert all(o.kind in ("complaint", "linked") for o in outcomes)
+    assert len({o.complaint_code for o in outcomes}) == 20
+    assert len(commits) < 20  # at least two of them shared a commit
+
+
+def test_a_failing_message_fails_alone(runtime: Runtime, monkeypatch: pytest.MonkeyPatch) -> None:
+    classify = pipeline_module.classify
+
+    def broken_on_boom(text: str, rules: object) -> object:
+        if "BOOM" in text:
+            raise RuntimeError("classifier broke")
+        return classify(text, rules)
+
+    monkeypatch.setattr(pipeline_module, "classify", broken_on_boom)
+    results = runtime.pipeline.handle_batch(
+        [message("c1"), message("c2", f"{ROAD} BOOM"), message("c3", "Sampah menumpuk di pasar")]
+    )
+    assert isinstance(results[0], Outcome) and isinstance(results[2], Outcome)
+    assert isinstance(results[1], RuntimeError)
+    with transaction(runtime.engine) as session:
+        inbound = set(session.exec(select(Message.external_id).where(Message.direction == "in")))
+        complaints = session.exec(select(func.count()).select_from(Complaint)).one()
+    assert inbound == {"c1", "c3"}  # the failed message left nothing behind
+    assert complaints == 2
+
+
+def test_a_delivery_repeated_in_one_batch_files_once(runtime: Runtime) -> None:
+    first, again = runtime.pipeline.handle_batch([message("d1"), message("d1")])
+    assert isinstance(first, Outcome) and isinstance(again, Outcome)
+    assert first.kind == "complaint"
+    assert again.kind == "duplicate"
+    assert again.complaint_code == first.complaint_code
+
+
+def test_same_problem_links_alike_reports_nearby_only(runtime: Runtime) -> None:
+    far = Location(lat=-7.1, lon=107.6)  # about 11 km south
+    results = runtime.pipeline.handle_batch(
+        [
+            message("e1", ROAD, PASAR),
+            message("e2", "Jalan berlubang di depan pasar Cicalengka, motor jatuh", PASAR),
+            message("e3", ROAD, far),
+            message("e4", "Jalan rusak parah, aspal retak di kampung Cibodas", PASAR),
+            message("e5", ROAD),  # no location: the text alone decides
+        ]
+    )
+    kinds = [r.kind for r in results if isinstance(r, Outcome)]
+    assert kinds == ["complaint", "linked", "complaint", "complaint", "linked"]
+    with transaction(runtime.engine) as session:
+        first = session.exec(select(Complaint).where(Complaint.code == results[0].complaint_code))
+        original = first.one()
+        linked = session.exec(select(Complaint).where(Complaint.duplicate_of_id == original.id))
+        assert {c.code for c in linked} == {results[1].complaint_code, results[4].complaint_code}
+
+
+def test_kill_9_during_group_commit_loses_no_acknowledged_complaint(
+    database_url: str, tmp_path: Path
+) -> None:
+    server = Server(write_config(tmp_path / "config.yaml"), aduan_env(database_url), tmp_path)
+    acknowledged: list[str] = []
+
+    async def one(client: httpx.AsyncClient, n: int) -> None:
+        text = f"Sampah menumpuk di gang nomor {n} sudah {n % 7 + 2} hari, kode {n}"
+        try:
+            response = await client.post(f"{server.url}/api/v1/web/messages", json={"text": text})
+        except httpx.HTTPError:  # the server died with this request in flight
+            return
+        if response.status_code in (200, 201) and response.json().get("code"):
+            acknowledged.append(response.json()["code"])
+
+    async def kill_mid_load() -> None:
+        while len(acknowledged) < 20:
+            await asyncio.sleep(0.005)
+        server.process.kill()  # SIGKILL: no shutdown, whatever batch is running is cut off
+
+    async def load() -> None:
+        async with httpx.AsyncClient(timeout=30) as client:
+            await asyncio.gather(kill_mid_load(), *(one(client, n) for n in range(400)))
+
+    try:
+        asyncio.run(load())
+    finally:
+        server.process.kill()
+        server.process.wait()
+    assert 20 <= len(acknowledged) < 400, "the kill did not land during the load"
+    missing = set(acknowledged) - stored_codes(database_url)
+    assert not missing, f"acknowledged but lost: {sorted(missing)}"
