@@ -252,3 +252,15 @@ class WebClientKey(SQLModel, table=True):
     label: str = ""
     created_at: datetime = _created()
     revoked_at: datetime | None = _time()
+
+
+class Deployment(SQLModel, table=True):
+    """The deployment this database belongs to: one row, the instance that claimed it.
+
+    A command run with another deployment's configuration is refused, so one region's rules,
+    OPDs and staff never land in another's database.
+    """
+
+    id: int | None = Field(default=None, primary_key=True)
+    instance: str = Field(max_length=255)
+    claimed_at: datetime = _created()

@@ -12,7 +12,13 @@ import typer
 from sqlmodel import select
 
 from aduan.cli.access import register as register_access_commands
-from aduan.cli.options import DEFAULT_CONFIG, ConfigOption, open_engine, open_runtime
+from aduan.cli.options import (
+    DEFAULT_CONFIG,
+    ConfigOption,
+    open_database,
+    open_engine,
+    open_runtime,
+)
 from aduan.cli.reports import register as register_report_commands
 from aduan.cli.routing import register as register_routing_commands
 from aduan.cli.staff import register as register_staff_commands
@@ -80,6 +86,23 @@ def db_upgrade(config: ConfigOption = DEFAULT_CONFIG) -> None:
     engine = open_engine()
     upgrade(engine)
     typer.echo(f"database at head: {engine.url!r}")
+
+
+@db_app.command("claim")
+def db_claim(config: ConfigOption = DEFAULT_CONFIG) -> None:
+    """Make the database this configuration's own (after renaming the instance)."""
+    from aduan.deployment import claim_for, database_name
+
+    try:
+        loaded = load_config(config)
+    except ConfigError as exc:
+        typer.echo(str(exc), err=True)
+        raise typer.Exit(2) from None
+    engine = open_engine()
+    upgrade(engine)
+    previous = claim_for(engine, loaded)
+    was = f' (was "{previous}")' if previous and previous != loaded.instance.name else ""
+    typer.echo(f'{database_name(engine)} belongs to "{loaded.instance.name}"{was}')
 
 
 @config_app.command("check")
@@ -163,7 +186,7 @@ def outbox_list(
     limit: int = 50,
 ) -> None:
     """Pending items (or, with --dead, the dead letters)."""
-    engine = open_engine()
+    _, engine = open_database(config, migrate=False)
     wanted = OutboxStatus.dead if dead else OutboxStatus.pending
     with transaction(engine) as session:
         rows = session.exec(
@@ -188,7 +211,7 @@ def outbox_retry(item_id: int, config: ConfigOption = DEFAULT_CONFIG) -> None:
     from dispatch.outbox import retry_dead
 
     try:
-        retry_dead(open_engine(), item_id)
+        retry_dead(open_database(config, migrate=False)[1], item_id)
     except (LookupError, ValueError) as exc:
         typer.echo(str(exc), err=True)
         raise typer.Exit(1) from None
