@@ -7,7 +7,7 @@ them, and loading ORM rows to change two columns costs more still.
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable
+from collections.abc import Collection, Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -126,3 +126,13 @@ def mark_sent(
     connection.execute(MARK_SENT, {"item_id": item_id, "sent_at": sent_at})
     if message_id:
         connection.execute(MESSAGE_SENT, {"message_id": message_id, "external_id": external_id})
+
+
+def items_with_status(session: Session, status: OutboxStatus, limit: int) -> Sequence[OutboxItem]:
+    """The oldest `limit` items in `status` (pending, or the dead letters)."""
+    return session.exec(
+        select(OutboxItem)
+        .where(col(OutboxItem.status) == status)
+        .order_by(col(OutboxItem.id))
+        .limit(limit)
+    ).all()

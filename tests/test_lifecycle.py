@@ -362,3 +362,16 @@ def test_the_rating_prompt_follows_the_note_as_its_own_sentence_in_english(town:
         f"{code}: status is now Resolved. Note: Sampah sudah diangkut. Rate the handling of "
         f"{code} from 1 to 5, or reply NOT FIXED if the problem remains."
     )
+
+
+def test_triage_lists_each_text_cut_between_words(town: Town) -> None:
+    text = (
+        "Pengeras suara hajatan tetangga berbunyi keras sampai tengah malam setiap akhir "
+        "pekan, mengganggu istirahat warga sekitar"
+    )
+    filed = town.say("tuti", text)
+    assert filed["status"] == "needs_review"
+    listed = town.say("admin", "/triage")["reply"]
+    shown = listed.split(f"{filed['code']} (ketertiban): ")[1].split(";")[0]
+    assert shown.endswith("…") and len(shown) <= 60
+    assert text.startswith(shown[:-1]) and text[len(shown) - 1] == " "  # cut before a space

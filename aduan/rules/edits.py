@@ -127,7 +127,7 @@ def check(rules: RuleSet, opds: Collection[str]) -> None:
             if not rule.name.get(language, "").strip():
                 raise RuleError("missing_name", category=code, language=language)
     areas = rules.settings.areas
-    for place, area in (areas.places.items() if areas else ()):
+    for place, area in areas.places.items() if areas else ():
         if area.office not in opds:
             raise RuleError("unknown_office", opd=area.office, area=place, known=known)
     fallback = rules.settings.fallback_category
