@@ -125,11 +125,16 @@ def complaints_list(
     opd: Annotated[str | None, typer.Option(help="only this OPD")] = None,
     limit: int = 20,
     as_json: Annotated[bool, typer.Option("--json")] = False,
+    codes: Annotated[bool, typer.Option("--codes", help="only the codes, one a line")] = False,
 ) -> None:
     """The newest complaints, filed times in the instance's time zone (as citizens read them)."""
     runtime = open_runtime(config)
     with transaction(runtime.engine) as session:
         rows = latest_complaints(session, limit, status=status, opd=opd)
+    if codes:
+        for c in rows:
+            typer.echo(c.code)
+        return
     if as_json:
         typer.echo(json.dumps([_complaint_row(c) for c in rows], indent=2))
         return
