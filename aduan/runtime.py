@@ -14,6 +14,7 @@ from aduan.complaints.pipeline import Pipeline
 from aduan.complaints.staff_directory import StaffDirectory
 from aduan.complaints.staff_seed import seed_staff
 from aduan.config import AppConfig, load_config
+from aduan.deployment import ensure_deployment
 from aduan.environment import Environment
 from aduan.live_opds import LiveOpds
 from aduan.rules.rulebook import RulebookProvider
@@ -67,17 +68,26 @@ def build_runtime(
     migrate: bool = False,
     environment: Environment | None = None,
 ) -> Runtime:
-    """The deployment of `config_path`: the environment is read here once (or handed in)."""
+    """The deployment of `config_path`: the environment is read here once (or handed in).
+
+    Raises WrongDeployment (a ConfigError) when the database belongs to another deployment;
+    `migrate` claims a database no deployment has claimed yet.
+    """
     environment = environment or Environment.read()
     config = load_config(config_path)
     engine = make_engine(database_url or environment.database_url)
     if migrate:
         upgrade(engine)
+    ensure_deployment(engine, config, Path(config_path), claim=migrate)
+    if migrate:
         seed_staff(engine, config.staff)
         sync_from_config(engine, config)
-    rules: RulebookProvider = live_rulebook(engine, config, environment.rules_check_seconds)
-    # OPDs, destinations and rules are followed while running, each within a check interval.
+    # OPDs, destinations and rules are followed while running, each within a check interval;
+    # a rule version naming an OPD the deployment lacks is never put in force.
     opds = LiveOpds(Path(config_path), config, environment.rules_check_seconds)
+    rules: RulebookProvider = live_rulebook(
+        engine, config, environment.rules_check_seconds, opds=lambda: opds.names
+    )
     ctx = replace(
         dispatch_context(config),
         category_names=LiveCategoryNames(rules),

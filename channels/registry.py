@@ -74,19 +74,21 @@ def build_adapters(
     active: dict[str, Adapter] = {}
     statuses: list[ChannelStatus] = []
     for name, cls in REGISTRY.items():
-        if name not in sections:
-            statuses.append(ChannelStatus(name, False, "not configured in config.yaml"))
-            continue
-        section = dict(sections[name])
-        if not section.get("enabled", True):
-            statuses.append(ChannelStatus(name, False, "disabled in config.yaml"))
-            continue
         fields = cls.Config.model_fields
         missing = [
             var
             for field, var in cls.secrets.items()
             if var not in env and fields[field].is_required()
         ]
+        if name not in sections:
+            to_do = [f"set {', '.join(missing)}"] if missing else []
+            to_do.append(f"add channels.{name} to config.yaml")
+            statuses.append(ChannelStatus(name, False, " and ".join(to_do)))
+            continue
+        section = dict(sections[name])
+        if not section.get("enabled", True):
+            statuses.append(ChannelStatus(name, False, "disabled in config.yaml"))
+            continue
         if missing:
             statuses.append(ChannelStatus(name, False, f"set {', '.join(missing)}"))
             continue

@@ -154,6 +154,18 @@ DEFAULTS: dict[str, dict[str, str]] = {
 }
 
 
+def shorten(text: str, width: int) -> str:
+    """`text` on one line in at most `width` characters, cut between words, with an ellipsis."""
+    flat = " ".join(text.split())
+    if len(flat) <= width:
+        return flat
+    cut = flat[: width - 1]
+    space = cut.rfind(" ")
+    if space > width // 2:  # a word boundary not too far back; else cut inside a long word
+        cut = cut[:space]
+    return cut.rstrip(" ,.;:-") + "…"
+
+
 def sentences(*texts: str) -> str:
     """Texts joined into one message, each but the last ending as a sentence.
 

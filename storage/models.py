@@ -279,3 +279,15 @@ class Photo(SQLModel, table=True):
     content_type: str = Field(max_length=32)
     data: bytes = Field(sa_type=LargeBinary, nullable=False)
     created_at: datetime = _created()
+
+
+class Deployment(SQLModel, table=True):
+    """The deployment this database belongs to: one row, the instance that claimed it.
+
+    A command run with another deployment's configuration is refused, so one region's rules,
+    OPDs and staff never land in another's database.
+    """
+
+    id: int | None = Field(default=None, primary_key=True)
+    instance: str = Field(max_length=255)
+    claimed_at: datetime = _created()

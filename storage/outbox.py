@@ -7,7 +7,7 @@ them, and loading ORM rows to change two columns costs more still.
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable
+from collections.abc import Collection, Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -172,3 +172,13 @@ def pending_dispatches(session: Session, complaint_id: int) -> list[OutboxItem]:
         .where(col(OutboxItem.status) == OutboxStatus.pending)
     )
     return list(session.exec(query).all())
+
+
+def items_with_status(session: Session, status: OutboxStatus, limit: int) -> Sequence[OutboxItem]:
+    """The oldest `limit` items in `status` (pending, or the dead letters)."""
+    return session.exec(
+        select(OutboxItem)
+        .where(col(OutboxItem.status) == status)
+        .order_by(col(OutboxItem.id))
+        .limit(limit)
+    ).all()

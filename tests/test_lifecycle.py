@@ -362,3 +362,33 @@ def test_the_rating_prompt_follows_the_note_as_its_own_sentence_in_english(town:
         f"{code}: status is now Resolved. Note: Sampah sudah diangkut. Rate the handling of "
         f"{code} from 1 to 5, or reply NOT FIXED if the problem remains."
     )
+
+
+def test_triage_lists_each_text_cut_between_words(town: Town) -> None:
+    text = (
+        "Pengeras suara hajatan tetangga berbunyi keras sampai tengah malam setiap akhir "
+        "pekan, mengganggu istirahat warga sekitar"
+    )
+    filed = town.say("tuti", text)
+    assert filed["status"] == "needs_review"
+    listed = town.say("admin", "/triage")["reply"]
+    shown = listed.split(f"{filed['code']} (ketertiban): ")[1].split(";")[0]
+    assert shown.endswith("…") and len(shown) <= 60
+    assert text.startswith(shown[:-1]) and text[len(shown) - 1] == " "  # cut before a space
+
+
+def test_bare_status_in_english_says_how_many_more(town: Town) -> None:
+    problems = [
+        "Pothole on Jl. Merdeka km 7, motorbikes keep falling",
+        "Garbage piling up at the Pasar Baru dump for a week",
+        "Streetlights on Jl. Sudirman have been off for three nights",
+        "The drain in Gang Melati is blocked and overflowing into houses",
+        "A fallen tree blocks Jl. Ahmad Yani near the junction",
+        "No tap water in Perumahan Griya Asri since yesterday",
+    ]
+    codes = {town.say("anna", text, language="en")["code"] for text in problems}
+    assert len(codes) == 6
+    reply = town.say("anna", "STATUS")["reply"]
+    assert reply.startswith("Your open reports: ")
+    assert sum(code in reply for code in codes) == 5
+    assert reply.endswith("and 1 more. Send STATUS <code> for one report.")

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import httpx
 
-from tests.support.deployment import ROOT, free_port
+from tests.support.deployment import ROOT, Server, free_port
 
 
 def readme_commands() -> list[str]:
@@ -80,3 +80,43 @@ def test_run_command_from_a_fresh_copy_serves_and_accepts_a_complaint(tmp_path: 
     finally:
         os.killpg(process.pid, signal.SIGTERM)
         process.wait(timeout=30)
+
+
+def try_it_commands() -> str:
+    """The README's "Try it" block: the one that chats, lists, and calls the status API."""
+    blocks = re.findall(r"```sh\n(.*?)```", (ROOT / "README.md").read_text(), re.S)
+    (block,) = [b for b in blocks if "aduan chat" in b and "curl" in b]
+    return block
+
+
+def test_the_try_it_block_runs_as_written_next_to_a_server(tmp_path: Path) -> None:
+    (tmp_path / ".venv").symlink_to(ROOT / ".venv")
+    shutil.copy2(ROOT / "config.yaml", tmp_path / "config.yaml")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("ADUAN_")}
+    env.pop("TELEGRAM_BOT_TOKEN", None)
+    server = Server(tmp_path / "config.yaml", env, tmp_path)  # ./aduan.db, as scripts/run
+    try:
+        result = subprocess.run(
+            ["bash", "-euo", "pipefail", "-c", try_it_commands()],
+            cwd=tmp_path,
+            env={**env, "ADUAN_PORT": str(server.port)},
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
+        assert result.returncode == 0, result.stdout + result.stderr
+        code = re.search(r"Kode: (ADU-\w{5})", result.stdout).group(1)  # type: ignore[union-attr]
+        assert f'"code":"{code}"' in result.stdout.replace(" ", "")  # the status API's answer
+        assert re.search(r"status: resolved", result.stdout)
+        assert "decision: complaint -> jalan_rusak (DPUPR)" in result.stdout
+
+        # The start-up report names what a channel that is off lacks.
+        report = server.output()
+        assert re.search(
+            r"channel telegram +off: set TELEGRAM_BOT_TOKEN and add channels.telegram to "
+            "config.yaml",
+            report,
+        ), report
+        assert "not configured in config.yaml" not in report
+    finally:
+        server.stop()

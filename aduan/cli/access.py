@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
+from sqlalchemy.engine import Engine
 from typer.core import TyperGroup
 
 from aduan.access.opd_tokens import (
@@ -23,8 +24,7 @@ from aduan.access.opd_tokens import (
     rotate_token,
 )
 from aduan.access.web_clients import WebClientError, create_key, list_keys, revoke_keys
-from aduan.cli.options import DEFAULT_CONFIG, ConfigOption, open_engine
-from aduan.config import ConfigError, load_config
+from aduan.cli.options import DEFAULT_CONFIG, ConfigOption, open_database, open_engine
 from storage.migrate import upgrade
 
 ActorOption = Annotated[
@@ -60,24 +60,24 @@ def _fail(message: str) -> typer.Exit:
     return typer.Exit(1)
 
 
-def _configured_opds(config: Path) -> list[str]:
-    try:
-        return list(load_config(config).opds)
-    except ConfigError as exc:
-        typer.echo(str(exc), err=True)
-        raise typer.Exit(2) from None
-
-
 def _engine() -> Any:
     engine = open_engine()
     upgrade(engine)
     return engine
 
 
-def _known_opd(opd: str, config: Path) -> None:
-    known = _configured_opds(config)
+def _opds_and_engine(config: Path) -> tuple[list[str], Engine]:
+    """The OPDs of `config` and its deployment's database (another deployment's: exit 2)."""
+    loaded, engine = open_database(config)
+    return list(loaded.opds), engine
+
+
+def _known_opd(opd: str, config: Path) -> Engine:
+    """The database, once `opd` is known to `config`'s deployment."""
+    known, engine = _opds_and_engine(config)
     if opd not in known:
         raise _fail(f"unknown OPD {opd!r}; known: {', '.join(known)}")
+    return engine
 
 
 def _when(value: Any) -> str:
@@ -91,8 +91,7 @@ def token_create(
     label: Annotated[str, typer.Option(help="what the token is for")] = "",
 ) -> None:
     """Issue a status-API token for an OPD (printed once)."""
-    _known_opd(opd, config)
-    typer.echo(create_token(_engine(), opd, label))
+    typer.echo(create_token(_known_opd(opd, config), opd, label))
 
 
 @token_app.command("list")
@@ -101,8 +100,9 @@ def token_list(
     config: ConfigOption = DEFAULT_CONFIG,
 ) -> None:
     """Every token: id, OPD, label, when issued and revoked (never the token itself)."""
-    configured = set(_configured_opds(config))
-    rows = list_tokens(_engine(), opd)
+    known, engine = _opds_and_engine(config)
+    configured = set(known)
+    rows = list_tokens(engine, opd)
     for row in rows:
         state = (
             "revoked"
@@ -142,10 +142,10 @@ def token_rotate(
     actor: ActorOption = "",
 ) -> None:
     """Issue a new token for an OPD and revoke its old ones (printed once)."""
-    _known_opd(opd, config)
+    engine = _known_opd(opd, config)
     try:
         token, revoked = rotate_token(
-            _engine(), opd, f"cli:{actor or getpass.getuser()}", token_id, label
+            engine, opd, f"cli:{actor or getpass.getuser()}", token_id, label
         )
     except TokenError as exc:
         raise _fail(str(exc)) from None

@@ -9,20 +9,21 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from sqlmodel import select
 
 from aduan.cli.access import register as register_access_commands
 from aduan.cli.areas import register as register_area_commands
 from aduan.cli.options import DEFAULT_CONFIG, ConfigOption, open_engine, open_runtime
+from aduan.cli.outbox import register as register_outbox_commands
 from aduan.cli.reports import register as register_report_commands
 from aduan.cli.routing import register as register_routing_commands
 from aduan.cli.staff import register as register_staff_commands
 from aduan.config import ConfigError, load_config
 from aduan.logs import configure_logging, mask_every_handler
+from dispatch.templates import shorten
 from storage.complaints import complaint_by_code, events_of, latest_complaints
 from storage.engine import transaction
 from storage.migrate import upgrade
-from storage.models import Complaint, OutboxItem, OutboxStatus
+from storage.models import Complaint
 
 app = typer.Typer(
     help="Aduan: multichannel complaint intake for local governments.",
@@ -32,7 +33,6 @@ app = typer.Typer(
 db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
 config_app = typer.Typer(help="The configuration file.", no_args_is_help=True)
 complaints_app = typer.Typer(help="Look at complaints.", no_args_is_help=True)
-outbox_app = typer.Typer(help="What is waiting to be sent, and dead letters.", no_args_is_help=True)
 opd_app = typer.Typer(help="OPD access to the status API.", no_args_is_help=True)
 
 
@@ -45,7 +45,6 @@ def _every_command() -> None:
 app.add_typer(db_app, name="db")
 app.add_typer(config_app, name="config")
 app.add_typer(complaints_app, name="complaints")
-app.add_typer(outbox_app, name="outbox")
 app.add_typer(opd_app, name="opd")
 
 
@@ -83,6 +82,23 @@ def db_upgrade(config: ConfigOption = DEFAULT_CONFIG) -> None:
     typer.echo(f"database at head: {engine.url!r}")
 
 
+@db_app.command("claim")
+def db_claim(config: ConfigOption = DEFAULT_CONFIG) -> None:
+    """Make the database this configuration's own (after renaming the instance)."""
+    from aduan.deployment import claim_for, database_name
+
+    try:
+        loaded = load_config(config)
+    except ConfigError as exc:
+        typer.echo(str(exc), err=True)
+        raise typer.Exit(2) from None
+    engine = open_engine()
+    upgrade(engine)
+    previous = claim_for(engine, loaded)
+    was = f' (was "{previous}")' if previous and previous != loaded.instance.name else ""
+    typer.echo(f'{database_name(engine)} belongs to "{loaded.instance.name}"{was}')
+
+
 @config_app.command("check")
 def config_check(
     file: Annotated[Path | None, typer.Argument(help="file to check")] = None,
@@ -105,24 +121,35 @@ def complaints_list(
     opd: Annotated[str | None, typer.Option(help="only this OPD")] = None,
     limit: int = 20,
     as_json: Annotated[bool, typer.Option("--json")] = False,
+    codes: Annotated[bool, typer.Option("--codes", help="only the codes, one a line")] = False,
 ) -> None:
-    """The newest complaints."""
+    """The newest complaints, filed times in the instance's time zone (as citizens read them)."""
     runtime = open_runtime(config)
     with transaction(runtime.engine) as session:
         rows = latest_complaints(session, limit, status=status, opd=opd)
+    if codes:
+        for c in rows:
+            typer.echo(c.code)
+        return
     if as_json:
         typer.echo(json.dumps([_complaint_row(c) for c in rows], indent=2))
         return
-    for c in rows:
-        typer.echo(
-            f"{c.code}  {c.status:<12} {c.opd:<12} {c.category:<16} "
-            f"{c.created_at:%Y-%m-%d %H:%M}  {c.text[:50]}"
-        )
     if not rows:
         typer.echo("no complaints")
+        return
+    typer.echo(f"{'CODE':<10} {'STATUS':<12} {'OPD':<12} {'CATEGORY':<16} {'FILED':<20} TEXT")
+    for c in rows:
+        typer.echo(
+            f"{c.code:<10} {c.status:<12} {c.opd:<12} {c.category:<16} "
+            f"{runtime.ctx.local_time(c.created_at):<20} {shorten(c.text, LISTED_TEXT)}"
+        )
+
+
+LISTED_TEXT = 50  # characters of each complaint's text in `complaints list`
 
 
 def _complaint_row(c: Complaint) -> dict:
+    """A complaint for --json: times in UTC (ISO 8601), as a program reads them."""
     return {
         "code": c.code,
         "status": c.status,
@@ -137,7 +164,7 @@ def _complaint_row(c: Complaint) -> dict:
 
 @complaints_app.command("show")
 def complaints_show(code: str, config: ConfigOption = DEFAULT_CONFIG) -> None:
-    """One complaint with its full history."""
+    """One complaint with its full history, times in the instance's time zone."""
     runtime = open_runtime(config)
     with transaction(runtime.engine) as session:
         complaint = complaint_by_code(session, code.upper())
@@ -146,57 +173,29 @@ def complaints_show(code: str, config: ConfigOption = DEFAULT_CONFIG) -> None:
             raise typer.Exit(1)
         assert complaint.id is not None
         events = events_of(session, complaint.id)
-    for key, value in _complaint_row(complaint).items():
+    local = runtime.ctx.local_time
+    fields = {
+        "code": complaint.code,
+        "status": complaint.status,
+        "category": complaint.category,
+        "opd": complaint.opd,
+        "confidence": f"{complaint.confidence:.2f}" if complaint.confidence is not None else "-",
+        "text": complaint.text,
+        "filed": local(complaint.created_at),
+        "due": local(complaint.due_at),
+    }
+    for key, value in fields.items():
         typer.echo(f"{key:>11}: {value}")
     typer.echo("    history:")
     for e in events:
         change = f"{e.from_status or ''} -> {e.to_status}" if e.to_status else ""
         typer.echo(
-            f"      {e.created_at:%Y-%m-%d %H:%M:%S} {e.kind:<14} {e.actor:<20} "
-            f"{change} {e.note or ''}"
+            f"      {local(e.created_at)} {e.kind:<14} {e.actor:<20} {change} {e.note or ''}"
         )
-
-
-@outbox_app.command("list")
-def outbox_list(
-    config: ConfigOption = DEFAULT_CONFIG,
-    dead: Annotated[bool, typer.Option("--dead", help="only dead letters")] = False,
-    limit: int = 50,
-) -> None:
-    """Pending items (or, with --dead, the dead letters)."""
-    engine = open_engine()
-    wanted = OutboxStatus.dead if dead else OutboxStatus.pending
-    with transaction(engine) as session:
-        rows = session.exec(
-            select(OutboxItem)
-            .where(OutboxItem.status == wanted)
-            .order_by(OutboxItem.id)
-            .limit(limit)
-        ).all()
-    for item in rows:
-        typer.echo(
-            f"{item.id:>6}  {item.kind:<8} {item.target:<10} attempts={item.attempts} "
-            f"next={item.next_attempt_at:%Y-%m-%d %H:%M:%S}  {item.idempotency_key}  "
-            f"{item.last_error or ''}"
-        )
-    if not rows:
-        typer.echo("no dead letters" if dead else "nothing pending")
-
-
-@outbox_app.command("retry")
-def outbox_retry(item_id: int, config: ConfigOption = DEFAULT_CONFIG) -> None:
-    """Queue a dead letter again."""
-    from dispatch.outbox import retry_dead
-
-    try:
-        retry_dead(open_engine(), item_id)
-    except (LookupError, ValueError) as exc:
-        typer.echo(str(exc), err=True)
-        raise typer.Exit(1) from None
-    typer.echo(f"outbox item {item_id} queued again")
 
 
 register_routing_commands(app)
+register_outbox_commands(app)
 register_access_commands(app, opd_app)
 register_report_commands(app)
 register_staff_commands(app)

@@ -18,7 +18,7 @@ import typer
 import yaml
 from sqlalchemy.engine import Engine
 
-from aduan.cli.options import open_engine
+from aduan.cli.options import open_database, open_engine
 from aduan.rules.datasets import load_dataset
 from aduan.rules.edits import (
     RuleError,
@@ -278,15 +278,7 @@ class _Store:
 
 def _store(config: Path) -> _Store:
     """The config and database (migrated, config.yaml's rules synced), or exit with the error."""
-    from aduan.config import ConfigError, load_config
-
-    try:
-        loaded = load_config(config)
-    except ConfigError as error:
-        typer.echo(str(error), err=True)
-        raise typer.Exit(2) from None
-    engine = open_engine()
-    upgrade(engine)
+    loaded, engine = open_database(config)
     sync_from_config(engine, loaded)
     return _Store(loaded, engine)
 

@@ -16,8 +16,7 @@ from sqlalchemy import Engine
 
 from aduan.access.accounts import AccountError, add_account, disable_account, list_accounts
 from aduan.access.accounts import set_password as set_account_password
-from aduan.cli.options import DEFAULT_CONFIG, ConfigOption, open_engine
-from aduan.config import ConfigError, load_config
+from aduan.cli.options import DEFAULT_CONFIG, ConfigOption, open_database, open_engine
 from storage.migrate import upgrade
 
 ActorOption = Annotated[
@@ -67,16 +66,13 @@ def staff_add(
     actor: ActorOption = "",
 ) -> None:
     """Add a console account; prints a one-time password unless --password-stdin."""
-    try:
-        known = load_config(config).opds
-    except ConfigError as exc:
-        typer.echo(str(exc), err=True)
-        raise typer.Exit(2) from None
+    loaded, engine = open_database(config)
+    known = loaded.opds
     if opd is not None and (opd not in known or opd == "TRIAGE"):
         raise _fail(f"unknown OPD {opd!r}; known: {', '.join(k for k in known if k != 'TRIAGE')}")
     try:
         shown = add_account(
-            _engine(), login, name, role, opd, _actor(actor), _password(password_stdin)
+            engine, login, name, role, opd, _actor(actor), _password(password_stdin)
         )
     except AccountError as exc:
         raise _fail(str(exc)) from None

@@ -28,6 +28,7 @@ from dispatch.actions import (
 )
 from dispatch.context import DispatchContext
 from dispatch.lifecycle import TransitionError
+from dispatch.templates import shorten
 from storage.complaints import awaiting_review, complaint_by_code
 from storage.messages import outbound_by_provider_id
 from storage.models import Complaint, Event, Staff, Status
@@ -206,13 +207,16 @@ def _act(
     )
 
 
+TRIAGE_TEXT = 60  # characters of each complaint's text in the /triage list
+
+
 def _triage(session: Session, staff: Staff, ctx: DispatchContext, language: str) -> str:
     if staff.role != "admin":
         return ctx.text(language, "staff_refused", code="/triage", opd="admin")
     waiting = awaiting_review(session, limit=10)
     if not waiting:
         return ctx.text(language, "triage_empty")
-    items = "; ".join(f"{c.code} ({c.category}): {c.text[:60]}" for c in waiting)
+    items = "; ".join(f"{c.code} ({c.category}): {shorten(c.text, TRIAGE_TEXT)}" for c in waiting)
     return ctx.text(language, "triage_list", items=items)
 
 

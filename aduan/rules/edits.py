@@ -26,6 +26,7 @@ MESSAGES: dict[str, dict[str, str]] = {
         "category_exists": "category '{category}' already exists",
         "bad_code": "category code '{category}' must be lower-case letters, digits and _",
         "unknown_opd": "unknown OPD '{opd}' for category '{category}'; known: {known}",
+        "unknown_office": "unknown OPD '{opd}' as the office of area '{area}'; known: {known}",
         "empty_keyword": "a keyword must contain at least one word",
         "duplicate_keyword": (
             "'{term}' is already a keyword of '{category}' (weight {weight}); "
@@ -46,6 +47,9 @@ MESSAGES: dict[str, dict[str, str]] = {
         "category_exists": "kategori '{category}' sudah ada",
         "bad_code": "kode kategori '{category}' harus huruf kecil, angka dan _",
         "unknown_opd": "OPD '{opd}' untuk kategori '{category}' tidak dikenal; yang ada: {known}",
+        "unknown_office": (
+            "OPD '{opd}' sebagai kantor wilayah '{area}' tidak dikenal; yang ada: {known}"
+        ),
         "empty_keyword": "kata kunci harus berisi minimal satu kata",
         "duplicate_keyword": (
             "'{term}' sudah menjadi kata kunci '{category}' (bobot {weight}); "
@@ -113,7 +117,8 @@ def validated(data: Mapping[str, Any]) -> RuleSet:
 
 
 def check(rules: RuleSet, opds: Collection[str]) -> None:
-    """Refuse rules that name an unknown OPD, lack a name, or lose the fallback category."""
+    """Refuse rules that name an unknown OPD (for a category or an area's office), lack a name,
+    or lose the fallback category."""
     known = ", ".join(sorted(opds))
     for code, rule in rules.categories.items():
         if not CODE_RE.fullmatch(code):
@@ -123,6 +128,10 @@ def check(rules: RuleSet, opds: Collection[str]) -> None:
         for language in LANGUAGES:
             if not rule.name.get(language, "").strip():
                 raise RuleError("missing_name", category=code, language=language)
+    areas = rules.settings.areas
+    for place, area in areas.places.items() if areas else ():
+        if area.office not in opds:
+            raise RuleError("unknown_office", opd=area.office, area=place, known=known)
     fallback = rules.settings.fallback_category
     if fallback not in rules.categories:
         raise RuleError("unknown_fallback", category=fallback)

@@ -204,7 +204,9 @@ class LiveRulebook:
 
     It asks the database for the newest version id (and whether the area list was imported
     again) at most every `check_every` seconds; until a version exists (or while the database
-    cannot answer) it serves the last rules it had, starting with `fallback`.
+    cannot answer) it serves the last rules it had, starting with `fallback`. A version that
+    names an OPD this deployment does not have (`opds`, read at each check) is never put in
+    force: the rules in use stay, and it is logged.
     """
 
     def __init__(
@@ -213,16 +215,19 @@ class LiveRulebook:
         fallback: RuleSet,
         check_every: float = 1.0,
         clock: Callable[[], float] = time.monotonic,
+        opds: Callable[[], Collection[str]] | None = None,
     ) -> None:
         self.engine = engine
         self.check_every = check_every
         self.clock = clock
+        self.opds = opds
         self._rulebook = Rulebook.build(fallback)
         self._places: Gazetteer | None = None
         self._area_stamp: object = None
         self._next_check = float("-inf")
         self._lock = threading.Lock()
         self._failing = False
+        self._refused: tuple[int, frozenset[str]] | None = None  # logged once per OPD set
 
     def __call__(self) -> Rulebook:
         if self.clock() >= self._next_check:
@@ -249,16 +254,47 @@ class LiveRulebook:
         if newest is not None:
             version_id, document = newest
             ruleset = RuleSet.model_validate(document["ruleset"])
-            self._rulebook = Rulebook.build(ruleset, version_id, self._places)
-            log.info("routing rules version %s in force", version_id)
-        elif areas is not None:
+            if self._acceptable(version_id, ruleset):
+                self._rulebook = Rulebook.build(ruleset, version_id, self._places)
+                log.info("routing rules version %s in force", version_id)
+                return
+        if areas is not None:
             current = self._rulebook
             self._rulebook = Rulebook.build(current.ruleset, current.version, self._places)
 
+    def _acceptable(self, version_id: int, ruleset: RuleSet) -> bool:
+        """Whether a version may be put in force: it names only OPDs this deployment has."""
+        if self.opds is None:
+            return True
+        opds = frozenset(self.opds())
+        if self._refused == (version_id, opds):
+            return False
+        try:
+            check(ruleset, opds)
+        except RuleError as error:
+            self._refused = (version_id, opds)
+            log.error(
+                "routing rules version %s refused (%s); version %s stays in force",
+                version_id,
+                error,
+                self._rulebook.version,
+            )
+            return False
+        return True
 
-def live_rulebook(engine: Engine, config: AppConfig, check_every: float = 1.0) -> LiveRulebook:
-    """The rules in force, checked for a newer version every `check_every` seconds."""
-    return LiveRulebook(engine, config.ruleset(), check_every=check_every)
+
+def live_rulebook(
+    engine: Engine,
+    config: AppConfig,
+    check_every: float = 1.0,
+    opds: Callable[[], Collection[str]] | None = None,
+) -> LiveRulebook:
+    """The rules in force, checked for a newer version every `check_every` seconds.
+
+    `opds`: the deployment's OPDs as they are now (default: config.yaml's at start-up).
+    """
+    known = opds or (lambda: config.opds)
+    return LiveRulebook(engine, config.ruleset(), check_every=check_every, opds=known)
 
 
 class LiveCategoryNames(Mapping[str, Mapping[str, str]]):
