@@ -127,7 +127,9 @@ def test_an_opd_that_never_answers_holds_no_citizen_acknowledgement(
 
     took = asyncio.run(run())
     assert sorted(r.json()["complaint_code"] for r in city_app.received) == sorted(codes)
-    assert took < 3  # the webhook's own timeout is 10 s: nobody waited on it
+    # The webhook's own timeout is 10 s: an acknowledgement that waited on it would arrive
+    # after 10 s; well under that (and room for a loaded machine) means nobody waited.
+    assert took < 7
     assert silent_opd.most_open == runtime.ctx.settings.per_destination
     runtime.engine.dispose()
 
