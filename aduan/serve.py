@@ -25,7 +25,7 @@ from dispatch.sla import SlaTimer
 log = logging.getLogger("aduan.serve")
 
 # benchmarks/intake.py serves its bare baseline with these too.
-UVICORN_SETTINGS = {"log_level": "info", "proxy_headers": False}
+UVICORN_SETTINGS: dict[str, Any] = {"log_level": "info", "proxy_headers": False}
 
 
 def senders_for(adapters: Mapping[str, Adapter], env: Mapping[str, str]) -> dict[str, Sender]:

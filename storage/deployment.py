@@ -10,7 +10,7 @@ from storage.models import Deployment
 
 def owner(session: Session) -> str | None:
     """The instance that claimed the database; None before any did (or before migrations)."""
-    if not inspect(session.connection()).has_table(Deployment.__tablename__):
+    if not inspect(session.connection()).has_table(str(Deployment.__tablename__)):
         return None
     return session.exec(select(Deployment.instance).order_by(col(Deployment.id))).first()
 

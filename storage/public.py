@@ -61,4 +61,4 @@ def public_rows(
         .order_by(col(Complaint.created_at).desc(), col(Complaint.id).desc())
         .limit(limit)
     )
-    return [PublicRow(*row) for row in session.connection().execute(query).all()]
+    return [PublicRow(*tuple(row)) for row in session.connection().execute(query).all()]

@@ -45,7 +45,7 @@ class GroupCommit:
 
     def __init__(
         self,
-        handle_batch: Callable[[Sequence[InboundMessage]], list[object]],
+        handle_batch: Callable[[Sequence[InboundMessage]], Sequence[object]],
         max_batch: int = MAX_BATCH,
     ) -> None:
         self._handle_batch = handle_batch
