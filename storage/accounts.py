@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from datetime import datetime
 
 from sqlalchemy import update
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from storage.models import ConsoleSession, Event, Staff
 
@@ -17,11 +17,15 @@ def staff_by_login(session: Session, login: str) -> Staff | None:
 
 def accounts(session: Session) -> Sequence[Staff]:
     """Every staff member with a console login, by login."""
-    return session.exec(select(Staff).where(Staff.login.is_not(None)).order_by(Staff.login)).all()
+    return session.exec(
+        select(Staff).where(col(Staff.login).is_not(None)).order_by(col(Staff.login))
+    ).all()
 
 
 def admin_exists(session: Session) -> bool:
-    query = select(Staff.id).where(Staff.role == "admin", Staff.active, Staff.login.is_not(None))
+    query = select(Staff.id).where(
+        Staff.role == "admin", col(Staff.active), col(Staff.login).is_not(None)
+    )
     return session.exec(query).first() is not None
 
 
@@ -35,9 +39,9 @@ def live_session(session: Session, token_hash: str) -> tuple[ConsoleSession, Sta
     """The session with this token's hash and its active staff member, unless it ended."""
     row = session.exec(
         select(ConsoleSession, Staff)
-        .join(Staff, Staff.id == ConsoleSession.staff_id)
+        .join(Staff, col(Staff.id) == col(ConsoleSession.staff_id))
         .where(ConsoleSession.token_hash == token_hash)
-        .where(ConsoleSession.ended_at.is_(None))
+        .where(col(ConsoleSession.ended_at).is_(None))
         .where(Staff.active)
     ).first()
     return (row[0], row[1]) if row is not None else None
@@ -47,17 +51,17 @@ def end_sessions(
     session: Session, now: datetime, staff_id: int | None = None, token_hash: str | None = None
 ) -> None:
     """End one session (by its token's hash) or every session of a staff member."""
-    query = update(ConsoleSession).where(ConsoleSession.ended_at.is_(None))
+    query = update(ConsoleSession).where(col(ConsoleSession.ended_at).is_(None))
     if token_hash is not None:
-        query = query.where(ConsoleSession.token_hash == token_hash)
+        query = query.where(col(ConsoleSession.token_hash) == token_hash)
     if staff_id is not None:
-        query = query.where(ConsoleSession.staff_id == staff_id)
+        query = query.where(col(ConsoleSession.staff_id) == staff_id)
     session.connection().execute(query.values(ended_at=now))
 
 
 def touch_session(session: Session, session_id: int, now: datetime) -> None:
     session.connection().execute(
-        update(ConsoleSession).where(ConsoleSession.id == session_id).values(last_seen_at=now)
+        update(ConsoleSession).where(col(ConsoleSession.id) == session_id).values(last_seen_at=now)
     )
 
 

@@ -8,7 +8,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import case, func, or_
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from storage.models import OPEN_STATUSES, Complaint, Contact, Event, Message
 
@@ -38,7 +38,7 @@ def _where(query: Any, wanted: InboxFilter, with_status: bool = True) -> Any:
     if wanted.opd is not None:
         query = query.where(Complaint.opd == wanted.opd)
     if with_status and wanted.status == "open":
-        query = query.where(Complaint.status.in_(OPEN))
+        query = query.where(col(Complaint.status).in_(OPEN))
     elif with_status and wanted.status != "all":
         query = query.where(Complaint.status == wanted.status)
     if wanted.code:
@@ -75,17 +75,17 @@ def inbox_page(
 ) -> tuple[Sequence[Complaint], int]:
     """One page of matching complaints, overdue first, then by due time; and how many match."""
     total = session.exec(_where(select(func.count()).select_from(Complaint), wanted)).one()
-    is_open = Complaint.status.in_(OPEN)
+    is_open = col(Complaint.status).in_(OPEN)
     rank = case(
-        (is_open & (Complaint.due_at < now), 0),
+        (is_open & (col(Complaint.due_at) < now), 0),
         (is_open, 1),
         else_=2,
     )
     query = _where(select(Complaint), wanted).order_by(
         rank,
         case((is_open, Complaint.due_at)),
-        Complaint.updated_at.desc(),
-        Complaint.id.desc(),
+        col(Complaint.updated_at).desc(),
+        col(Complaint.id).desc(),
     )
     return session.exec(query.offset(offset).limit(limit)).all(), int(total)
 
@@ -98,19 +98,19 @@ def linked_complaints(session: Session, complaint: Complaint) -> Sequence[Compla
     """The complaint's original (if it is a duplicate) and the duplicates linked to it."""
     ids = [complaint.duplicate_of_id] if complaint.duplicate_of_id else []
     query = select(Complaint).where(
-        or_(Complaint.duplicate_of_id == complaint.id, Complaint.id.in_(ids))
+        or_(col(Complaint.duplicate_of_id) == complaint.id, col(Complaint.id).in_(ids))
     )
-    return session.exec(query.order_by(Complaint.id)).all()
+    return session.exec(query.order_by(col(Complaint.id))).all()
 
 
 def complaint_events(session: Session, complaint_id: int) -> Sequence[Event]:
     query = select(Event).where(Event.complaint_id == complaint_id)
-    return session.exec(query.order_by(Event.created_at, Event.id)).all()
+    return session.exec(query.order_by(col(Event.created_at), col(Event.id))).all()
 
 
 def complaint_messages(session: Session, complaint_id: int) -> Sequence[Message]:
     query = select(Message).where(Message.complaint_id == complaint_id)
-    return session.exec(query.order_by(Message.created_at, Message.id)).all()
+    return session.exec(query.order_by(col(Message.created_at), col(Message.id))).all()
 
 
 def located_complaints(
@@ -127,5 +127,5 @@ def located_complaints(
             Complaint.category,
         ),
         wanted,
-    ).where(Complaint.location_lat.is_not(None), Complaint.location_lon.is_not(None))
-    return session.exec(query.order_by(Complaint.id.desc()).limit(limit)).all()
+    ).where(col(Complaint.location_lat).is_not(None), col(Complaint.location_lon).is_not(None))
+    return session.exec(query.order_by(col(Complaint.id).desc()).limit(limit)).all()

@@ -21,8 +21,11 @@ def test_unknown_channel_and_unknown_setting_are_refused() -> None:
 
 @pytest.mark.parametrize("name", sorted(REGISTRY))
 def test_a_channel_without_its_secrets_is_off_and_says_which_variable(name: str) -> None:
-    required = [var for field, var in REGISTRY[name].secrets.items()
-                if REGISTRY[name].Config.model_fields[field].is_required()]
+    required = [
+        var
+        for field, var in REGISTRY[name].secrets.items()
+        if REGISTRY[name].Config.model_fields[field].is_required()
+    ]
     try:
         validate_channel_section(name, {"enabled": True})
     except ValueError as exc:  # other settings may be required, but never the secrets

@@ -148,9 +148,9 @@ def test_opd_webhook_down_is_retried_then_dead_lettered_then_retried_by_hand(
         # Down for good: after the last attempt it is a dead letter.
         opd_system.status = 503
         other = {**POTHOLE, "id": "portal-0002", "text": "Sampah menumpuk di TPS pasar baru"}
-        code = httpx.post(
-            f"{server.url}/api/v1/web/messages", json=other, headers=portal
-        ).json()["code"]
+        code = httpx.post(f"{server.url}/api/v1/web/messages", json=other, headers=portal).json()[
+            "code"
+        ]
         deadline = time.monotonic() + 20
         dead = ""
         while code not in dead and time.monotonic() < deadline:

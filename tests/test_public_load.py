@@ -20,8 +20,10 @@ async def _lookups(url: str, codes: list[str], count: int) -> Counter[int]:
     limits = httpx.Limits(max_connections=count, max_keepalive_connections=0)
     async with httpx.AsyncClient(limits=limits, timeout=20) as client:
         responses = await asyncio.gather(
-            *(client.get(f"{url}/api/v1/web/complaints/{codes[n % len(codes)]}")
-              for n in range(count)),
+            *(
+                client.get(f"{url}/api/v1/web/complaints/{codes[n % len(codes)]}")
+                for n in range(count)
+            ),
             return_exceptions=True,
         )
     return Counter(r.status_code if isinstance(r, httpx.Response) else 0 for r in responses)

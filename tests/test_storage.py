@@ -40,9 +40,14 @@ def test_two_workers_sharing_a_database_send_each_item_once(
 ) -> None:
     runtime = build_runtime(write_config(tmp_path / "config.yaml"), database_url, migrate=True)
     for n in range(30):
-        runtime.pipeline.handle(InboundMessage(
-            channel="web", external_id=f"w{n}", sender=f"web:warga-{n}",
-            text=f"Sampah menumpuk di TPS blok {n} sudah seminggu belum diangkut"))
+        runtime.pipeline.handle(
+            InboundMessage(
+                channel="web",
+                external_id=f"w{n}",
+                sender=f"web:warga-{n}",
+                text=f"Sampah menumpuk di TPS blok {n} sudah seminggu belum diangkut",
+            )
+        )
     sent: list[str] = []
 
     async def record(payload: dict) -> Sent:
@@ -51,15 +56,17 @@ def test_two_workers_sharing_a_database_send_each_item_once(
         return Sent()
 
     async def both() -> None:
-        workers = [OutboxWorker(runtime.engine, {"web": record}, runtime.ctx.settings)
-                   for _ in range(2)]
+        workers = [
+            OutboxWorker(runtime.engine, {"web": record}, runtime.ctx.settings) for _ in range(2)
+        ]
         while sum(await asyncio.gather(*(w.run_once(limit=7) for w in workers))):
             pass
 
     asyncio.run(both())
     assert len(sent) == 30 and len(set(sent)) == 30
     with transaction(runtime.engine) as session:
-        statuses = {i.status for i in session.exec(select(OutboxItem)
-                                                   .where(OutboxItem.target == "web"))}
+        statuses = {
+            i.status for i in session.exec(select(OutboxItem).where(OutboxItem.target == "web"))
+        }
     assert statuses == {"sent"}
     runtime.engine.dispose()
