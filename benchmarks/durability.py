@@ -67,8 +67,10 @@ def main() -> None:
             process, url = start([*command, "--config", str(config)], env, ROOT)
             servers[mode] = (process, url, database)
         try:
-            print(f"SQLite intake, {os.cpu_count()} cores, {args.connections} connections, "
-                  f"{args.rounds} rounds of {args.seconds:g} s per setting")
+            print(
+                f"SQLite intake, {os.cpu_count()} cores, {args.connections} connections, "
+                f"{args.rounds} rounds of {args.seconds:g} s per setting"
+            )
             answered = dict.fromkeys(MODES, 0)
             for round_ in range(args.rounds):
                 order = MODES if round_ % 2 == 0 else MODES[::-1]
@@ -76,8 +78,10 @@ def main() -> None:
                     load = " ".join(f"{x:.2f}" for x in os.getloadavg())
                     rate, failed = wrk_throughput(servers[mode][1], args.seconds, args.connections)
                     rates[mode].append(rate)
-                    print(f"round {round_ + 1} {mode:<6} {rate:8.0f} req/s  "
-                          f"(load average {load}){'  ' + failed if failed else ''}")
+                    print(
+                        f"round {round_ + 1} {mode:<6} {rate:8.0f} req/s  "
+                        f"(load average {load}){'  ' + failed if failed else ''}"
+                    )
             for mode in MODES:
                 answered[mode] = stored(servers[mode][2])
         finally:
@@ -86,9 +90,11 @@ def main() -> None:
                 process.wait()
     for mode in MODES:
         values = rates[mode]
-        print(f"{mode:<6} median {statistics.median(values):6.0f} req/s, "
-              f"min {min(values):.0f}, max {max(values):.0f}; "
-              f"{answered[mode]} complaints stored")
+        print(
+            f"{mode:<6} median {statistics.median(values):6.0f} req/s, "
+            f"min {min(values):.0f}, max {max(values):.0f}; "
+            f"{answered[mode]} complaints stored"
+        )
     ratio = statistics.median(rates["FULL"]) / statistics.median(rates["NORMAL"])
     print(f"FULL/NORMAL (medians): {ratio:.2f}")
 
