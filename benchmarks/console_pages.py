@@ -30,7 +30,7 @@ from sqlmodel import select
 
 from aduan.access.accounts import add_account
 from aduan.complaints.codes import ALPHABET, LENGTH, PREFIX
-from aduan.runtime import build_runtime
+from aduan.runtime import Runtime, build_runtime
 from storage.engine import transaction
 from storage.models import Complaint, Contact
 
@@ -49,7 +49,7 @@ def code(n: int) -> str:
     return f"{PREFIX}-" + "".join(reversed(digits))
 
 
-def fill(runtime, complaints: int, seed: int = 13) -> None:  # type: ignore[no-untyped-def]
+def fill(runtime: Runtime, complaints: int, seed: int = 13) -> None:
     """`complaints` complaints of every category, 70% located around one town, over a year."""
     rng = random.Random(seed)
     rules = runtime.rules().ruleset.categories
@@ -64,7 +64,7 @@ def fill(runtime, complaints: int, seed: int = 13) -> None:  # type: ignore[no-u
                 for n in range(start, min(start + BATCH, contacts))
             ]
             connection.execute(insert(Contact), rows)
-        first_contact = int(session.exec(select(func.min(Contact.id))).one())
+        first_contact = int(session.exec(select(func.min(Contact.id))).one() or 1)
         for start in range(0, complaints, BATCH):
             rows = []
             for n in range(start, min(start + BATCH, complaints)):

@@ -8,7 +8,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import case, func, or_
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from storage.models import OPEN_STATUSES, Complaint, Contact, Event, Message
 
@@ -127,5 +127,5 @@ def located_complaints(
             Complaint.category,
         ),
         wanted,
-    ).where(Complaint.location_lat.is_not(None), Complaint.location_lon.is_not(None))
-    return session.exec(query.order_by(Complaint.id.desc()).limit(limit)).all()
+    ).where(col(Complaint.location_lat).is_not(None), col(Complaint.location_lon).is_not(None))
+    return session.exec(query.order_by(col(Complaint.id).desc()).limit(limit)).all()
