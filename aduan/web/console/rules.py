@@ -275,7 +275,7 @@ def save_category(
 
         _save(session, runtime, staff, edit, f"console: {code}")
     except (RuleError, FieldError) as exc:
-        problem, field = (exc.error, exc.field) if isinstance(exc, FieldError) else (exc, None)
+        refusal, field = (exc.error, exc.field) if isinstance(exc, FieldError) else (exc, None)
         values = {
             "opd": opd,
             "sla_hours": sla_hours,
@@ -284,7 +284,7 @@ def save_category(
             "name_id": name_id,
             "name_en": name_en,
         }
-        errors = _field_errors(problem, _language(request, runtime), field)
+        errors = _field_errors(refusal, _language(request, runtime), field)
         return _category_page(
             request, runtime, code, current.ruleset, current.id, values, errors, 400
         )
