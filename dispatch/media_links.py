@@ -83,7 +83,7 @@ def opd_attachments(complaint: Complaint, links: MediaLinks | None) -> list[dict
         item
         if item.get("external")
         else {
-            "url": links.link(complaint.code, index, complaint.created_at),
+            "url": links.link(complaint.code, index),  # valid for link_hours from now
             "content_type": item.get("content_type"),
             "size": item.get("size"),
             "name": item.get("name"),

@@ -1,7 +1,7 @@
 """One raw mail -> what Aduan does with it: take it in, leave it unanswered, or set it aside.
 
-Pure: no I/O. Image attachments are returned as bytes with the path they are to be stored at,
-and the poller writes them before it hands the message over.
+Pure: no I/O. The attachments kept (photos, audio, PDFs) are returned as bytes with the path
+they are to be stored at, and the poller writes them before it hands the message over.
 """
 
 from __future__ import annotations
@@ -39,7 +39,13 @@ BROKEN_STRUCTURE = (
     errors.StartBoundaryNotFoundDefect,
     errors.MultipartInvariantViolationDefect,
 )
-IMAGE_SUFFIXES = {
+# What a citizen attaches that is kept: photos, voice recordings, PDFs (a letter, a receipt).
+KEPT_SUFFIXES = {
+    "application/pdf": ".pdf",
+    "audio/mpeg": ".mp3",
+    "audio/ogg": ".ogg",
+    "audio/mp4": ".m4a",
+    "audio/amr": ".amr",
     "image/jpeg": ".jpg",
     "image/png": ".png",
     "image/gif": ".gif",
@@ -113,8 +119,8 @@ def _read(mail: EmailMessage, raw: bytes, settings: ReadSettings, received_at: d
         receipt = _bounce_receipt(mail, settings)
         return Reading("automatic", items=[receipt] if receipt else [], reason=automatic)
 
-    attachments, files, image_notes = _images(parts, settings)
-    notes += image_notes
+    attachments, files, file_notes = _files(parts, settings)
+    notes += file_notes
     subject = _header(mail, "Subject")
     reply_to = _reply_to(mail, settings.message_id_domain)
     body = _body_text(mail, subject, notes)
@@ -213,23 +219,23 @@ def _body_text(mail: EmailMessage, subject: str | None, notes: list[str]) -> str
     return "\n\n".join(text for text in texts if text)
 
 
-def _images(
+def _files(
     parts: list[EmailMessage], settings: ReadSettings
 ) -> tuple[list[Attachment], dict[Path, bytes], list[str]]:
     attachments: list[Attachment] = []
     files: dict[Path, bytes] = {}
     notes: list[str] = []
     for part in parts:
-        suffix = IMAGE_SUFFIXES.get(part.get_content_type())
+        suffix = KEPT_SUFFIXES.get(part.get_content_type())
         if suffix is None:
             continue
-        payload = part.get_payload(decode=True)  # bytes: an image part is never multipart
+        payload = part.get_payload(decode=True)  # bytes: such a part is never multipart
         data = payload if isinstance(payload, bytes) else b""
         if len(data) > settings.max_attachment_bytes:
-            notes.append(f"image of {len(data)} bytes skipped (limit)")
+            notes.append(f"attachment of {len(data)} bytes skipped (limit)")
             continue
         if len(attachments) >= settings.max_attachments:
-            notes.append("image skipped (too many)")
+            notes.append("attachment skipped (too many)")
             continue
         path = settings.attachments_dir / f"{hashlib.sha256(data).hexdigest()}{suffix}"
         files[path] = data

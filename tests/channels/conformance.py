@@ -19,6 +19,7 @@ its provider's stand-in) and a folder of YAML cases. Each case names the behavio
       response: {status: 200, content_type: text/xml, body_contains: "<Response"}
       send_error: {retryable: false, unreachable: true, contains: "21610"}
       sent: {external_id: true, request: {...subset of what the provider received}}
+      kept: true                       # the "{media}" photo reaches the OPD as a working link
       answered:                        # the parsed messages through the real pipeline (SQLite):
         - to: "whatsapp:+62812..."     # each reply queued, in order, as the subset of
           text: "re:belum dapat"       # {to, text}, and `sent` = what the provider received
@@ -39,8 +40,10 @@ from pathlib import Path
 from typing import Any, Protocol
 
 import yaml
+from fastapi.testclient import TestClient
 from sqlmodel import select
 
+from aduan.api.app import create_app
 from aduan.runtime import build_runtime
 from channels.contract import (
     Adapter,
@@ -53,6 +56,9 @@ from channels.contract import (
     Unauthenticated,
 )
 from channels.message import DeliveryReceipt, InboundMessage, OutboundMessage, utcnow
+from dispatch.media import media_sender
+from dispatch.media_links import opd_attachments
+from storage.complaints import complaint_by_code
 from storage.engine import transaction
 from storage.models import OutboxItem
 from tests.support.deployment import write_config
@@ -72,11 +78,15 @@ REQUIRED = frozenset(
         "unsupported_answered",
         "batch_partly_taken",
         "no_phone_answered",
+        # `kept`: the photo the provider serves (a request names it as "{media}") is fetched
+        # by the media sender through the adapter, stored, and served by the link the OPD gets.
+        "media_kept",
     }
 )
 # Behaviours a channel may also prove from data: plain messages, receipts, what it sends,
 # consent keywords (STOP), and subscription handshakes.
 BEHAVIOURS = REQUIRED | {"message_parsed", "receipt_parsed", "sent", "opt_out", "verification"}
+PHOTO = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00" + bytes(range(256)) * 8  # a JPEG, by its bytes
 ERRORS: dict[str, type[ChannelError]] = {
     "Unauthenticated": Unauthenticated,
     "InvalidRequest": InvalidRequest,
@@ -98,6 +108,9 @@ class Kit(Protocol):
 
     def last_sent(self) -> dict[str, Any]:
         """What the stand-in received for the last accepted send, as flat fields."""
+
+    def serve_media(self, content: bytes, content_type: str) -> str:
+        """Make the stand-in serve a file a citizen sent; the reference a request names it by."""
 
     def close(self) -> None: ...
 
@@ -169,6 +182,8 @@ def _as_data(item: InboundMessage | DeliveryReceipt) -> dict[str, Any]:
 
 async def check_inbound(kit: Kit, case: Case) -> None:
     spec, expect = case.data["request"], case.data["expect"]
+    if expect.get("kept"):
+        spec = _named(spec, kit.serve_media(PHOTO, "image/jpeg"))
     adapter = kit.adapter()
     deliveries = []
     parsed: list[Parsed] = []
@@ -197,6 +212,56 @@ async def check_inbound(kit: Kit, case: Case) -> None:
         assert all(ids), "a redelivery must carry the provider's id, for the core to dedupe"
     if "answered" in expect:
         await check_answered(kit, adapter, case, parsed)
+    if expect.get("kept"):
+        await check_kept(adapter, case, parsed)
+
+
+def _named(value: Any, reference: str) -> Any:
+    """`value` with every "{media}" in its strings replaced by the stand-in's reference."""
+    if isinstance(value, str):
+        return value.replace("{media}", reference)
+    if isinstance(value, dict):
+        return {key: _named(item, reference) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_named(item, reference) for item in value]
+    return value
+
+
+async def check_kept(adapter: Adapter, case: Case, parsed: list[Parsed]) -> None:
+    """The complaint through the pipeline, its media item through the media sender, and the
+    OPD's link through the app: the bytes the stand-in served."""
+    (message,) = [item for item in parsed if isinstance(item, InboundMessage)]
+    with tempfile.TemporaryDirectory() as folder:
+        config = write_config(Path(folder) / "config.yaml", opd_webhook="http://127.0.0.1:9")
+        config.write_text(
+            config.read_text()
+            .replace("public_url: null", "public_url: http://testserver")
+            .replace("folder: data/media", f"folder: {folder}/media")
+        )
+        runtime = build_runtime(config, f"sqlite:///{folder}/aduan.db", migrate=True)
+        try:
+            outcome = runtime.pipeline.handle(message)
+            assert outcome.complaint_code, f"{case.id}: no complaint filed"
+            with transaction(runtime.engine) as session:
+                items = session.exec(select(OutboxItem).order_by(OutboxItem.id)).all()
+                media = [dict(i.payload) for i in items if i.kind == "media"]
+            assert media, f"{case.id}: no media item queued"
+            send = media_sender(
+                runtime.engine, {adapter.name: adapter}, runtime.config.media, runtime.ctx
+            )
+            for payload in media:
+                await send(payload)
+            with transaction(runtime.engine) as session:
+                complaint = complaint_by_code(session, outcome.complaint_code)
+                assert complaint is not None
+                (link,) = opd_attachments(complaint, runtime.ctx.media_links)
+            with TestClient(create_app(runtime, {})) as client:
+                answer = client.get(link["url"])
+            assert answer.status_code == 200, f"{case.id}: {answer.status_code} {answer.text}"
+            assert answer.content == PHOTO, f"{case.id}: the link serves other bytes"
+            assert answer.headers["content-type"] == "image/jpeg"
+        finally:
+            runtime.engine.dispose()
 
 
 async def check_answered(kit: Kit, adapter: Adapter, case: Case, parsed: list[Parsed]) -> None:

@@ -19,12 +19,14 @@ from tests.channels.conformance import (
     load_cases,
 )
 from tests.channels.meta_whatsapp import kit as meta_whatsapp
+from tests.channels.telegram import kit as telegram
 from tests.channels.twilio import kit as twilio
 
 KITS: dict[str, KitSpec] = {
     "twilio_sms": twilio.SMS,
     "twilio_whatsapp": twilio.WHATSAPP,
     "meta_whatsapp": meta_whatsapp.KIT,
+    "telegram": telegram.KIT,
 }
 
 CASES = [(name, case) for name, spec in KITS.items() for case in load_cases(spec.cases)]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 from pathlib import Path
 
 import pytest
@@ -359,3 +360,25 @@ def test_an_empty_reply_does_not_turn_our_subject_into_text(tmp_path: Path) -> N
     )
     (message,) = read_mail(raw, ReadSettings("email", set(), OUR_DOMAIN, tmp_path)).items
     assert isinstance(message, InboundMessage) and message.text == ""
+
+
+def test_a_pdf_letter_is_kept_with_the_photo_and_a_zip_is_not(tmp_path: Path) -> None:
+    pdf = base64.b64encode(b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\n%%EOF").decode()
+    raw = (
+        "From: Rina <rina@example.id>\nTo: aduan@pemkab-contoh.go.id\n"
+        "Subject: Surat pengantar RT\nMessage-ID: <pdf-1@example.id>\nMIME-Version: 1.0\n"
+        'Content-Type: multipart/mixed; boundary="b1"\n\n'
+        "--b1\nContent-Type: text/plain; charset=utf-8\n\n"
+        "Terlampir surat pengantar RT tentang saluran air yang tersumbat.\n"
+        '--b1\nContent-Type: application/pdf; name="surat.pdf"\n'
+        'Content-Disposition: attachment; filename="surat.pdf"\n'
+        f"Content-Transfer-Encoding: base64\n\n{pdf}\n"
+        '--b1\nContent-Type: application/zip; name="data.zip"\n'
+        "Content-Transfer-Encoding: base64\n\nUEsDBBQAAAAIAA==\n--b1--\n"
+    ).encode()
+    reading = read_mail(raw, ReadSettings("email", set(), OUR_DOMAIN, tmp_path))
+    (message,) = reading.items
+    assert isinstance(message, InboundMessage)
+    (letter,) = message.attachments
+    assert (letter.content_type, letter.name) == ("application/pdf", "surat.pdf")
+    assert next(iter(reading.files.values())).startswith(b"%PDF-1.4")

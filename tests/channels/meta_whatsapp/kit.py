@@ -38,7 +38,9 @@ class MetaKit:
         self.standin = GraphStandIn()
 
     def adapter(self, provider_url: str | None = None) -> MetaWhatsAppAdapter:
-        return adapter_for(provider_url or self.standin.url)
+        return adapter_for(
+            provider_url or self.standin.url, media={"allow_networks": ["127.0.0.1"]}
+        )
 
     def request(self, spec: dict[str, Any]) -> RawRequest:
         if spec.get("method") == "GET":
@@ -57,6 +59,9 @@ class MetaKit:
 
     def last_sent(self) -> dict[str, Any]:
         return self.standin.sent[-1]
+
+    def serve_media(self, content: bytes, content_type: str) -> str:
+        return self.standin.add_media(content, content_type)
 
     def close(self) -> None:
         self.standin.close()

@@ -36,6 +36,7 @@ class TwilioKit:
                 "public_url": PUBLIC_URL,
                 "api_base_url": provider_url or self.standin.url,
                 "timeout_seconds": 1,
+                "media": {"allow_networks": ["127.0.0.1/32"]},  # the stand-in is on loopback
                 **self.settings,
             }
         )
@@ -69,6 +70,9 @@ class TwilioKit:
     def last_sent(self) -> dict[str, Any]:
         fields = self.standin.sent[-1].fields
         return {key: values[0] if len(values) == 1 else values for key, values in fields.items()}
+
+    def serve_media(self, content: bytes, content_type: str) -> str:
+        return self.standin.add_media(content, content_type)
 
     def close(self) -> None:
         self.standin.close()
