@@ -6,7 +6,7 @@ be sent; it raises ActionError (or TransitionError) before changing anything whe
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlmodel import Session
@@ -24,10 +24,6 @@ from storage.models import Complaint, Contact, Event, Status
 
 class ActionError(ValueError):
     """A refused action; the message says why, and nothing was changed."""
-
-
-def _now() -> datetime:
-    return datetime.now(UTC)
 
 
 def _sequence(session: Session, complaint: Complaint) -> int:
@@ -139,7 +135,7 @@ def change_status(
     if target == Status.reassigned:
         raise ActionError("use reassign() to move a complaint to another OPD")
     goal = check_transition(complaint.status, target, note)
-    event = _record(session, complaint, goal, actor, note, _now())
+    event = _record(session, complaint, goal, actor, note, ctx.clock())
     if attachments:  # e.g. the photo of the repaired road: kept for the citizen's timeline
         event.data = {"attachments": attachments}
     if goal in CITIZEN_VISIBLE:
@@ -161,7 +157,7 @@ def reassign(
     if new_opd == complaint.opd:
         raise ActionError(f"{complaint.code} is already with {new_opd}")
     goal = check_transition(complaint.status, Status.reassigned, reason)
-    now = _now()
+    now = ctx.clock()
     old_opd = complaint.opd
     event = _record(session, complaint, goal, actor, reason, now)
     event.data = {"from_opd": old_opd, "to_opd": new_opd}
@@ -192,7 +188,7 @@ def assign_category(
         raise TransitionError(f"{complaint.code} is {complaint.status}, not waiting for review")
     goal = check_transition(complaint.status, Status.routed, None)
     complaint.category, complaint.opd = category, opd
-    event = _record(session, complaint, goal, actor, f"{category} -> {opd}", _now())
+    event = _record(session, complaint, goal, actor, f"{category} -> {opd}", ctx.clock())
     dispatch_to_opd(
         session,
         complaint,
@@ -215,7 +211,7 @@ def message_citizen(
     """Relay staff's words to the citizen; a question makes the citizen's next message an answer."""
     if not text.strip():
         raise ActionError("the message to the citizen must not be empty")
-    now = _now()
+    now = ctx.clock()
     event = Event(
         complaint_id=complaint.id,
         kind="question" if question else "staff_message",
@@ -251,7 +247,7 @@ def forward_citizen_answer(
     event = Event(complaint_id=complaint.id, kind="citizen_answer", actor="citizen", note=text)
     session.add(event)
     complaint.awaiting_citizen = False
-    complaint.updated_at = _now()
+    complaint.updated_at = ctx.clock()
     session.add(complaint)
     message = ctx.text(ctx.default_language, "citizen_answer", code=complaint.code, text=text)
     dispatch_to_opd(
@@ -294,7 +290,7 @@ def reopen(
     now: datetime | None = None,
 ) -> Event:
     """The citizen says it is not fixed: back to the OPD, within the reopen window."""
-    now = now or _now()
+    now = now or ctx.clock()
     if complaint.contact_id != contact.id:
         raise ActionError(f"{complaint.code} is not your report")
     window = timedelta(days=ctx.lifecycle.reopen_days)

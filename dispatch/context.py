@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import cast
 from zoneinfo import ZoneInfo
 
@@ -12,6 +12,10 @@ from dispatch.destinations import Destination, for_kecamatan
 from dispatch.media_links import MediaLinks, MediaSettings
 from dispatch.policy import DispatchSettings, LifecycleSettings, SlaSettings
 from dispatch.templates import Templates
+
+
+def _wall_clock() -> datetime:
+    return datetime.now(UTC)
 
 
 @dataclass(frozen=True)
@@ -32,6 +36,8 @@ class DispatchContext:
     media: MediaSettings = field(default_factory=MediaSettings)
     media_channels: frozenset[str] = frozenset()  # whose attachments Aduan fetches and keeps
     media_links: MediaLinks | None = None  # signs the attachment links OPDs get
+    # What time it is for every action and timer (tests set it; the wall clock otherwise).
+    clock: Callable[[], datetime] = field(default_factory=lambda: _wall_clock)
 
     def language(self, preferred: str | None) -> str:
         if preferred is not None and preferred in self.templates:

@@ -22,7 +22,7 @@ import contextlib
 import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy.engine import Engine
@@ -65,11 +65,11 @@ class SlaTimer:
         self,
         engine: Engine,
         ctx: DispatchContext,
-        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        clock: Callable[[], datetime] | None = None,
     ) -> None:
         self.engine = engine
         self.ctx = ctx
-        self.clock = clock
+        self.clock = clock or ctx.clock
 
     def tick(self, now: datetime | None = None) -> SlaCounts:
         """Send every reminder and escalation due at `now` (default: the clock)."""

@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Sequence
 from dataclasses import replace
-from datetime import UTC, datetime
+from datetime import datetime
 
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
@@ -60,13 +60,13 @@ class Pipeline:
         engine: Engine,
         ctx: DispatchContext,
         rules: RulebookProvider,
-        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        clock: Callable[[], datetime] | None = None,
         staff: StaffDirectory | None = None,
     ) -> None:
         self.engine = engine
         self.ctx = ctx
         self.rules = rules
-        self.clock = clock
+        self.clock = clock or ctx.clock  # one clock with the actions it takes
         self.staff = staff or StaffDirectory()
         self._group = GroupCommit(self.handle_batch)
 
