@@ -70,13 +70,6 @@ def latest_complaints(
     return session.exec(query.limit(limit)).all()
 
 
-def events_of(session: Session, complaint_id: int) -> Sequence[Event]:
-    """A complaint's history, oldest event first."""
-    return session.exec(
-        select(Event).where(Event.complaint_id == complaint_id).order_by(col(Event.id))
-    ).all()
-
-
 def latest_of_contact_since(session: Session, contact_id: int, since: datetime) -> Complaint | None:
     """The contact's newest complaint filed at or after `since`."""
     return session.exec(

@@ -8,7 +8,7 @@ from sqlmodel import Session
 
 from dispatch.context import DispatchContext
 from dispatch.enqueue import complaint_document
-from storage.complaints import events_of
+from storage.events import events_of
 from storage.messages import outbound_of_complaint
 from storage.models import Complaint, Contact
 

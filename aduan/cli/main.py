@@ -20,8 +20,9 @@ from aduan.cli.staff import register as register_staff_commands
 from aduan.config import ConfigError, load_config
 from aduan.logs import configure_logging, mask_every_handler
 from dispatch.templates import shorten
-from storage.complaints import complaint_by_code, events_of, latest_complaints
+from storage.complaints import complaint_by_code, latest_complaints
 from storage.engine import transaction
+from storage.events import events_of
 from storage.migrate import upgrade
 from storage.models import Complaint
 
