@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from fastapi import APIRouter, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
@@ -19,7 +21,11 @@ from aduan.api import openapi_bodies
 from aduan.api.deps import RuntimeDep, SessionDep, error
 from aduan.api.views import complaint_public
 from aduan.complaints.codes import find_code, is_code
+from aduan.complaints.outcome import Outcome
+from aduan.runtime import Runtime
 from channels.contract import InvalidRequest, RawRequest, TooLarge, Unauthenticated
+from channels.message import InboundMessage
+from channels.web import WebAdapter
 from storage.complaints import complaint_by_code
 
 router = APIRouter(prefix="/api/v1/web", tags=["web channel"])
@@ -34,6 +40,16 @@ async def submit(request: Request, runtime: RuntimeDep) -> JSONResponse:
     adapter = request.app.state.adapters.get("web")
     if adapter is None:
         raise error(404, "the web channel is disabled")
+    inbound = await _parse(request, runtime, adapter)
+    # Answered once the complaint is committed, together with the others queued meanwhile.
+    outcome = await runtime.pipeline.submit(inbound)
+    return JSONResponse(
+        _answer(request, outcome), status_code=201 if outcome.kind == "complaint" else 200
+    )
+
+
+async def _parse(request: Request, runtime: Runtime, adapter: WebAdapter) -> InboundMessage:
+    """The caller authenticated and the body read as one message; every refusal a 4xx."""
     raw = RawRequest(
         method="POST",
         url=str(request.url),
@@ -59,9 +75,14 @@ async def submit(request: Request, runtime: RuntimeDep) -> JSONResponse:
         raise error(400, str(exc)) from exc
     except ValidationError as exc:  # the message did not fit the common format's bounds
         raise error(400, str(exc)) from exc
-    # Answered once the complaint is committed, together with the others queued meanwhile.
-    outcome = await runtime.pipeline.submit(inbound)
-    payload = {
+    if not isinstance(inbound, InboundMessage):  # the web channel has no delivery receipts
+        raise error(400, "not a message")
+    return inbound
+
+
+def _answer(request: Request, outcome: Outcome) -> dict[str, Any]:
+    """The JSON answer: what became of the message, and the tracking link once."""
+    payload: dict[str, Any] = {
         "result": outcome.kind,
         "reply": outcome.reply,
         "code": outcome.complaint_code,
@@ -78,7 +99,7 @@ async def submit(request: Request, runtime: RuntimeDep) -> JSONResponse:
         lookup_url = request.url_for("lookup", code=outcome.complaint_code)
         payload["tracking_secret"] = outcome.tracking_secret
         payload["tracking_url"] = f"{lookup_url}?secret={outcome.tracking_secret}"
-    return JSONResponse(payload, status_code=201 if outcome.kind == "complaint" else 200)
+    return payload
 
 
 @router.get("/complaints/{code}", summary="Look up a complaint by its tracking code")

@@ -66,48 +66,76 @@ def handle_citizen_action(
     A `new_contact` (created by this very message) has no complaint awaiting an answer.
     """
     assert contact.id is not None
-    language = contact.language
+    try:
+        done = _command(session, contact, text, ctx, rulebook, now)
+    except (ActionError, TransitionError) as exc:
+        return CitizenResult(str(exc))
+    if done is not None:
+        return done
+    if new_contact or not text.strip():
+        return None
+    return _answer_for_staff(session, contact, text, ctx)
+
+
+def _command(
+    session: Session,
+    contact: Contact,
+    text: str,
+    ctx: DispatchContext,
+    rulebook: Rulebook,
+    now: datetime,
+) -> CitizenResult | None:
+    """`/nilai CODE n`, "belum beres" and `/kategori CODE category`; None for anything else."""
+    assert contact.id is not None
     words = text.split()
     head = words[0].lower() if words else ""
     code = find_code(text)
-    try:
-        if head in ("/nilai", "/rate") and code and len(words) >= 3 and words[2].isdigit():
-            complaint = own_complaint(session, contact.id, [Status.resolved.value], code)
-            if complaint is None:
-                raise ActionError(ctx.text(language, "nothing_to_reopen"))
-            rate(session, complaint, int(words[2]), contact)
-            return CitizenResult(
-                ctx.text(language, "rated", code=complaint.code, rating=words[2]), complaint
-            )
-        if REOPEN_WORDS.match(text):
-            complaint = own_complaint(
-                session, contact.id, [Status.resolved.value, Status.rejected.value], code
-            )
-            if complaint is None:
-                return CitizenResult(ctx.text(language, "nothing_to_reopen"))
-            reopen(session, complaint, contact, ctx, note=reopen_reason(text), now=now)
-            return CitizenResult(None, complaint)
-        if head in ("/kategori", "/category") and code and len(words) >= 3:
-            complaint = own_complaint(session, contact.id, [Status.needs_review.value], code)
-            rule = rulebook.ruleset.categories.get(words[2].lower())
-            if complaint is None or rule is None:
-                return CitizenResult(ctx.text(language, "help"))
-            assign_category(session, complaint, words[2].lower(), rule.opd, contact.address, ctx)
-            return CitizenResult(None, complaint)
-    except (ActionError, TransitionError) as exc:
-        return CitizenResult(str(exc))
-    if new_contact or not text.strip():
-        return None
-    waiting = awaiting_answer(session, contact.id)
-    if waiting is not None:
-        forward_citizen_answer(session, waiting, text.strip(), ctx)
-        return CitizenResult(
-            ctx.text(
-                language, "answer_forwarded", code=waiting.code, opd=ctx.opd_name(waiting.opd)
-            ),
-            waiting,
-        )
+    if head in ("/nilai", "/rate") and code and len(words) >= 3 and words[2].isdigit():
+        return _rate(session, contact, code, int(words[2]), ctx)
+    if REOPEN_WORDS.match(text):
+        states = [Status.resolved.value, Status.rejected.value]
+        complaint = own_complaint(session, contact.id, states, code)
+        if complaint is None:
+            return CitizenResult(ctx.text(contact.language, "nothing_to_reopen"))
+        reopen(session, complaint, contact, ctx, note=reopen_reason(text), now=now)
+        return CitizenResult(None, complaint)
+    if head in ("/kategori", "/category") and code and len(words) >= 3:
+        complaint = own_complaint(session, contact.id, [Status.needs_review.value], code)
+        rule = rulebook.ruleset.categories.get(words[2].lower())
+        if complaint is None or rule is None:
+            return CitizenResult(ctx.text(contact.language, "help"))
+        assign_category(session, complaint, words[2].lower(), rule.opd, contact.address, ctx)
+        return CitizenResult(None, complaint)
     return None
+
+
+def _rate(
+    session: Session, contact: Contact, code: str, stars: int, ctx: DispatchContext
+) -> CitizenResult:
+    """The citizen's rating of their own resolved complaint."""
+    assert contact.id is not None
+    complaint = own_complaint(session, contact.id, [Status.resolved.value], code)
+    if complaint is None:
+        raise ActionError(ctx.text(contact.language, "nothing_to_reopen"))
+    rate(session, complaint, stars, contact)
+    return CitizenResult(
+        ctx.text(contact.language, "rated", code=complaint.code, rating=str(stars)), complaint
+    )
+
+
+def _answer_for_staff(
+    session: Session, contact: Contact, text: str, ctx: DispatchContext
+) -> CitizenResult | None:
+    """A reply to the question staff asked on the contact's complaint, passed on to them."""
+    assert contact.id is not None
+    waiting = awaiting_answer(session, contact.id)
+    if waiting is None:
+        return None
+    forward_citizen_answer(session, waiting, text.strip(), ctx)
+    reply = ctx.text(
+        contact.language, "answer_forwarded", code=waiting.code, opd=ctx.opd_name(waiting.opd)
+    )
+    return CitizenResult(reply, waiting)
 
 
 def distance_m(a: tuple[float, float], b: tuple[float, float]) -> float:
