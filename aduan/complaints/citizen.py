@@ -173,29 +173,35 @@ def find_same_problem(
     kept, others = [], []
     for complaint_id, contact_id, text, lat, lon in reversed(rows):  # oldest report first
         own = contact_id == contact.id
-        if (
-            not own
-            and point is not None
-            and lat is not None
-            and lon is not None
-            and distance_m(point, (lat, lon)) > policy.duplicate_radius_m
-        ):
+        if not own and _too_far(point, lat, lon, policy.duplicate_radius_m):
             continue
         kept.append((complaint_id, own))
         if not own:
             others.append((len(kept) - 1, text))
-    alike = {
-        others[index][0]
-        for _, _, index in process.extract(
-            inbound.text,
-            [text for _, text in others],
-            scorer=fuzz.token_set_ratio,
-            processor=default_process,
-            score_cutoff=policy.duplicate_similarity,
-            limit=None,
-        )
-    }
+    alike = _alike(inbound.text, others, policy.duplicate_similarity)
     for position, (complaint_id, own) in enumerate(kept):
         if own or position in alike:
             return session.get(Complaint, complaint_id)
     return None
+
+
+def _too_far(
+    point: tuple[float, float] | None, lat: float | None, lon: float | None, radius_m: float
+) -> bool:
+    """Both reports carry a place and they lie further apart than `radius_m`."""
+    if point is None or lat is None or lon is None:
+        return False
+    return distance_m(point, (lat, lon)) > radius_m
+
+
+def _alike(text: str, others: list[tuple[int, str]], cutoff: float) -> set[int]:
+    """The positions (first of each pair) of the texts in `others` that read like `text`."""
+    found = process.extract(
+        text,
+        [other for _, other in others],
+        scorer=fuzz.token_set_ratio,
+        processor=default_process,
+        score_cutoff=cutoff,
+        limit=None,
+    )
+    return {others[index][0] for _, _, index in found}
