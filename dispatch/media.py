@@ -27,7 +27,7 @@ from channels.fetching import MediaRefused
 from channels.message import SendResult, utcnow
 from dispatch.context import DispatchContext
 from dispatch.enqueue import message_to_contact, queue_item
-from dispatch.media_links import MediaSettings, opd_attachments
+from dispatch.media_links import MediaSettings, chat_attachments, opd_attachments
 from storage.complaints import complaint_by_code, set_attachment
 from storage.engine import transaction
 from storage.models import Complaint, Contact
@@ -179,9 +179,13 @@ def _settle(
         assert complaint.id is not None
         attachments = opd_attachments(complaint, ctx.media_links)
         for item in pending_dispatches(session, complaint.id):
-            if "document" in item.payload:  # what the OPD gets lists what is kept, as it is
+            # What the OPD gets lists what is kept, as it now is.
+            if "document" in item.payload:
                 document = {**item.payload["document"], "attachments": attachments}
                 item.payload = {**item.payload, "document": document}
-                session.add(item)
+            else:  # a post in the OPD's chat
+                kept = chat_attachments(complaint, ctx.media_links, item.payload["channel"])
+                item.payload = {**item.payload, "attachments": kept}
+            session.add(item)
         release_dispatch(session, complaint.id, utcnow(), f"media:{code}:{index}")
     return SendResult(external_id=values.get("stored"))
