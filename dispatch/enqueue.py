@@ -11,7 +11,7 @@ from sqlmodel import Session
 from channels.message import Button, OutboundMessage
 from dispatch.context import DispatchContext
 from dispatch.destinations import ChatDestination, Destination
-from dispatch.media_links import opd_attachments
+from dispatch.media_links import chat_attachments, opd_attachments
 from storage.contacts import contact_by_address
 from storage.messages import insert_message, last_inbound_at
 from storage.models import Complaint, Contact, OutboxStatus, utcnow
@@ -235,7 +235,7 @@ def _post_to_chat(
         key,
         complaint,
         buttons=buttons,
-        attachments=complaint.attachments,
+        attachments=chat_attachments(complaint, ctx.media_links, destination.channel),
         location=location if location.get("lat") is not None else None,
     )
 

@@ -10,8 +10,10 @@ dispatch waits for its media a short while at most: a slow download never holds 
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import logging
+import secrets
 from collections.abc import Awaitable, Callable, Mapping
 from datetime import timedelta
 from pathlib import Path
@@ -25,7 +27,7 @@ from channels.fetching import MediaRefused
 from channels.message import SendResult, utcnow
 from dispatch.context import DispatchContext
 from dispatch.enqueue import message_to_contact, queue_item
-from dispatch.media_links import MediaSettings, opd_attachments
+from dispatch.media_links import MediaSettings, chat_attachments, opd_attachments
 from storage.complaints import complaint_by_code, set_attachment
 from storage.engine import transaction
 from storage.models import Complaint, Contact
@@ -40,7 +42,7 @@ SIGNATURES = (
     (b"\x89PNG\r\n\x1a\n", 0, "image/png", ".png"),
     (b"GIF87a", 0, "image/gif", ".gif"),
     (b"GIF89a", 0, "image/gif", ".gif"),
-    (b"WEBP", 8, "image/webp", ".webp"),
+    (b"WEBP", 8, "image/webp", ".webp"),  # after RIFF and a length
     (b"ftypheic", 4, "image/heic", ".heic"),
     (b"ftypmif1", 4, "image/heic", ".heic"),
     (b"%PDF-", 0, "application/pdf", ".pdf"),
@@ -53,13 +55,14 @@ SIGNATURES = (
     (b"\xff\xf1", 0, "audio/aac", ".aac"),
     (b"\xff\xf9", 0, "audio/aac", ".aac"),
 )
-SUFFIXES = {kind: suffix for _, _, kind, suffix in SIGNATURES}
 
 
 def sniff(data: bytes) -> tuple[str, str] | None:
     """The type and suffix of `data` by its first bytes, if it is one Aduan keeps."""
     for magic, offset, kind, suffix in SIGNATURES:
         if data[offset : offset + len(magic)] == magic:
+            if kind == "image/webp" and not data.startswith(b"RIFF"):
+                continue
             return kind, suffix
     return None
 
@@ -100,14 +103,15 @@ class MediaStore:
         path = self.folder / name
         if not path.exists():
             self.folder.mkdir(parents=True, exist_ok=True)
-            partial = path.with_suffix(path.suffix + ".part")
+            partial = self.folder / f".{name}.{secrets.token_hex(4)}.part"
             partial.write_bytes(data)
             partial.replace(path)  # a reader never sees half a file
         return name
 
     def path(self, name: str) -> Path | None:
+        """A stored file by its name; None for anything else (the link key, a partial file)."""
         path = (self.folder / name).resolve()
-        if path.parent != self.folder.resolve() or not path.is_file():
+        if name.startswith(".") or path.parent != self.folder.resolve() or not path.is_file():
             return None
         return path
 
@@ -123,24 +127,29 @@ def media_sender(
         adapter = adapters.get(str(payload.get("channel")))
         if not isinstance(adapter, MediaSource):
             # A link the sender gave (the web channel): it stays what the OPD gets.
-            return _settle(engine, ctx, code, index, {"external": True}, None)
+            return await settle(code, index, {"external": True}, None)
         try:
             data, _declared = await adapter.fetch_media(str(payload.get("url") or ""))
         except MediaRefused as exc:
-            return _settle(engine, ctx, code, index, {"refused": str(exc)[:200]}, settings)
+            return await settle(code, index, {"refused": str(exc)[:200]}, settings)
         except SendError:
             raise
         except Exception as exc:  # the provider is down or slow: the outbox tries again
             raise SendError(f"media download failed: {type(exc).__name__}", retryable=True) from exc
         if len(data) > settings.max_bytes:
             refused = {"refused": f"media larger than {settings.max_bytes} bytes"}
-            return _settle(engine, ctx, code, index, refused, settings)
+            return await settle(code, index, refused, settings)
         kind = sniff(data)
         if kind is None:
-            return _settle(engine, ctx, code, index, {"refused": "type not kept"}, settings)
-        name = store.save(data, kind[1])
+            return await settle(code, index, {"refused": "type not kept"}, settings)
+        name = await asyncio.to_thread(store.save, data, kind[1])
         stored = {"stored": name, "content_type": kind[0], "size": len(data)}
-        return _settle(engine, ctx, code, index, stored, None)
+        return await settle(code, index, stored, None)
+
+    async def settle(
+        code: str, index: int, values: dict[str, Any], tell: MediaSettings | None
+    ) -> SendResult:
+        return await asyncio.to_thread(_settle, engine, ctx, code, index, values, tell)
 
     return send
 
@@ -170,9 +179,13 @@ def _settle(
         assert complaint.id is not None
         attachments = opd_attachments(complaint, ctx.media_links)
         for item in pending_dispatches(session, complaint.id):
-            if "document" in item.payload:  # what the OPD gets lists what is kept, as it is
+            # What the OPD gets lists what is kept, as it now is.
+            if "document" in item.payload:
                 document = {**item.payload["document"], "attachments": attachments}
                 item.payload = {**item.payload, "document": document}
-                session.add(item)
+            else:  # a post in the OPD's chat
+                kept = chat_attachments(complaint, ctx.media_links, item.payload["channel"])
+                item.payload = {**item.payload, "attachments": kept}
+            session.add(item)
         release_dispatch(session, complaint.id, utcnow(), f"media:{code}:{index}")
     return SendResult(external_id=values.get("stored"))

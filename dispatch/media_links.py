@@ -80,7 +80,7 @@ def opd_attachments(complaint: Complaint, links: MediaLinks | None) -> list[dict
     if links is None:
         return items
     return [
-        item
+        {key: item[key] for key in ("url", "content_type", "size", "name") if key in item}
         if item.get("external")
         else {
             "url": links.link(complaint.code, index),  # valid for link_hours from now
@@ -91,3 +91,17 @@ def opd_attachments(complaint: Complaint, links: MediaLinks | None) -> list[dict
         for index, item in enumerate(items)
         if not item.get("refused")
     ]
+
+
+def chat_attachments(
+    complaint: Complaint, links: MediaLinks | None, channel: str
+) -> list[dict[str, Any]]:
+    """The attachments as a post in an OPD's chat on `channel` carries them: the channel's own
+    references where it can use them (the same Telegram bot), else Aduan links; only the
+    fields of the common format's `Attachment`."""
+    if links is None or channel == complaint.channel:
+        kept = [item for item in complaint.attachments or [] if not item.get("refused")]
+    else:
+        kept = opd_attachments(complaint, links)
+    fields = ("url", "content_type", "size", "name")
+    return [{key: item[key] for key in fields if item.get(key) is not None} for item in kept]

@@ -128,12 +128,18 @@ def mark_sent(
         connection.execute(MESSAGE_SENT, {"message_id": message_id, "external_id": external_id})
 
 
+# A complaint's dispatch: its webhook and email items, and its posts in OPD chats.
+_DISPATCH = or_(
+    col(OutboxItem.kind) == "dispatch", col(OutboxItem.idempotency_key).startswith("dispatch:")
+)
+
+
 def hold_dispatch(session: Session, complaint_id: int, until: datetime) -> None:
     """Let the complaint's pending dispatch wait until `until` (its media are being fetched)."""
     session.connection().execute(
         update(OUTBOX)
         .where(col(OutboxItem.complaint_id) == complaint_id)
-        .where(col(OutboxItem.kind) == "dispatch")
+        .where(_DISPATCH)
         .where(col(OutboxItem.status) == OutboxStatus.pending)
         .values(next_attempt_at=until)
     )
@@ -155,7 +161,7 @@ def release_dispatch(session: Session, complaint_id: int, now: datetime, settled
     session.connection().execute(
         update(OUTBOX)
         .where(col(OutboxItem.complaint_id) == complaint_id)
-        .where(col(OutboxItem.kind) == "dispatch")
+        .where(_DISPATCH)
         .where(col(OutboxItem.status) == OutboxStatus.pending)
         .where(col(OutboxItem.attempts) == 0)
         .where(col(OutboxItem.next_attempt_at) > now)
@@ -164,11 +170,11 @@ def release_dispatch(session: Session, complaint_id: int, now: datetime, settled
 
 
 def pending_dispatches(session: Session, complaint_id: int) -> list[OutboxItem]:
-    """The complaint's dispatch items not yet sent (their documents may still change)."""
+    """The complaint's dispatch items and chat posts not yet sent (they may still change)."""
     query = (
         select(OutboxItem)
         .where(col(OutboxItem.complaint_id) == complaint_id)
-        .where(col(OutboxItem.kind) == "dispatch")
+        .where(_DISPATCH)
         .where(col(OutboxItem.status) == OutboxStatus.pending)
     )
     return list(session.exec(query).all())

@@ -49,7 +49,13 @@ def test_kept_types_are_known_by_their_bytes(head: bytes, kind: str) -> None:
 
 @pytest.mark.parametrize(
     "data",
-    [b"MZ\x90\x00 an exe", b"<html><script>", b"\x00\x00\x00\x18ftypmp42 video", b""],
+    [
+        b"MZ\x90\x00 an exe",
+        b"<html><script>",
+        b"\x00\x00\x00\x18ftypmp42 video",
+        b"XXXX\x10\x00\x00\x00WEBP not RIFF",
+        b"",
+    ],
 )
 def test_anything_else_is_not_kept_whatever_it_claims(data: bytes) -> None:
     assert sniff(data) is None
@@ -78,7 +84,8 @@ def test_the_store_keeps_a_file_once_and_serves_nothing_outside_its_folder(
     assert store.save(b"%PDF-1.4 laporan", ".pdf") == name
     assert store.path(name) == (tmp_path / "media" / name).resolve()
     (tmp_path / "secret.txt").write_text("no")
-    for attack in ("../secret.txt", "/etc/passwd", "..", ".link-key.part"):
+    (tmp_path / "media" / ".link-key").write_text("k")
+    for attack in ("../secret.txt", "/etc/passwd", "..", ".link-key", "."):
         assert store.path(attack) is None
 
 

@@ -17,6 +17,7 @@ from typing import Any
 
 import httpx
 import pytest
+import yaml
 
 from tests.channels.standins import graph_api
 from tests.channels.standins.base import wait_until
@@ -30,6 +31,7 @@ from tests.support.deployment import Server, aduan_env
 from tests.support.http_recorder import Recorder
 
 TELEGRAM_CITIZEN = 1234567890
+GROUP = -1001234567890
 SMS_CITIZEN = "+6281234567890"
 WA_CITIZEN = "6289876543210"
 PUBLIC_URL = "https://aduan.example.go.id"
@@ -81,6 +83,13 @@ def server(
         },
     }
     config = channel_config(tmp_path, sections, opd_system.url, backoff_base_seconds=0.3)
+    data = yaml.safe_load(config.read_text())
+    for code, opd in data["opds"].items():  # every OPD also has a Telegram group
+        if code != "TRIAGE":
+            opd["destinations"].append(
+                {"kind": "chat", "channel": "telegram", "address": f"telegram:{GROUP}"}
+            )
+    config.write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False))
     port = deployment.free_port()
     monkeypatch.setattr(deployment, "free_port", lambda: port)  # Server takes this port
     text = config.read_text().replace("public_url: null", f"public_url: http://127.0.0.1:{port}")
@@ -153,6 +162,17 @@ def test_photos_from_telegram_twilio_and_meta_reach_the_opd_as_working_links(
         assert download.status_code == 200, (channel, download.text)
         assert download.content == content, channel
         assert download.headers["content-type"] == attachment["content_type"]
+    # The OPDs' Telegram group: the Telegram photo by its own file id (the same bot), the
+    # others by the Aduan link, which Telegram's servers download.
+    def photos() -> list[str] | None:
+        sent = [str(call.params["photo"]) for call in api.sent(GROUP, "sendPhoto")]
+        return sent if len(sent) == 3 else None
+
+    posted = wait_until(photos, timeout=30, what="three photos in the OPD group")
+    assert largest in posted
+    links = [photo for photo in posted if photo != largest]
+    assert sorted(httpx.get(link).content for link in links) == sorted([PNG, META_JPEG])
+
     # The Twilio media was fetched with the account's credentials, then from storage.
     assert any(f["path"].startswith("/media-storage/") for f in twilio.media_fetches)
 

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
@@ -20,6 +22,7 @@ class MediaHost(StandIn):
     def __init__(self) -> None:
         super().__init__()
         self.paths: list[str] = []
+        self.redirect_to = ""
 
     def handle(
         self, method: str, path: str, headers: dict[str, str], body: bytes
@@ -32,6 +35,8 @@ class MediaHost(StandIn):
         if path == "/slow.jpg":
             time.sleep(3)
             return 200, {}, PHOTO
+        if path == "/to-storage":
+            return 307, {"Location": self.redirect_to}, b""
         if path == "/to-photo":
             return 302, {"Location": "/photo.jpg"}, b""
         if path == "/to-metadata":
@@ -95,3 +100,34 @@ async def test_size_and_time_are_bounded(host: MediaHost) -> None:
     with pytest.raises(MediaRefused, match="no answer within 1 s"):
         await fetch(f"{host.url}/slow.jpg", LOOPBACK)
     assert time.monotonic() - started < 2
+
+
+async def test_credentials_go_to_the_host_they_are_for_never_on_to_a_redirect_target(
+    host: MediaHost,
+) -> None:
+    """Twilio answers a media URL with a redirect to storage: the account's credentials stay."""
+    seen: list[dict[str, str]] = []
+
+    class Storage(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            seen.append(dict(self.headers))
+            self.send_response(200)
+            self.send_header("Content-Length", str(len(PHOTO)))
+            self.end_headers()
+            self.wfile.write(PHOTO)
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    storage = ThreadingHTTPServer(("127.0.0.2", 0), Storage)  # another host on loopback
+    threading.Thread(target=storage.serve_forever, daemon=True).start()
+    try:
+        target = f"http://127.0.0.2:{storage.server_address[1]}/bucket/photo.jpg"
+        host.redirect_to = target
+        limits = MediaLimits(allow_networks=["127.0.0.0/8"], max_bytes=10_000)
+        answer = await fetch(f"{host.url}/to-storage", limits, {"Authorization": "Basic c2VjcmV0"})
+    finally:
+        storage.shutdown()
+        storage.server_close()
+    assert answer.content == PHOTO
+    assert not any(k.lower() == "authorization" for k in seen[0])
