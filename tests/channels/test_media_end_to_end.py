@@ -162,6 +162,7 @@ def test_photos_from_telegram_twilio_and_meta_reach_the_opd_as_working_links(
         assert download.status_code == 200, (channel, download.text)
         assert download.content == content, channel
         assert download.headers["content-type"] == attachment["content_type"]
+
     # The OPDs' Telegram group: the Telegram photo by its own file id (the same bot), the
     # others by the Aduan link, which Telegram's servers download.
     def photos() -> list[str] | None:
