@@ -6,6 +6,7 @@ web address); the same staff path serves Telegram groups and email replies.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -18,7 +19,7 @@ from aduan.api.app import create_app
 from aduan.runtime import build_runtime
 from channels.registry import build_adapters
 from storage.engine import transaction
-from storage.models import Complaint, Contact, Event, Message, OutboxItem
+from storage.models import Complaint, Contact, Event, Message, OutboxItem, Staff, StaffAddress
 from tests.support.deployment import write_config
 from tests.support.web_clients import key_headers
 
@@ -392,3 +393,19 @@ def test_bare_status_in_english_says_how_many_more(town: Town) -> None:
     assert reply.startswith("Your open reports: ")
     assert sum(code in reply for code in codes) == 5
     assert reply.endswith("and 1 more. Send STATUS <code> for one report.")
+
+
+def test_staff_added_while_the_server_runs_act_without_a_restart(town: Town) -> None:
+    code = town.say("warga-baru", "Jalan berlubang besar di Jl. Merdeka dekat pasar")["code"]
+    early = town.say("rina-dpupr", f"/proses {code} segera dicek")  # not staff yet
+    assert early["result"] != "staff" and town.complaint(code).status == "routed"
+    with transaction(town.engine) as session:  # e.g. `aduan staff` or the console, elsewhere
+        rina = Staff(name="Rina", opd="DPUPR", origin="console")
+        session.add(rina)
+        session.flush()
+        assert rina.id is not None
+        session.add(StaffAddress(staff_id=rina.id, address="web:kota:rina-dpupr"))
+    time.sleep(1.2)  # the running pipeline re-reads the staff at most every second
+    later = town.say("rina-dpupr", f"/proses {code} segera dicek")
+    assert later["result"] == "staff" and town.complaint(code).status == "in_progress"
+    assert [e.actor for e in town.events(code, "status")][-1].startswith("staff:Rina")
