@@ -27,7 +27,7 @@ import io
 import statistics
 from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any, Literal
 from zoneinfo import ZoneInfo
 
@@ -144,8 +144,14 @@ def period(
     """Whole local days: from the start of `since` to the end of `until` (both included)."""
     if since and until and since > until:
         raise ValueError(f"since ({since}) is after until ({until})")
-    start = datetime.combine(since, time(), tzinfo=tz) if since else None
-    end = datetime.combine(until + timedelta(days=1), time(), tzinfo=tz) if until else None
+    try:
+        start = datetime.combine(since, time(), tzinfo=tz) if since else None
+        end = datetime.combine(until + timedelta(days=1), time(), tzinfo=tz) if until else None
+        for moment in (start, end):  # compared in UTC, as stored: the very first and last
+            if moment is not None:  # days a date can name do not fit there
+                moment.astimezone(UTC)
+    except OverflowError:
+        raise ValueError("since or until is out of range") from None
     return start, end
 
 

@@ -97,3 +97,14 @@ def test_a_visitor_must_sign_in_for_the_report(tmp_path: Path, sqlite_url: str) 
     _, client = console_client(tmp_path, sqlite_url)
     answer = client.get("/console/report.csv", follow_redirects=False)
     assert answer.status_code == 303 and "/console/signin" in answer.headers["location"]
+
+
+def test_a_period_at_the_ends_of_the_calendar_is_no_server_error(
+    tmp_path: Path, sqlite_url: str
+) -> None:
+    _, client = console_client(tmp_path, sqlite_url)
+    sign_in(client, "sari")
+    for query in ("since=0001-01-01", "until=9999-12-31", "since=0001-01-01&until=9999-12-31"):
+        assert client.get(f"/console/report?{query}").status_code == 200, query  # default period
+        assert client.get(f"/console/report.csv?{query}").status_code == 200, query
+        assert client.get(f"/api/v1/reports/scorecard?{query}").status_code == 422, query

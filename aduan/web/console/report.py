@@ -22,11 +22,15 @@ MAX_WEEKS = 106  # the trend chart stays readable; longer periods show their las
 Day = Annotated[str, Query(max_length=10)]
 
 
+EARLIEST, LATEST = date(1970, 1, 1), date(2999, 12, 31)  # outside: nonsense, not a period
+
+
 def _day(value: str) -> date | None:
     try:
-        return date.fromisoformat(value) if value else None
+        day = date.fromisoformat(value) if value else None
     except ValueError:
         return None
+    return day if day is not None and EARLIEST <= day <= LATEST else None
 
 
 def chosen_period(runtime: Runtime, since: str, until: str) -> tuple[date, date]:
