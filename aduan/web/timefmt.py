@@ -2,10 +2,22 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo
 
 from aduan.web.i18n import translate
+
+EARLIEST_DAY, LATEST_DAY = date(1970, 1, 1), date(2999, 12, 31)  # outside: nonsense
+
+
+def form_day(value: str | None) -> date | None:
+    """A day typed in a filter (`2026-12-01`); None when empty, malformed or absurd (year 1
+    does not even fit in UTC once it is a local midnight)."""
+    try:
+        day = date.fromisoformat(value) if value else None
+    except ValueError:
+        return None
+    return day if day is not None and EARLIEST_DAY <= day <= LATEST_DAY else None
 
 
 def local_time(moment: datetime | None, zone: ZoneInfo, with_date: bool = True) -> str:

@@ -105,6 +105,8 @@ def test_a_period_at_the_ends_of_the_calendar_is_no_server_error(
     _, client = console_client(tmp_path, sqlite_url)
     sign_in(client, "sari")
     for query in ("since=0001-01-01", "until=9999-12-31", "since=0001-01-01&until=9999-12-31"):
-        assert client.get(f"/console/report?{query}").status_code == 200, query  # default period
-        assert client.get(f"/console/report.csv?{query}").status_code == 200, query
+        # The console takes such a day as no day: the default period, every filter page alike.
+        for page in ("/console/report", "/console/report.csv", "/console", "/console/map"):
+            assert client.get(f"{page}?{query}").status_code == 200, (page, query)
+        assert client.get(f"/console/map/points?{query}").status_code == 200, query
         assert client.get(f"/api/v1/reports/scorecard?{query}").status_code == 422, query

@@ -3,7 +3,7 @@ first, searched and filtered, a page at a time."""
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, datetime, time, timedelta
 from typing import Annotated, Any
 from urllib.parse import urlencode
 
@@ -14,6 +14,7 @@ from aduan.api.deps import RuntimeDep, SessionDep
 from aduan.complaints.codes import find_code
 from aduan.web.console.auth import StaffDep
 from aduan.web.templating import render
+from aduan.web.timefmt import form_day
 from channels.registry import REGISTRY
 from storage.console import InboxFilter, inbox_page, status_counts
 from storage.models import OPEN_STATUSES, Status
@@ -21,13 +22,6 @@ from storage.models import OPEN_STATUSES, Status
 router = APIRouter(prefix="/console", include_in_schema=False)
 PER_PAGE = 25
 STATUSES = [s.value for s in Status]
-
-
-def _day(value: str | None) -> date | None:
-    try:
-        return date.fromisoformat(value) if value else None
-    except ValueError:
-        return None
 
 
 @router.get("")
@@ -48,7 +42,7 @@ def inbox(
     status = status if status in ("open", "all", *STATUSES) else "open"
     words = q.strip()
     code = find_code(words) if words else None
-    first, last = _day(since), _day(until)
+    first, last = form_day(since), form_day(until)
     wanted = InboxFilter(
         opd=None if staff.role == "admin" else staff.opd or "",
         status=status,

@@ -3,7 +3,7 @@ by status, filtered by category, OPD, status and period, clustered; a click open
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, datetime, time, timedelta
 from typing import Annotated, Any
 from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
@@ -15,6 +15,7 @@ from aduan.api.deps import RuntimeDep, SessionDep
 from aduan.web.console.auth import StaffDep
 from aduan.web.i18n import page_language
 from aduan.web.templating import render
+from aduan.web.timefmt import form_day
 from storage.console import InboxFilter, located_complaints
 from storage.models import Staff, Status
 
@@ -24,18 +25,11 @@ STATUSES = [s.value for s in Status]
 Short = Annotated[str, Query(max_length=64)]
 
 
-def _day(value: str) -> date | None:
-    try:
-        return date.fromisoformat(value) if value else None
-    except ValueError:
-        return None
-
-
 def map_filter(
     staff: Staff, zone: ZoneInfo, category: str, opd: str, status: str, since: str, until: str
 ) -> InboxFilter:
     """What the map shows: staff see their own OPD's complaints whatever `opd` says."""
-    first, last = _day(since), _day(until)
+    first, last = form_day(since), form_day(until)
     return InboxFilter(
         opd=(opd.strip().upper() or None) if staff.role == "admin" else staff.opd or "",
         status=status if status in ("open", *STATUSES) else "all",

@@ -13,6 +13,7 @@ from aduan.api.deps import RuntimeDep, SessionDep
 from aduan.runtime import Runtime
 from aduan.web.console.auth import StaffDep
 from aduan.web.templating import render
+from aduan.web.timefmt import form_day
 from dispatch.scorecard import Scorecard, build_scorecard, period, to_csv, weekly_trend
 from storage.models import Staff
 
@@ -22,22 +23,11 @@ MAX_WEEKS = 106  # the trend chart stays readable; longer periods show their las
 Day = Annotated[str, Query(max_length=10)]
 
 
-EARLIEST, LATEST = date(1970, 1, 1), date(2999, 12, 31)  # outside: nonsense, not a period
-
-
-def _day(value: str) -> date | None:
-    try:
-        day = date.fromisoformat(value) if value else None
-    except ValueError:
-        return None
-    return day if day is not None and EARLIEST <= day <= LATEST else None
-
-
 def chosen_period(runtime: Runtime, since: str, until: str) -> tuple[date, date]:
     """The local days asked for; the last four weeks when none (or nonsense) is given."""
     today = datetime.now(UTC).astimezone(runtime.ctx.timezone).date()
-    last = _day(until) or today
-    first = _day(since) or last - timedelta(days=DEFAULT_DAYS - 1)
+    last = form_day(until) or today
+    first = form_day(since) or last - timedelta(days=DEFAULT_DAYS - 1)
     return (first, last) if first <= last else (last, first)
 
 
