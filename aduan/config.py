@@ -134,6 +134,12 @@ class PublicSettings(BaseModel):
     map_cache_seconds: int = Field(
         default=30, ge=0, le=3600, description="how long one computed map and rapor is served"
     )
+    links_per_contact: int = Field(
+        default=3,
+        ge=0,
+        le=100,
+        description="tracking links sent to one e-mail address or phone in 24 hours, at most",
+    )
 
 
 class ConsoleSettings(BaseModel):

@@ -19,6 +19,7 @@ from dispatch.lifecycle import CITIZEN_VISIBLE, TransitionError, check_transitio
 from dispatch.templates import sentences
 from storage.complaints import linked_to
 from storage.events import count_of_complaint
+from storage.followers import confirmed_followers
 from storage.models import Complaint, Contact, Event, Status
 
 
@@ -54,6 +55,19 @@ def _rating_buttons(complaint: Complaint, language: str) -> list[Button]:
     return [*stars, Button(label=reopen, payload=f"/belumberes {complaint.code}")]
 
 
+def _status_text(
+    ctx: DispatchContext, language: str, code: str, goal: Status, note: str | None, opd: str
+) -> str:
+    return ctx.text(
+        language,
+        "status_changed",
+        code=code,
+        status=ctx.status_name(language, goal.value),
+        note=ctx.text(language, "status_note", note=note) if note else "",
+        opd=ctx.opd_name(opd),
+    )
+
+
 def _notify(
     session: Session,
     complaint: Complaint,
@@ -64,17 +78,12 @@ def _notify(
 ) -> None:
     """Tell every follower of `complaint` about its new status, once each."""
     sequence = _sequence(session, complaint)
-    for row, contact in followers(session, complaint):
+    rows = followers(session, complaint)
+    told: set[int | None] = set()
+    for row, contact in rows:
+        told.add(contact.id)
         language = contact.language
-        note_text = ctx.text(language, "status_note", note=note) if note else ""
-        text = ctx.text(
-            language,
-            "status_changed",
-            code=row.code,
-            status=ctx.status_name(language, goal.value),
-            note=note_text,
-            opd=ctx.opd_name(complaint.opd),
-        )
+        text = _status_text(ctx, language, row.code, goal, note, complaint.opd)
         buttons: list[Button] = []
         if goal == Status.resolved:
             text = sentences(text, ctx.text(language, "rate_prompt", code=row.code))
@@ -83,6 +92,29 @@ def _notify(
         message_to_contact(
             session, contact, text, key, row, buttons=buttons, attachments=attachments or []
         )
+    _notify_confirmed(session, complaint, [row for row, _ in rows], goal, ctx, note, sequence, told)
+
+
+def _notify_confirmed(
+    session: Session,
+    complaint: Complaint,
+    rows: list[Complaint],
+    goal: Status,
+    ctx: DispatchContext,
+    note: str | None,
+    sequence: int,
+    told: set[int | None],
+) -> None:
+    """Tell the confirmed contacts given on web forms (the status alone: they rate and reopen
+    on the tracking page, not by answering)."""
+    for row in rows:
+        for contact in confirmed_followers(session, row.id):
+            if contact.id in told:
+                continue
+            told.add(contact.id)
+            text = _status_text(ctx, contact.language, row.code, goal, note, complaint.opd)
+            key = f"status:{complaint.code}:{sequence}:{contact.id}"
+            message_to_contact(session, contact, text, key, row)
 
 
 def _record(

@@ -61,6 +61,7 @@ PLACEHOLDERS: dict[str, set[str]] = {
     "sla_escalation": {"n", "late", "code", "category", "opd", "due", "status", "text"},
     "opd_email": {"code", "category", "opd", "due", "location", "text"},
     "opd_reopened": {"code", "category", "opd", "reason", "text"},
+    "tracking_link": {"instance", "code", "category", "link"},
 }
 
 # Texts a config may leave out (those added after its templates were written, and those for
@@ -108,6 +109,12 @@ DEFAULTS: dict[str, dict[str, str]] = {
             "Balas email ini untuk menjawab warga. Perintah di baris pertama: "
             "/proses, /selesai catatan, /tolak alasan.\n"
         ),
+        "tracking_link": (
+            "{instance}: laporan {code} ({category}) telah diterima. Lihat perkembangannya "
+            "dan terima kabar berikutnya di alamat ini lewat tautan pribadi ini: {link} "
+            "Bila Anda tidak membuat laporan ini, abaikan pesan ini; kami tidak akan "
+            "mengirim kabar lagi."
+        ),
     },
     "en": {
         "ask_details": (
@@ -149,6 +156,11 @@ DEFAULTS: dict[str, dict[str, str]] = {
             "{text}\n\n"
             "Reply to this email to answer the citizen. Commands on the first line: "
             "/proses, /selesai note, /tolak reason.\n"
+        ),
+        "tracking_link": (
+            "{instance}: complaint {code} ({category}) has been received. Follow it, and get "
+            "its next updates at this address, through this private link: {link} If you did "
+            "not make this report, ignore this message; we will not write again."
         ),
     },
 }
@@ -235,6 +247,8 @@ class Templates(BaseModel):
     sla_escalation: str = DEFAULTS["id"]["sla_escalation"]
     opd_email: str = DEFAULTS["id"]["opd_email"]  # the body; its line breaks are kept
     opd_reopened: str = DEFAULTS["id"]["opd_reopened"]  # the OPD is told why
+    # To the contact given on a web form: a fixed text, never the complaint's own words.
+    tracking_link: str = DEFAULTS["id"]["tracking_link"]
     status_names: dict[Status, str]
 
     @model_validator(mode="after")

@@ -291,3 +291,24 @@ class Deployment(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     instance: str = Field(max_length=255)
     claimed_at: datetime = _created()
+
+
+class Follower(SQLModel, table=True):
+    """A contact a citizen gave on a web form to hear about their report (e-mail, phone).
+
+    The tracking link is sent to it once (`link_sent_at`); it hears of status changes only
+    after someone opened the confirm link in that message (`confirmed_at`): whoever fills in
+    a form may type anyone's address.
+    """
+
+    __table_args__ = (
+        UniqueConstraint("complaint_id", "contact_id"),
+        Index("ix_follower_contact_sent", "contact_id", "link_sent_at"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    complaint_id: int = Field(foreign_key="complaint.id", index=True)
+    contact_id: int = Field(foreign_key="contact.id")
+    confirm_hash: str = Field(max_length=64)
+    link_sent_at: datetime = _created()
+    confirmed_at: datetime | None = _time()

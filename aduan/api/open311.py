@@ -20,6 +20,7 @@ from aduan.access.web_clients import client_for_key
 from aduan.api import openapi_bodies
 from aduan.api.deps import RuntimeDep, SessionDep
 from aduan.complaints.codes import find_code
+from aduan.complaints.tracking_link import send_link
 from aduan.open311 import services as mapping
 from aduan.open311.formats import Open311Error, answer, format_of
 from aduan.open311.requests import MAX_REQUESTS, inbound, read_new_request, read_query
@@ -119,6 +120,18 @@ async def post_request(fmt: str, request: Request, runtime: RuntimeDep) -> Respo
     outcome = await run_in_threadpool(runtime.pipeline.handle, message)
     if outcome.complaint_code is None:
         raise Open311Error(400, "the request could not be filed")
+    citizen = new.citizen()
+    if outcome.tracking_secret and citizen and citizen.startswith(("mailto:", "tel:")):
+        # The citizen's private link goes to the e-mail or phone given, as from the web form.
+        await run_in_threadpool(
+            send_link,
+            runtime,
+            request.app.state.adapters,
+            outcome.complaint_code,
+            outcome.tracking_secret,
+            citizen,
+            _language(request, runtime),
+        )
     filed = {
         "service_request_id": outcome.complaint_code,
         "token": outcome.complaint_code,  # realtime: the token is the request id

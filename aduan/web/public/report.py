@@ -2,7 +2,8 @@
 
 The form's report goes through the same pipeline as every channel (dedupe, classification,
 acknowledgement, dispatch), as a message on the `web` channel from a new anonymous citizen;
-a contact given (e-mail or phone) is kept in the citizen's address so staff can reach them.
+a contact given (e-mail or phone) is kept in the citizen's address, and is sent the private
+link (see `aduan.complaints.tracking_link`).
 The answer shows the tracking code, category, OPD, due date and the private tracking link;
 when the classifier is unsure, the citizen picks the category there.
 """
@@ -23,6 +24,7 @@ from starlette.datastructures import FormData, UploadFile
 from starlette.responses import Response
 
 from aduan.api.deps import RuntimeDep
+from aduan.complaints.tracking_link import send_link
 from aduan.runtime import Runtime
 from aduan.web.csrf import verify_csrf
 from aduan.web.i18n import page_language, translate
@@ -212,10 +214,27 @@ async def submit_report(request: Request, runtime: RuntimeDep) -> Response:
     outcome = await run_in_threadpool(runtime.pipeline.handle, inbound)
     if outcome.complaint_code is None:  # not a complaint ("halo"): the bot's answer, and again
         return _form_page(request, runtime, draft, [outcome.reply or ""], status=400)
-    context: dict[str, Any] = {"outcome": outcome, "link": None, "choices": [], "categories": []}
+    context: dict[str, Any] = {
+        "outcome": outcome,
+        "link": None,
+        "link_notice": None,
+        "choices": [],
+        "categories": [],
+    }
     if outcome.tracking_secret:
         context["link"] = tracking_link(request, outcome.complaint_code, outcome.tracking_secret)
         context["secret"] = outcome.tracking_secret
+        if contact:
+            active = request.app.state.adapters
+            context["link_notice"] = await run_in_threadpool(
+                send_link,
+                runtime,
+                active,
+                outcome.complaint_code,
+                outcome.tracking_secret,
+                contact,
+                language,
+            )
     if outcome.status == "needs_review" and outcome.tracking_secret:
         context["choices"] = [b.payload.split()[-1] for b in outcome.choices]
         context["categories"] = list(runtime.rules().ruleset.categories)

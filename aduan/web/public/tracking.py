@@ -9,7 +9,7 @@ only the status and category.
 from __future__ import annotations
 
 from typing import Annotated, Any
-from urllib.parse import quote, urlsplit
+from urllib.parse import urlsplit
 
 from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.concurrency import run_in_threadpool
@@ -17,6 +17,7 @@ from fastapi.responses import RedirectResponse, Response
 from sqlmodel import Session
 
 from aduan.api.deps import RuntimeDep, SessionDep
+from aduan.complaints.tracking_link import confirm_contact, tracking_path
 from aduan.runtime import Runtime
 from aduan.web.csrf import verify_csrf
 from aduan.web.i18n import page_language, translate
@@ -33,7 +34,7 @@ OWN_PHOTOS = "/foto/"
 
 def tracking_link(request: Request, code: str, secret: str) -> str:
     """The private link to a report's tracking page (absolute: it is given to the citizen)."""
-    return f"{str(request.base_url).rstrip('/')}/lacak/{code}?secret={quote(secret)}"
+    return f"{str(request.base_url).rstrip('/')}{tracking_path(code, secret)}"
 
 
 def _photo(attachment: dict[str, Any]) -> dict[str, str] | None:
@@ -90,9 +91,19 @@ def tracking_page(
     code: str,
     request: Request,
     session: SessionDep,
+    runtime: RuntimeDep,
     secret: Annotated[str | None, Query(max_length=200)] = None,
+    konfirmasi: Annotated[str | None, Query(max_length=200)] = None,
 ) -> Response:
-    return _page(request, session, complaint_or_404(session, code), secret)
+    """The report's page; opened from the message sent to the citizen's contact (`konfirmasi`),
+    it confirms that contact."""
+    complaint, notice = complaint_or_404(session, code), None
+    if konfirmasi and holds_secret(complaint, secret):
+        assert complaint.id is not None
+        if confirm_contact(runtime, complaint.id, konfirmasi):
+            language = page_language(request, runtime.config.instance.default_language)
+            notice = translate(language, "contact_confirmed")
+    return _page(request, session, complaint, secret, notice)
 
 
 async def _after(
