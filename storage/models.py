@@ -79,6 +79,20 @@ class Complaint(SQLModel, table=True):
             sqlite_where=ORIGINALS_ONLY,
             postgresql_where=ORIGINALS_ONLY,
         ),
+        # Covers every column the scorecard adds up (storage/scorecard.py): the public rapor
+        # reads this index, not the wide rows (their texts and explanations).
+        Index(
+            "ix_complaint_scorecard",
+            "duplicate_of_id",
+            "opd",
+            "category",
+            "status",
+            "created_at",
+            "due_at",
+            "first_response_at",
+            "resolved_at",
+            "rating",
+        ),
     )
 
     id: int | None = Field(default=None, primary_key=True)
