@@ -106,3 +106,16 @@ def test_the_view_is_computed_at_most_every_map_cache_seconds(client: TestClient
     runtime_of(client).config.public.map_cache_seconds = 0
     codes = [r["code"] for r in client.get("/peta.json").json()["reports"]]
     assert codes == [second, first]
+
+
+def test_the_report_card_counts_no_report_of_a_private_category(client: TestClient) -> None:
+    """How many pungli reports came in is the inspectors' business, not the public's."""
+    bribes = [_file(client, BRIBE, "-6.90", "107.60") for _ in range(2)]
+    _file(client, ROAD, "-6.91", "107.60")
+    with transaction(runtime_of(client).engine) as session:
+        filed = session.exec(select(Complaint).where(Complaint.code.in_(bribes))).all()  # type: ignore[attr-defined]
+        assert {c.opd for c in filed} == {"INSPEKTORAT"}
+    card = {row["opd"]: row for row in client.get("/peta.json").json()["report_card"]}
+    assert "INSPEKTORAT" not in card
+    assert card["DPUPR"]["received"] == 1
+    assert "Inspektorat" not in client.get("/peta").text

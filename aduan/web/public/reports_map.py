@@ -8,7 +8,7 @@ photo may show faces, houses or number plates. A report linked to another as the
 is shown once, as the original.
 
 What the page shows is computed at most every `public.map_cache_seconds` per language (in this
-process): the public view need not be live, and the rapor reads every complaint of the period.
+process): the public view need not be live. The rapor is added up by the database.
 """
 
 from __future__ import annotations
@@ -30,7 +30,7 @@ from aduan.runtime import Runtime
 from aduan.web.i18n import page_language
 from aduan.web.templating import render
 from aduan.web.timefmt import local_time
-from dispatch.scorecard import OpdScore, build_scorecard
+from dispatch.scorecard import OpdScore, aggregate_scorecard
 from storage.public import PublicRow, public_rows
 
 router = APIRouter(include_in_schema=False)
@@ -74,11 +74,22 @@ def public_reports(session: Session, runtime: Runtime, language: str) -> list[di
 
 
 def report_card(session: Session, runtime: Runtime) -> list[OpdScore]:
-    """Each OPD's figures over the map's period (not the triage queue: it is no agency)."""
-    ctx, now = runtime.ctx, datetime.now(UTC)
+    """Each OPD's figures over the map's period, counting only the public categories: how
+    many pungli reports came in is no one's business but the inspectors' (nor is an OPD
+    that handles only those listed). Not the triage queue: it is no agency."""
+    ctx, now, rules = runtime.ctx, datetime.now(UTC), runtime.rules()
     since = now - timedelta(days=runtime.config.public.map_days)
-    card = build_scorecard(session, ctx.opd_names, ctx.sla.red_threshold, now, since)
-    return [score for score in card.opds if score.opd != NO_OPD]
+    public = public_categories(rules)
+    handling = {rules.ruleset.categories[code].opd for code in public}
+    card = aggregate_scorecard(
+        session, ctx.opd_names, ctx.sla.red_threshold, now, since, categories=public
+    )
+    return [
+        score
+        for score in card.opds
+        if score.opd != NO_OPD
+        and (score.opd in handling or score.received or score.resolved or score.open_now)
+    ]
 
 
 @dataclass(frozen=True)
