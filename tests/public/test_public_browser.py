@@ -1,6 +1,7 @@
 """The public site in a real browser (Debian chromium, offline) against a running `aduan serve`:
-a citizen reports with a photo and a pin, follows the report by its private link, sees it
-resolved and rates it; the public map shows it anonymised, never a pungli report."""
+a citizen reports with a photo and a pin, follows the report by its private link, DPUPR staff
+resolve it in the console, the citizen sees it resolved and rates it; the public map shows it
+anonymised, never a pungli report."""
 
 from __future__ import annotations
 
@@ -10,8 +11,8 @@ import httpx
 import yaml
 from playwright.sync_api import expect
 
-from aduan.access.opd_tokens import create_token
 from aduan.runtime import build_runtime
+from tests.console.kit import PASSWORDS, add_accounts
 from tests.public.kit import jpeg_with_gps
 from tests.support.browser import OfflineBrowsing, look
 from tests.support.deployment import Server, aduan_env, write_config
@@ -33,22 +34,22 @@ RESOLVED_NOTE = "Lubang sudah ditambal dan diaspal ulang"
 PERSONAL = (NAME, "Aminah", PHONE, "081234567890", EMAIL, NIK)
 
 
-def _serve(tmp_path: Path, database_url: str) -> tuple[Server, str]:
-    """`aduan serve` without map tiles; and a DPUPR token for its status API."""
+def _serve(tmp_path: Path, database_url: str) -> Server:
+    """`aduan serve` without map tiles, with console accounts (Budi Santoso of DPUPR)."""
     path = write_config(tmp_path / "config.yaml")
     data = yaml.safe_load(path.read_text())
     data["maps"]["tile_url"] = NO_TILES
     path.write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False))
     runtime = build_runtime(path, database_url, migrate=True)
-    token = create_token(runtime.engine, "DPUPR")
+    add_accounts(runtime)
     runtime.engine.dispose()
-    return Server(path, aduan_env(database_url), tmp_path), token
+    return Server(path, aduan_env(database_url), tmp_path)
 
 
 def test_a_citizen_reports_follows_and_rates_and_the_map_shows_it_anonymised(
     tmp_path: Path, database_url: str, offline: OfflineBrowsing
 ) -> None:
-    server, token = _serve(tmp_path, database_url)
+    server = _serve(tmp_path, database_url)
     try:
         page = offline.new_page("phone")
         page.goto(f"{server.url}/")
@@ -85,16 +86,23 @@ def test_a_citizen_reports_follows_and_rates_and_the_map_shows_it_anonymised(
         page.wait_for_function("() => document.querySelector('.photos img').naturalWidth > 0")
         look(page, "public-tracking-routed")
 
-        resolved = httpx.post(
-            f"{server.url}/api/v1/opd/complaints/{code}/status",
-            json={"status": "resolved", "note": RESOLVED_NOTE},
-            headers={"Authorization": f"Bearer {token}"},
-        )
-        assert resolved.status_code == 200, resolved.text
+        # DPUPR staff resolve it in the console, with a note for the citizen.
+        staff = offline.new_page()
+        staff.goto(f"{server.url}/console")
+        staff.fill("#login", "budi")
+        staff.fill("#password", PASSWORDS["budi"])
+        staff.click("button[type=submit]")
+        staff.locator(".complaint-row .code", has_text=code).click()
+        expect(staff.locator("h1")).to_contain_text(code)
+        staff.fill("#resolve-note", RESOLVED_NOTE)
+        staff.click("text=Tandai selesai")
+        expect(staff.locator("#status")).to_have_text("Selesai")
+
         page.reload()
         expect(page.locator("#status")).to_have_text("Selesai")
         expect(page.locator("#timeline")).to_contain_text(RESOLVED_NOTE)
         expect(page.locator("#timeline")).not_to_contain_text("opd:DPUPR")
+        expect(page.locator("#timeline")).not_to_contain_text("Budi")  # no staff names
         look(page, "public-tracking-resolved")
         page.click("button[name=stars][value='4']")
         expect(page.locator("#notice")).to_be_visible()
