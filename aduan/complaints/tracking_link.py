@@ -32,6 +32,19 @@ def tracking_path(code: str, secret: str) -> str:
     return f"/lacak/{code}?secret={quote(secret)}"
 
 
+def international(contact: str) -> str | None:
+    """`tel:0812…` (as Indonesians write it) as `tel:+62812…`, which SMS needs; an e-mail
+    address as it is; None for a number that names no country."""
+    scheme, _, number = contact.partition(":")
+    if scheme != "tel" or number.startswith("+"):
+        return contact
+    if number.startswith("0") and not number.startswith("00"):
+        return f"tel:+62{number[1:]}"
+    if number.startswith("62"):
+        return f"tel:+{number}"
+    return None
+
+
 def send_link(
     runtime: Runtime,
     active_channels: Collection[str],
@@ -43,14 +56,14 @@ def send_link(
     """Send complaint `code`'s tracking link to `contact` (`mailto:…`, `tel:…`); what became
     of it. A refusal (a contact that had enough links today) is not the citizen's error."""
     channel = CHANNEL_OF_SCHEME.get(contact.partition(":")[0])
-    base = runtime.config.media.public_url
-    if channel is None or channel not in active_channels or base is None:
+    base, destination = runtime.config.media.public_url, international(contact)
+    if channel is None or channel not in active_channels or base is None or destination is None:
         log.info("tracking link for %s not sent: no channel for %s", code, mask_address(contact))
         return "unavailable"
     token = new_secret(size=18)
     wanted = LinkRequest(
         channel=channel,
-        address=contact,
+        address=destination,
         link=f"{base.rstrip('/')}{tracking_path(code, secret)}&{CONFIRM}={token}",
         confirm_hash=digest(token),
         language=language,
