@@ -9,12 +9,13 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 from urllib.parse import urlencode
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from channels.message import utcnow
+from dispatch.media_store import S3Settings
 from storage.models import Complaint
 
 
@@ -23,7 +24,14 @@ class MediaSettings(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    folder: Path = Field(default=Path("data/media"), description="where attachments are kept")
+    store: Literal["folder", "s3"] = Field(
+        default="folder", description="folder: `folder` on this machine; s3: the `s3` bucket"
+    )
+    folder: Path = Field(
+        default=Path("data/media"),
+        description="where attachments are kept (store: folder), and the link key if unset",
+    )
+    s3: S3Settings | None = Field(default=None, description="the bucket, for store: s3")
     max_bytes: int = Field(default=16_000_000, gt=0, description="larger ones are refused")
     public_url: str | None = Field(
         default=None,
@@ -34,6 +42,12 @@ class MediaSettings(BaseModel):
     hold_dispatch_seconds: float = Field(
         default=60, ge=0, description="how long a complaint's dispatch waits for its media"
     )
+
+    @model_validator(mode="after")
+    def _s3_needs_its_bucket(self) -> MediaSettings:
+        if self.store == "s3" and self.s3 is None:
+            raise ValueError("store s3 needs an s3 section (bucket, endpoint_url, region, ...)")
+        return self
 
 
 def link_key(settings: MediaSettings, env: Mapping[str, str]) -> bytes:

@@ -16,8 +16,9 @@ from channels.message import Attachment, InboundMessage, utcnow
 from channels.telegram import TelegramAdapter
 from channels.telegram.adapter import TelegramConfig
 from channels.twilio import TwilioSmsAdapter
-from dispatch.media import MediaStore, media_sender, sniff
+from dispatch.media import media_sender, sniff
 from dispatch.media_links import MediaLinks
+from dispatch.media_store import FolderStore
 from storage.complaints import complaint_by_code
 from storage.engine import transaction
 from storage.models import Message, OutboxItem
@@ -79,14 +80,16 @@ def test_a_link_holds_for_its_complaint_index_and_time_only() -> None:
 def test_the_store_keeps_a_file_once_and_serves_nothing_outside_its_folder(
     tmp_path: Path,
 ) -> None:
-    store = MediaStore(tmp_path / "media")
-    name = store.save(b"%PDF-1.4 laporan", ".pdf")
-    assert store.save(b"%PDF-1.4 laporan", ".pdf") == name
-    assert store.path(name) == (tmp_path / "media" / name).resolve()
+    store = FolderStore(tmp_path / "media")
+    name = store.save(b"%PDF-1.4 laporan", ".pdf", "application/pdf")
+    assert store.save(b"%PDF-1.4 laporan", ".pdf", "application/pdf") == name
+    assert [p.name for p in (tmp_path / "media").iterdir()] == [name]
+    kept = store.open(name)
+    assert kept is not None and b"".join(kept.chunks) == b"%PDF-1.4 laporan" and kept.size == 16
     (tmp_path / "secret.txt").write_text("no")
     (tmp_path / "media" / ".link-key").write_text("k")
-    for attack in ("../secret.txt", "/etc/passwd", "..", ".link-key", "."):
-        assert store.path(attack) is None
+    for attack in ("../secret.txt", "/etc/passwd", "..", ".link-key", ".", "../" + name):
+        assert store.open(attack) is None
 
 
 async def test_adapters_fetch_only_their_own_references(tmp_path: Path) -> None:
