@@ -21,7 +21,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from channels.contract import MediaSource, SendError
-from channels.fetching import MediaRefused
+from channels.fetching import MediaRefused, MediaUnavailable
 from channels.message import SendResult, utcnow
 from dispatch.context import DispatchContext
 from dispatch.enqueue import message_to_contact, queue_item
@@ -110,7 +110,9 @@ def media_sender(
             return await settle(code, index, {"refused": str(exc)[:200]}, settings)
         except SendError:
             raise
-        except Exception as exc:  # the provider is down or slow: the outbox tries again
+        except MediaUnavailable as exc:  # the provider is slow, or its name does not resolve
+            raise SendError(f"media download failed: {exc}", retryable=True) from exc
+        except Exception as exc:  # the provider is down: the outbox tries again
             raise SendError(f"media download failed: {type(exc).__name__}", retryable=True) from exc
         if len(data) > settings.max_bytes:
             refused = {"refused": f"media larger than {settings.max_bytes} bytes"}

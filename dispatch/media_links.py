@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import os
 import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -51,14 +52,29 @@ class MediaSettings(BaseModel):
 
 
 def link_key(settings: MediaSettings, env: Mapping[str, str]) -> bytes:
-    """ADUAN_MEDIA_SECRET, else a random key kept next to the media (made on first use)."""
+    """ADUAN_MEDIA_SECRET, else a random key kept next to the media (made on first use).
+
+    The key file appears whole or not at all (written aside, then linked in place), so a
+    process starting alongside another never reads a half-written, or empty, key.
+    """
     if env.get("ADUAN_MEDIA_SECRET"):
         return env["ADUAN_MEDIA_SECRET"].encode()
     path = settings.folder / ".link-key"
-    if not path.exists():
+    if not path.exists() or not path.read_text().strip():
         settings.folder.mkdir(parents=True, exist_ok=True)
-        path.touch(mode=0o600)
-        path.write_text(secrets.token_urlsafe(32))
+        draft = settings.folder / f".link-key.{secrets.token_hex(4)}.part"
+        descriptor = os.open(draft, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(descriptor, "w") as file:
+            file.write(secrets.token_urlsafe(32))
+        try:
+            if path.exists():  # an empty key file (a crash, an editor): replaced
+                draft.replace(path)
+            else:
+                os.link(draft, path)  # the first process to get here wins; others read its key
+        except FileExistsError:
+            pass
+        finally:
+            draft.unlink(missing_ok=True)
     return path.read_text().strip().encode()
 
 
