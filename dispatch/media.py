@@ -108,8 +108,11 @@ def media_sender(
             data, _declared = await adapter.fetch_media(str(payload.get("url") or ""))
         except MediaRefused as exc:
             return await settle(code, index, {"refused": str(exc)[:200]}, settings)
-        except SendError:
-            raise
+        except SendError as exc:
+            if exc.retryable:
+                raise
+            # The provider will never hand it over (a file id it rejects): given up, and said.
+            return await settle(code, index, {"refused": str(exc)[:200]}, settings)
         except MediaUnavailable as exc:  # the provider is slow, or its name does not resolve
             raise SendError(f"media download failed: {exc}", retryable=True) from exc
         except Exception as exc:  # the provider is down: the outbox tries again

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import os
 import re
 import secrets
 from collections.abc import Iterator, Mapping
@@ -118,7 +119,7 @@ class FolderStore:
             return None
         except OSError as exc:
             raise StoreUnavailable(f"media folder {self.folder}: {exc.strerror or exc}") from exc
-        return StoredFile(Path(source.name).stat().st_size, _read(source))
+        return StoredFile(os.fstat(source.fileno()).st_size, _read(source))
 
     def check(self) -> None:
         if self.folder.exists() and not self.folder.is_dir():
