@@ -22,6 +22,7 @@ from aduan.rules.store import LiveCategoryNames, live_rulebook, sync_from_config
 from channels.registry import MEDIA_CHANNELS
 from dispatch.context import DispatchContext
 from dispatch.media_links import MediaLinks, MediaSettings, link_key
+from dispatch.media_store import open_store
 from storage.engine import make_engine
 from storage.migrate import upgrade
 
@@ -94,6 +95,7 @@ def build_runtime(
         opd_names=opds.names,
         destinations=opds.destinations,
         media_links=media_links(config.media, environment.variables),
+        media_store=open_store(config.media, environment.variables),
     )
     # Staff are followed like rule versions: added while running, they count within a check.
     staff = StaffDirectory(check_every=environment.rules_check_seconds)

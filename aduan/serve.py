@@ -18,6 +18,7 @@ from channels.contract import Adapter, Poller
 from channels.registry import ChannelStatus, build_adapters
 from dispatch.media import KIND as MEDIA
 from dispatch.media import media_sender
+from dispatch.media_store import StoreUnavailable, describe_store
 from dispatch.outbox import OutboxWorker, Sender
 from dispatch.senders import destination_senders
 from dispatch.sla import SlaTimer
@@ -77,7 +78,20 @@ def startup_report(
     for kind in kinds:
         state = "on" if kind in senders else "off: set ADUAN_SMTP_HOST (items wait in the outbox)"
         lines.append(f"  OPD destinations {kind:<7} {state}")
+    lines.append(f"  media store      {media_store_state(runtime)}")
     return lines
+
+
+def media_store_state(runtime: Runtime) -> str:
+    """Where attachments are kept, and whether that store answers now (it may come later)."""
+    where = describe_store(runtime.config.media)
+    store = runtime.ctx.media_store
+    try:
+        if store is not None:
+            store.check()
+    except StoreUnavailable as exc:
+        return f"{where}: not usable now ({exc}); attachments wait in the outbox"
+    return where
 
 
 def run_server(runtime: Runtime, host: str, port: int, echo: Callable[[str], None] = print) -> None:

@@ -23,7 +23,12 @@ IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
 
 
 class MediaRefused(Exception):
-    """A media URL Aduan will not fetch (scheme, address, size or time)."""
+    """A media URL Aduan will not fetch (scheme, address, size): trying again changes nothing."""
+
+
+class MediaUnavailable(OSError):
+    """Media not to be had now (no answer in time, a name that does not resolve): a later try
+    may succeed, so the outbox retries it and the citizen is not told it was refused."""
 
 
 class MediaLimits(BaseModel):
@@ -65,7 +70,10 @@ async def fetch(
                         sent = {k: v for k, v in sent.items() if k.lower() != "authorization"}
                     url = str(following)
     except TimeoutError:
-        raise MediaRefused(f"no answer within {limits.timeout_seconds:g} s") from None
+        raise MediaUnavailable(f"no answer within {limits.timeout_seconds:g} s") from None
+    except httpx.TransportError as exc:  # refused, reset, TLS failed: the host may come back
+        host = urlsplit(url).hostname
+        raise MediaUnavailable(f"{type(exc).__name__} from {host}") from None
     raise MediaRefused(f"more than {MAX_REDIRECTS} redirects")
 
 
@@ -115,14 +123,14 @@ async def _public_address(host: str, port: int, limits: MediaLimits) -> IPAddres
     try:
         found = await asyncio.get_running_loop().getaddrinfo(host, port, type=socket.SOCK_STREAM)
     except OSError as exc:
-        raise MediaRefused(f"cannot resolve {host}: {exc}") from None
+        raise MediaUnavailable(f"cannot resolve {host}: {exc}") from None
     addresses = [_unmapped(ipaddress.ip_address(info[4][0])) for info in found]
     for address in addresses:
         allowed = any(address in network for network in limits.allow_networks)
         if not (address.is_global or allowed):
             raise MediaRefused(f"{host} resolves to a private address ({address})")
     if not addresses:
-        raise MediaRefused(f"cannot resolve {host}")
+        raise MediaUnavailable(f"cannot resolve {host}")
     return addresses[0]
 
 

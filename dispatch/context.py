@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo
 
 from dispatch.destinations import Destination, for_kecamatan
 from dispatch.media_links import MediaLinks, MediaSettings
+from dispatch.media_store import MediaStore
 from dispatch.policy import DispatchSettings, LifecycleSettings, SlaSettings
 from dispatch.templates import Templates
 
@@ -36,6 +37,7 @@ class DispatchContext:
     media: MediaSettings = field(default_factory=MediaSettings)
     media_channels: frozenset[str] = frozenset()  # whose attachments Aduan fetches and keeps
     media_links: MediaLinks | None = None  # signs the attachment links OPDs get
+    media_store: MediaStore | None = None  # keeps them (the app opens the configured one)
     # What time it is for every action and timer (tests set it; the wall clock otherwise).
     clock: Callable[[], datetime] = field(default_factory=lambda: _wall_clock)
 

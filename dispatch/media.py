@@ -3,31 +3,30 @@
 A complaint's attachments arrive as the channel's references (a Telegram file id, a Twilio or
 Meta URL that needs the account's credentials). After the complaint is filed, each one is an
 outbox item of kind `media`: the worker fetches it through its channel's adapter (retried like
-any send), checks what the bytes are and how many, and stores them in a local folder. OPDs get
-signed, expiring Aduan links (HMAC) instead of the provider's references. The complaint's
+any send), checks what the bytes are and how many, and keeps them in the configured store (a
+local folder, or an S3-compatible bucket; a store that is down is retried like a download).
+OPDs get signed, expiring Aduan links (HMAC) instead of the provider's references. The complaint's
 dispatch waits for its media a short while at most: a slow download never holds it back.
 """
 
 from __future__ import annotations
 
 import asyncio
-import hashlib
 import logging
-import secrets
 from collections.abc import Awaitable, Callable, Mapping
 from datetime import timedelta
-from pathlib import Path
 from typing import Any
 
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from channels.contract import MediaSource, SendError
-from channels.fetching import MediaRefused
+from channels.fetching import MediaRefused, MediaUnavailable
 from channels.message import SendResult, utcnow
 from dispatch.context import DispatchContext
 from dispatch.enqueue import message_to_contact, queue_item
 from dispatch.media_links import MediaSettings, chat_attachments, opd_attachments
+from dispatch.media_store import StoreUnavailable
 from storage.complaints import complaint_by_code, set_attachment
 from storage.engine import transaction
 from storage.models import Complaint, Contact
@@ -92,35 +91,12 @@ def queue_media(
     return len(indexes)
 
 
-class MediaStore:
-    """Files named by their content's hash in one folder: the same photo is kept once."""
-
-    def __init__(self, folder: Path) -> None:
-        self.folder = folder
-
-    def save(self, data: bytes, suffix: str) -> str:
-        name = hashlib.sha256(data).hexdigest() + suffix
-        path = self.folder / name
-        if not path.exists():
-            self.folder.mkdir(parents=True, exist_ok=True)
-            partial = self.folder / f".{name}.{secrets.token_hex(4)}.part"
-            partial.write_bytes(data)
-            partial.replace(path)  # a reader never sees half a file
-        return name
-
-    def path(self, name: str) -> Path | None:
-        """A stored file by its name; None for anything else (the link key, a partial file)."""
-        path = (self.folder / name).resolve()
-        if name.startswith(".") or path.parent != self.folder.resolve() or not path.is_file():
-            return None
-        return path
-
-
 def media_sender(
     engine: Engine, adapters: Mapping[str, Any], settings: MediaSettings, ctx: DispatchContext
 ) -> Callable[[dict[str, Any]], Awaitable[SendResult]]:
     """The outbox sender of `media` items: fetch, check, store, and let the dispatch go."""
-    store = MediaStore(settings.folder)
+    store = ctx.media_store
+    assert store is not None, "the app opens the media store"
 
     async def send(payload: dict[str, Any]) -> SendResult:
         code, index = str(payload["code"]), int(payload["index"])
@@ -132,9 +108,14 @@ def media_sender(
             data, _declared = await adapter.fetch_media(str(payload.get("url") or ""))
         except MediaRefused as exc:
             return await settle(code, index, {"refused": str(exc)[:200]}, settings)
-        except SendError:
-            raise
-        except Exception as exc:  # the provider is down or slow: the outbox tries again
+        except SendError as exc:
+            if exc.retryable:
+                raise
+            # The provider will never hand it over (a file id it rejects): given up, and said.
+            return await settle(code, index, {"refused": str(exc)[:200]}, settings)
+        except MediaUnavailable as exc:  # the provider is slow, or its name does not resolve
+            raise SendError(f"media download failed: {exc}", retryable=True) from exc
+        except Exception as exc:  # the provider is down: the outbox tries again
             raise SendError(f"media download failed: {type(exc).__name__}", retryable=True) from exc
         if len(data) > settings.max_bytes:
             refused = {"refused": f"media larger than {settings.max_bytes} bytes"}
@@ -142,7 +123,10 @@ def media_sender(
         kind = sniff(data)
         if kind is None:
             return await settle(code, index, {"refused": "type not kept"}, settings)
-        name = await asyncio.to_thread(store.save, data, kind[1])
+        try:
+            name = await asyncio.to_thread(store.save, data, kind[1], kind[0])
+        except StoreUnavailable as exc:  # kept with the item; the download is tried again
+            raise SendError(str(exc), retryable=True) from exc
         stored = {"stored": name, "content_type": kind[0], "size": len(data)}
         return await settle(code, index, stored, None)
 

@@ -4,17 +4,19 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import os
 import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 from urllib.parse import urlencode
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from channels.message import utcnow
+from dispatch.media_store import S3Settings
 from storage.models import Complaint
 
 
@@ -23,7 +25,14 @@ class MediaSettings(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    folder: Path = Field(default=Path("data/media"), description="where attachments are kept")
+    store: Literal["folder", "s3"] = Field(
+        default="folder", description="folder: `folder` on this machine; s3: the `s3` bucket"
+    )
+    folder: Path = Field(
+        default=Path("data/media"),
+        description="where attachments are kept (store: folder), and the link key if unset",
+    )
+    s3: S3Settings | None = Field(default=None, description="the bucket, for store: s3")
     max_bytes: int = Field(default=16_000_000, gt=0, description="larger ones are refused")
     public_url: str | None = Field(
         default=None,
@@ -35,16 +44,37 @@ class MediaSettings(BaseModel):
         default=60, ge=0, description="how long a complaint's dispatch waits for its media"
     )
 
+    @model_validator(mode="after")
+    def _s3_needs_its_bucket(self) -> MediaSettings:
+        if self.store == "s3" and self.s3 is None:
+            raise ValueError("store s3 needs an s3 section (bucket, endpoint_url, region, ...)")
+        return self
+
 
 def link_key(settings: MediaSettings, env: Mapping[str, str]) -> bytes:
-    """ADUAN_MEDIA_SECRET, else a random key kept next to the media (made on first use)."""
+    """ADUAN_MEDIA_SECRET, else a random key kept next to the media (made on first use).
+
+    The key file appears whole or not at all (written aside, then linked in place), so a
+    process starting alongside another never reads a half-written, or empty, key.
+    """
     if env.get("ADUAN_MEDIA_SECRET"):
         return env["ADUAN_MEDIA_SECRET"].encode()
     path = settings.folder / ".link-key"
-    if not path.exists():
+    if not path.exists() or not path.read_text().strip():
         settings.folder.mkdir(parents=True, exist_ok=True)
-        path.touch(mode=0o600)
-        path.write_text(secrets.token_urlsafe(32))
+        draft = settings.folder / f".link-key.{secrets.token_hex(4)}.part"
+        descriptor = os.open(draft, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(descriptor, "w") as file:
+            file.write(secrets.token_urlsafe(32))
+        try:
+            if path.exists():  # an empty key file (a crash, an editor): replaced
+                draft.replace(path)
+            else:
+                os.link(draft, path)  # the first process to get here wins; others read its key
+        except FileExistsError:
+            pass
+        finally:
+            draft.unlink(missing_ok=True)
     return path.read_text().strip().encode()
 
 

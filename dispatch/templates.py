@@ -18,6 +18,7 @@ PLACEHOLDERS: dict[str, set[str]] = {
     "language_set": set(),
     "thanks": {"instance"},
     "empty": {"instance"},
+    "bare_number": {"number", "instance"},
     "ask_details": {"instance"},
     "opted_out": {"instance"},
     "unsupported": set(),
@@ -64,31 +65,13 @@ PLACEHOLDERS: dict[str, set[str]] = {
     "tracking_link": {"instance", "code", "category", "link"},
 }
 
-# Texts a config may leave out (those added after its templates were written, and those for
-# OPD staff and supervisors): each language's own.
+# Texts for OPD staff and supervisors a config may leave out: each language's own. Every text
+# a citizen reads is the config's (config.yaml's templates, in each language).
 DEFAULTS: dict[str, dict[str, str]] = {
     "id": {
-        "ask_details": (
-            "Agar dapat kami teruskan ke instansi yang tepat, mohon tuliskan masalahnya: apa "
-            "yang terjadi dan di mana lokasinya (nama jalan, desa/kelurahan, atau patokan). "
-            "Contoh: Jalan berlubang di Jl. Merdeka dekat pasar."
-        ),
-        "opted_out": (
-            "Baik, Anda tidak akan menerima pesan dari kami lagi. Kirim START bila ingin "
-            "menerima kabar laporan Anda kembali."
-        ),
         "opd_reopened": (
             "Dibuka kembali: warga menyatakan laporan {code} ({category}) untuk {opd} belum "
             "beres. Alasan warga: {reason}. Laporan: {text}"
-        ),
-        "unsupported": (
-            "Maaf, jenis pesan ini belum dapat kami baca. Silakan kirim keluhan Anda sebagai "
-            "teks, foto, pesan suara, atau lokasi; kami akan membalas dengan kode laporan."
-        ),
-        "media_refused": (
-            "Maaf, lampiran Anda untuk laporan {code} tidak dapat kami simpan: hanya foto, "
-            "rekaman suara, atau PDF sampai {limit}. Laporan Anda tetap kami proses; kirim "
-            "foto yang lebih kecil bila perlu."
         ),
         "sla_reminder": (
             "Pengingat: laporan {code} ({category}) untuk {opd} jatuh tempo {due}. "
@@ -117,27 +100,9 @@ DEFAULTS: dict[str, dict[str, str]] = {
         ),
     },
     "en": {
-        "ask_details": (
-            "So that we can pass it on to the right agency, please tell us what the problem is "
-            "and where it is (street, village, or a landmark). For example: Pothole on "
-            "Jl. Merdeka near the market."
-        ),
-        "opted_out": (
-            "OK, you will receive no more messages from us. Send START to hear about your "
-            "reports again."
-        ),
         "opd_reopened": (
             "Reopened: the citizen says complaint {code} ({category}) for {opd} is not fixed. "
             "The citizen's reason: {reason}. Complaint: {text}"
-        ),
-        "unsupported": (
-            "Sorry, we cannot read this kind of message yet. Please send your complaint as "
-            "text, a photo, a voice note or a location; we will reply with a tracking code."
-        ),
-        "media_refused": (
-            "Sorry, we could not keep your attachment for complaint {code}: only photos, voice "
-            "recordings or PDFs up to {limit}. Your complaint is still being handled; send a "
-            "smaller photo if needed."
         ),
         "sla_reminder": (
             "Reminder: complaint {code} ({category}) for {opd} is due {due}. Status: {status}. "
@@ -201,11 +166,12 @@ class Templates(BaseModel):
     language_set: str = ""  # confirms `/bahasa xx`, before the help; empty: the help alone
     thanks: str
     empty: str
-    ask_details: str = DEFAULTS["id"]["ask_details"]  # a plea naming no problem: what, where?
-    opted_out: str = DEFAULTS["id"]["opted_out"]  # confirms STOP, the last message sent
+    bare_number: str  # a number alone, with no numbered choice of that number pending
+    ask_details: str  # a plea naming no problem: what, where?
+    opted_out: str  # confirms STOP, the last message sent
     # Content the channel could not read (a poll, a sticker): what the bot can read instead.
-    unsupported: str = DEFAULTS["id"]["unsupported"]
-    media_refused: str = DEFAULTS["id"]["media_refused"]  # an attachment too large, or no photo
+    unsupported: str
+    media_refused: str  # an attachment too large, or no photo
     ack: str
     ack_review: str
     status: str
@@ -241,8 +207,7 @@ class Templates(BaseModel):
     rated: str
     reopen_expired: str
     nothing_to_reopen: str
-    # For OPD staff and supervisors; left out, these (and the two above) are the language's
-    # DEFAULTS.
+    # For OPD staff and supervisors; left out, these are the language's DEFAULTS.
     sla_reminder: str = DEFAULTS["id"]["sla_reminder"]
     sla_escalation: str = DEFAULTS["id"]["sla_escalation"]
     opd_email: str = DEFAULTS["id"]["opd_email"]  # the body; its line breaks are kept

@@ -45,6 +45,21 @@ BROKEN = [
         "templates.en.staff_message: Field required",
     ),
     (
+        "missing citizen text (no built-in fallback)",
+        SHIPPED.replace(
+            "    media_refused: >-\n      Sorry, we could not",
+            "    media_refusedx: >-\n      Sorry, we could not",
+        ),
+        "templates.en.media_refused: Field required",
+    ),
+    (
+        "unknown placeholder in a citizen text",
+        SHIPPED.replace(
+            "tidak ada pilihan nomor {number}".capitalize(), "Tidak ada pilihan nomor {nomor}"
+        ),
+        "templates.id: Value error, bare_number: unknown placeholder(s) nomor",
+    ),
+    (
         "unknown placeholder",
         SHIPPED.replace("Kode: {code}. Kategori", "Kode: {kode}. Kategori"),
         "templates.id: Value error, ack: unknown placeholder(s) kode",

@@ -320,6 +320,18 @@ def test_a_salam_is_answered_in_kind_and_a_hello_with_hello(town: Town, salam: s
     assert hello.startswith("Halo!") and "Waalaikumsalam" not in hello
 
 
+def test_a_bare_number_with_no_choice_pending_says_how_to_report(town: Town) -> None:
+    answer = town.say("nina", "2")
+    assert answer["reply"].startswith("Tidak ada pilihan nomor 2 yang menunggu jawaban Anda."), (
+        answer
+    )
+    assert "kosong" not in answer["reply"] and "Jalan berlubang di Jl. Merdeka" in answer["reply"]
+    assert not answer.get("code")  # a stray number files nothing
+    town.say("nina", "/bahasa en")
+    english = town.say("nina", " 7 ")["reply"]
+    assert english.startswith("There is no choice number 7 waiting for your answer."), english
+
+
 def test_choosing_a_language_is_confirmed_in_that_language(town: Town) -> None:
     english = town.say("maria", "/bahasa en")["reply"]
     assert english.startswith("OK, from now on we reply in English. ")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -9,15 +10,17 @@ import pytest
 from sqlmodel import select
 
 from aduan.runtime import build_runtime
+from channels.contract import SendError
 from channels.email import EmailAdapter
 from channels.email.config import EmailConfig
-from channels.fetching import MediaRefused
+from channels.fetching import MediaLimits, MediaRefused, fetch
 from channels.message import Attachment, InboundMessage, utcnow
 from channels.telegram import TelegramAdapter
 from channels.telegram.adapter import TelegramConfig
 from channels.twilio import TwilioSmsAdapter
-from dispatch.media import MediaStore, media_sender, sniff
-from dispatch.media_links import MediaLinks
+from dispatch.media import media_sender, sniff
+from dispatch.media_links import MediaLinks, MediaSettings, link_key
+from dispatch.media_store import FolderStore
 from storage.complaints import complaint_by_code
 from storage.engine import transaction
 from storage.models import Message, OutboxItem
@@ -79,14 +82,16 @@ def test_a_link_holds_for_its_complaint_index_and_time_only() -> None:
 def test_the_store_keeps_a_file_once_and_serves_nothing_outside_its_folder(
     tmp_path: Path,
 ) -> None:
-    store = MediaStore(tmp_path / "media")
-    name = store.save(b"%PDF-1.4 laporan", ".pdf")
-    assert store.save(b"%PDF-1.4 laporan", ".pdf") == name
-    assert store.path(name) == (tmp_path / "media" / name).resolve()
+    store = FolderStore(tmp_path / "media")
+    name = store.save(b"%PDF-1.4 laporan", ".pdf", "application/pdf")
+    assert store.save(b"%PDF-1.4 laporan", ".pdf", "application/pdf") == name
+    assert [p.name for p in (tmp_path / "media").iterdir()] == [name]
+    kept = store.open(name)
+    assert kept is not None and b"".join(kept.chunks) == b"%PDF-1.4 laporan" and kept.size == 16
     (tmp_path / "secret.txt").write_text("no")
     (tmp_path / "media" / ".link-key").write_text("k")
-    for attack in ("../secret.txt", "/etc/passwd", "..", ".link-key", "."):
-        assert store.path(attack) is None
+    for attack in ("../secret.txt", "/etc/passwd", "..", ".link-key", ".", "../" + name):
+        assert store.open(attack) is None
 
 
 async def test_adapters_fetch_only_their_own_references(tmp_path: Path) -> None:
@@ -195,3 +200,67 @@ async def test_media_are_fetched_after_intake_and_the_dispatch_waits_for_them(
         assert "larger than" in attachment["refused"] and document["attachments"] == []
         assert any("tidak dapat kami simpan" in m.text for m in replies)
     runtime.engine.dispose()
+
+
+class UnreachableProvider(Provider):
+    """A provider whose media host does not answer: the real download, bounded to a second."""
+
+    async def fetch_media(self, url: str) -> tuple[bytes, str]:
+        self.fetched.append(url)
+        answer = await fetch("http://media.provider.invalid/ME1", MediaLimits(timeout_seconds=1))
+        return answer.content, "image/jpeg"
+
+
+async def test_a_provider_that_does_not_answer_is_retried_not_refused(
+    tmp_path: Path, sqlite_url: str
+) -> None:
+    config = write_config(tmp_path / "config.yaml")
+    config.write_text(
+        config.read_text()
+        .replace("public_url: null", "public_url: https://aduan.example.go.id")
+        .replace("folder: data/media", f"folder: {tmp_path / 'media'}")
+    )
+    runtime = build_runtime(config, sqlite_url, migrate=True)
+    url = "https://api.twilio.com/2010-04-01/Accounts/AC0/Messages/MM2/Media/ME1"
+    outcome = runtime.pipeline.handle(
+        InboundMessage(
+            channel="twilio_sms",
+            external_id="MM" + "2" * 32,
+            sender="tel:+6281234567891",
+            text="Lampu jalan di Jl. Melati mati sejak seminggu, gelap sekali malam hari",
+            attachments=[Attachment(url=url, content_type="image/jpeg")],
+        )
+    )
+    with transaction(runtime.engine) as session:
+        (media,) = session.exec(select(OutboxItem).where(OutboxItem.kind == "media")).all()
+        payload = dict(media.payload)
+    provider = UnreachableProvider(PHOTO)
+    send = media_sender(runtime.engine, {"twilio_sms": provider}, runtime.config.media, runtime.ctx)
+    with pytest.raises(SendError) as failed:
+        await send(payload)
+    assert failed.value.retryable and "media download failed" in str(failed.value)
+    with transaction(runtime.engine) as session:
+        complaint = complaint_by_code(session, str(outcome.complaint_code))
+        replies = session.exec(select(Message).where(Message.direction == "out")).all()
+        assert complaint is not None
+        assert "refused" not in complaint.attachments[0]  # still to be fetched, not given up
+        assert not any("tidak dapat kami simpan" in m.text for m in replies)
+    runtime.engine.dispose()
+
+
+def test_the_link_key_is_never_empty_and_every_process_gets_the_same(tmp_path: Path) -> None:
+    settings = MediaSettings(folder=tmp_path / "media")
+    with ThreadPoolExecutor(8) as pool:  # processes starting at once, each making the key
+        keys = set(pool.map(lambda _: link_key(settings, {}), range(16)))
+    (key,) = keys
+    assert len(key) >= 32 and (tmp_path / "media" / ".link-key").read_bytes().strip() == key
+    assert oct((tmp_path / "media" / ".link-key").stat().st_mode & 0o777) == "0o600"
+    assert sorted(p.name for p in (tmp_path / "media").iterdir()) == [".link-key"]
+
+    (tmp_path / "media" / ".link-key").write_text("")  # emptied: an empty key signs nothing
+    fresh = link_key(settings, {})
+    assert fresh and fresh != key
+    forged = MediaLinks(b"", "https://aduan.example.go.id", timedelta(hours=1)).link("ADU-7K3Q9", 0)
+    expires, signature = forged.split("expires=")[1].split("&signature=")
+    links = MediaLinks(fresh, "https://aduan.example.go.id", timedelta(hours=1))
+    assert not links.valid("ADU-7K3Q9", 0, int(expires), signature, utcnow())

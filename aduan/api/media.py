@@ -1,4 +1,8 @@
-"""GET /media/{code}/{index}: a citizen's stored attachment, by the signed link an OPD got."""
+"""GET /media/{code}/{index}: a citizen's stored attachment, by the signed link an OPD got.
+
+Aduan serves the file itself, from whichever store keeps it: the signed link is the only URL
+an OPD ever gets, and it works the same with a folder or a bucket behind it.
+"""
 
 from __future__ import annotations
 
@@ -6,20 +10,39 @@ from typing import Annotated
 
 from fastapi import APIRouter, HTTPException, Query
 from fastapi import Path as PathParam
-from fastapi.responses import FileResponse
+from fastapi.responses import StreamingResponse
 
 from aduan.api.deps import RuntimeDep, SessionDep
 from channels.message import utcnow
-from dispatch.media import MediaStore
+from dispatch.media_store import MediaStore, StoredFile, StoreUnavailable
 from storage.complaints import complaint_by_code
 
 router = APIRouter(tags=["media"])
 Signature = Annotated[str, Query(min_length=64, max_length=64, pattern="^[0-9a-f]{64}$")]
 
 
+def open_stored(store: MediaStore | None, name: str) -> StoredFile:
+    """A kept file, or the HTTP error that says why not (404 gone, 503 the store is down)."""
+    try:
+        stored = store.open(name) if store is not None else None
+    except StoreUnavailable:
+        raise HTTPException(503, "media store unavailable", headers={"Retry-After": "30"}) from None
+    if stored is None:
+        raise HTTPException(404, "attachment not available")
+    return stored
+
+
+def stream(stored: StoredFile, media_type: str, headers: dict[str, str]) -> StreamingResponse:
+    return StreamingResponse(
+        stored.chunks,
+        media_type=media_type,
+        headers={**headers, "Content-Length": str(stored.size)},
+    )
+
+
 @router.get(
     "/media/{code}/{index}",
-    response_class=FileResponse,
+    response_class=StreamingResponse,
     responses={403: {"description": "link invalid or expired"}, 404: {}, 503: {}},
 )
 def stored_attachment(
@@ -29,7 +52,7 @@ def stored_attachment(
     signature: Signature,
     session: SessionDep,
     runtime: RuntimeDep,
-) -> FileResponse:
+) -> StreamingResponse:
     """The file, while the link's signature holds and it has not expired."""
     links = runtime.ctx.media_links
     if links is None or not links.valid(code, index, expires, signature, utcnow()):
@@ -45,13 +68,11 @@ def stored_attachment(
     if not name:
         # Still being fetched from the channel: a client asks again shortly.
         raise HTTPException(503, "attachment not stored yet", headers={"Retry-After": "10"})
-    path = MediaStore(runtime.config.media.folder).path(str(name))
-    if path is None:
-        raise HTTPException(404, "attachment not available")
-    return FileResponse(
-        path,
-        media_type=str(item.get("content_type") or "application/octet-stream"),
-        filename=f"{code}-{index}{path.suffix}",
-        content_disposition_type="inline",
-        headers={"Cache-Control": "private, max-age=3600"},
+    stored = open_stored(runtime.ctx.media_store, str(name))
+    suffix = "." + str(name).rsplit(".", 1)[-1]
+    disposition = f'inline; filename="{code}-{index}{suffix}"'
+    return stream(
+        stored,
+        str(item.get("content_type") or "application/octet-stream"),
+        {"Cache-Control": "private, max-age=3600", "Content-Disposition": disposition},
     )

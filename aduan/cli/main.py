@@ -18,7 +18,9 @@ from aduan.cli.reports import register as register_report_commands
 from aduan.cli.routing import register as register_routing_commands
 from aduan.cli.staff import register as register_staff_commands
 from aduan.config import ConfigError, load_config
+from aduan.environment import Environment
 from aduan.logs import configure_logging, mask_every_handler
+from dispatch.media_store import StoreUnavailable, describe_store, open_store
 from dispatch.templates import shorten
 from storage.complaints import complaint_by_code, latest_complaints
 from storage.engine import transaction
@@ -105,14 +107,22 @@ def config_check(
     file: Annotated[Path | None, typer.Argument(help="file to check")] = None,
     config: ConfigOption = DEFAULT_CONFIG,
 ) -> None:
-    """Validate a configuration file and report every problem with its line."""
+    """Validate a configuration file and report every problem with its line; try its media store."""
     path = file or config
     try:
         loaded = load_config(path)
     except ConfigError as exc:
         typer.echo(str(exc), err=True)
         raise typer.Exit(2) from None
-    typer.echo(f"{path}: OK ({len(loaded.categories)} categories, {len(loaded.opds)} OPDs)")
+    try:  # the keys the config names, the endpoint and the bucket
+        open_store(loaded.media, Environment.read().variables).check()
+    except StoreUnavailable as exc:
+        typer.echo(f"{path}: {exc}", err=True)
+        raise typer.Exit(2) from None
+    typer.echo(
+        f"{path}: OK ({len(loaded.categories)} categories, {len(loaded.opds)} OPDs, "
+        f"media kept in {describe_store(loaded.media)})"
+    )
 
 
 @complaints_app.command("list")

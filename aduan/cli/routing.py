@@ -10,9 +10,11 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from dataclasses import dataclass, replace
+from datetime import UTC
 from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, NoReturn
+from zoneinfo import ZoneInfo
 
 import typer
 import yaml
@@ -305,12 +307,16 @@ def _change(
         )
     except RuleError as error:
         _refused(error)
-    typer.echo(_version_line(version))
+    typer.echo(_version_line(store, version))
     return store, version
 
 
-def _version_line(version: Version, current: bool = False) -> str:
-    when = f"{version.created_at:%Y-%m-%d %H:%M:%S} UTC"
+def _version_line(store: _Store, version: Version, current: bool = False) -> str:
+    """One version, its time in the deployment's time zone, labelled (WIB, WITA, ...)."""
+    local = version.created_at.replace(tzinfo=version.created_at.tzinfo or UTC).astimezone(
+        ZoneInfo(store.config.instance.timezone)
+    )
+    when = f"{local:%Y-%m-%d %H:%M:%S} {local.tzname()}"
     note = f"  ({version.note})" if version.note else ""
     mark = "*" if current else " "
     return f"{mark}version {version.id}  {when}  by {version.author}: {version.change}{note}"
@@ -321,7 +327,7 @@ def rules_list(config: RulesConfig = DEFAULT_CONFIG) -> None:
     """The categories in force: code, OPD, SLA, number of keywords, name."""
     store = _store(config)
     version = _current(store)
-    typer.echo(_version_line(version, current=True))
+    typer.echo(_version_line(store, version, current=True))
     for code, rule in version.ruleset.categories.items():
         typer.echo(
             f"  {code:<20} {rule.opd:<12} {rule.sla_hours:>4} h  {len(rule.keywords):>3} keywords"
@@ -497,9 +503,9 @@ def rules_history(
     config: RulesConfig = DEFAULT_CONFIG,
 ) -> None:
     """Rule versions, newest first: when, who, what changed, why (* = in force)."""
-    versions = history(_store(config).engine, limit)
-    for index, version in enumerate(versions):
-        typer.echo(_version_line(version, current=index == 0))
+    store = _store(config)
+    for index, version in enumerate(history(store.engine, limit)):
+        typer.echo(_version_line(store, version, current=index == 0))
 
 
 @rules_app.command("revert")
@@ -515,4 +521,4 @@ def rules_revert(
         saved = revert(store.engine, version, author or _os_user(), note, opds=store.config.opds)
     except RuleError as error:
         _refused(error)
-    typer.echo(_version_line(saved))
+    typer.echo(_version_line(store, saved))

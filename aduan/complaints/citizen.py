@@ -25,9 +25,14 @@ BUTTON_MEMORY = timedelta(days=7)
 REOPEN_WORDS = re.compile(r"^\s*(/belumberes|/reopen|belum\s+beres|not\s+fixed)\b", re.I)
 
 
+def bare_number(text: str) -> int | None:
+    """The number a message is made of alone ("2", " 12 "), if it is only that."""
+    return int(text) if re.fullmatch(r"\s*\d{1,2}\s*", text) else None
+
+
 def expand_choice(session: Session, contact: Contact, text: str, now: datetime) -> str:
     """A bare number answers the last message that offered numbered choices (SMS menus)."""
-    if not re.fullmatch(r"\s*\d{1,2}\s*", text):
+    if bare_number(text) is None:
         return text
     assert contact.id is not None
     latest = latest_outbound_since(session, contact.id, now - BUTTON_MEMORY)

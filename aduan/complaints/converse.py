@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 from aduan.complaints import conversation
-from aduan.complaints.citizen import expand_choice, handle_citizen_action
+from aduan.complaints.citizen import bare_number, expand_choice, handle_citizen_action
 from aduan.complaints.codes import find_code
 from aduan.complaints.outcome import Outcome
 from aduan.complaints.turn import Turn
@@ -72,6 +72,9 @@ def small_talk_text(turn: Turn, result: Classification) -> str | None:
         if code:
             return conversation.status_text(session, code, contact, ctx)
         return conversation.open_complaints_text(session, contact, ctx)
+    number = bare_number(turn.text)  # still a number: no pending choice has that number
+    if number is not None:
+        return ctx.text(contact.language, "bare_number", number=number)
     if result.intent == "greeting" and SALAM.search(turn.inbound.text):
         salam = ctx.text(contact.language, "greeting_salam")
         if salam:

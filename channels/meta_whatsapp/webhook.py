@@ -200,7 +200,7 @@ class Notification(_Loose):
 def _time(timestamp: str | None) -> datetime:
     try:
         return datetime.fromtimestamp(int(timestamp or ""), UTC)
-    except ValueError:
+    except (ValueError, OverflowError, OSError):  # not a number, or beyond any clock
         return datetime.now(UTC)
 
 

@@ -22,7 +22,7 @@ from urllib.parse import urlencode
 
 from pydantic import Field, SecretStr, field_validator
 from telegram import Bot
-from telegram.error import Conflict, InvalidToken, NetworkError, TelegramError
+from telegram.error import BadRequest, Conflict, InvalidToken, NetworkError, TelegramError
 from telegram.request import HTTPXRequest
 
 from channels.contract import (
@@ -174,7 +174,16 @@ class TelegramAdapter:
         if file_id_of(url) is None:
             raise MediaRefused(f"not a Telegram file reference: {url[:80]!r}")
         bot = await self._call(self._ready_bot())
-        file = await self._call(bot.get_file(_file_id(url)))
+        try:
+            file = await bot.get_file(_file_id(url))
+        except BadRequest as exc:  # bots may not download files over 20 MB: Telegram says so
+            if "too big" in exc.message.lower():
+                raise MediaRefused(
+                    f"media larger than {self.config.max_media_bytes} bytes"
+                ) from None
+            raise send_error(exc) from None
+        except TelegramError as exc:
+            raise send_error(exc) from None
         if file.file_size and file.file_size > self.config.max_media_bytes:
             raise MediaRefused(f"media larger than {self.config.max_media_bytes} bytes")
         data = bytes(await self._call(file.download_as_bytearray()))

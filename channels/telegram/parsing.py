@@ -66,7 +66,7 @@ def update_from_dict(data: dict[str, Any]) -> Update:
     """An update in a shape python-telegram-bot cannot read is skipped, not retried forever."""
     try:
         return Update.de_json(data)
-    except (KeyError, TypeError, ValueError, AttributeError) as exc:
+    except (KeyError, TypeError, ValueError, AttributeError, OverflowError, OSError) as exc:
         why = f"update {data.get('update_id')} unreadable: {type(exc).__name__}: {exc}"
         log.warning("telegram: %s", why)
         raise Ignore(why) from exc

@@ -212,3 +212,36 @@ def test_a_30_mb_attachment_is_refused_with_a_message_and_the_complaint_kept(
     assert doc["attachments"] == []  # the complaint went to the OPD, without the file
     (complaint,) = rows(sqlite_url, "SELECT code, status FROM complaint")
     assert complaint == {"code": doc["code"], "status": "routed"}
+
+
+def test_a_telegram_file_over_the_bots_limit_is_refused_with_a_message_not_left_hanging(
+    server: Server,
+    providers: tuple[BotApi, TwilioStandIn, GraphStandIn],
+    opd_system: Recorder,
+) -> None:
+    """Telegram answers getFile for a file over 20 MB with 400 "file is too big": that is a
+    refusal to explain, not an error that left the photo waiting and the citizen untold."""
+    api, _, _ = providers
+    api.fail_next("getFile", 400, "Bad Request: file is too big")
+    document = {
+        "file_id": "BQACAgUAAxkBAAIBig",
+        "file_unique_id": "AgADig",
+        "file_name": "foto-jalan.jpg",
+        "mime_type": "image/jpeg",
+        "file_size": 30_000_000,
+    }
+    update = updates._message(
+        updates.private_chat(TELEGRAM_CITIZEN),
+        updates.person(TELEGRAM_CITIZEN),
+        document=document,
+        caption=COMPLAINT,
+    )
+    api.push(update)
+
+    def refusal() -> str | None:
+        texts = [str(c.params.get("text") or "") for c in api.sent(TELEGRAM_CITIZEN)]
+        return next((t for t in texts if "tidak dapat kami simpan" in t), None)
+
+    text = wait_until(refusal, timeout=40, what="the refusal sent to the citizen")
+    (doc,) = [r.json() for r in opd_system.wait_for(1, timeout=40)]
+    assert doc["code"] in text and doc["attachments"] == []

@@ -4,10 +4,23 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import yaml
+from fastapi.testclient import TestClient
 from sqlmodel import Session, select
 
+from aduan.api.app import create_app
+from aduan.runtime import build_runtime
 from storage.models import Complaint, Event, OutboxItem
-from tests.console.kit import GARBAGE, POTHOLE, console_client, csrf, file_complaint, sign_in
+from tests.console.kit import (
+    GARBAGE,
+    POTHOLE,
+    console_client,
+    csrf,
+    file_complaint,
+    sign_in,
+    web_adapters,
+)
+from tests.support.deployment import free_port
 
 
 def _events(runtime, code: str) -> list[Event]:  # type: ignore[no-untyped-def]
@@ -156,3 +169,22 @@ def test_only_admins_may_open_the_triage_queue(tmp_path: Path, sqlite_url: str) 
         f"/console/triage/{unsure}/route", data={"csrf_token": token, "category": "sampah"}
     )
     assert again.status_code == 400  # no longer waiting for review
+
+
+def test_a_photo_link_whose_host_is_down_is_a_404_not_a_500(
+    tmp_path: Path, sqlite_url: str
+) -> None:
+    """The portal linked a photo on a host that refuses connections: staff see no photo."""
+    runtime, _ = console_client(tmp_path, sqlite_url)
+    config = tmp_path / "config.yaml"
+    data = yaml.safe_load(config.read_text())
+    data["console"]["media"] = {"allow_networks": ["127.0.0.0/8"], "timeout_seconds": 5}
+    config.write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False))
+    runtime.engine.dispose()
+    runtime = build_runtime(config, sqlite_url)
+    client = TestClient(create_app(runtime, web_adapters(runtime)), base_url="http://127.0.0.1")
+    closed = f"http://127.0.0.1:{free_port()}/foto.png"
+    photo = {"url": closed, "content_type": "image/png"}
+    code = file_complaint(client, runtime, {**POTHOLE, "attachments": [photo]})
+    sign_in(client, "budi")
+    assert client.get(f"/console/complaints/{code}/photos/0").status_code == 404

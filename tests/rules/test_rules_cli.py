@@ -6,6 +6,7 @@ import json
 import re
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 import yaml
@@ -48,7 +49,10 @@ def test_edits_are_versions_with_author_time_and_change(cli: Cli, engine: Engine
     lines = listed.output.splitlines()
     assert lines[0].startswith("*version 5") and "by citra" in lines[0]
     assert "(warga menulis begini)" in lines[3]
-    assert re.search(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC", lines[0])
+    # In the deployment's time zone (config.yaml: Asia/Jakarta), labelled, as other CLI output.
+    local = newest.created_at.replace(tzinfo=UTC).astimezone(ZoneInfo("Asia/Jakarta"))
+    assert f"{local:%Y-%m-%d %H:%M:%S} WIB" in lines[0], lines[0]
+    assert "UTC" not in listed.output
     shown = cli("show", "reklame")
     assert "SATPOLPP (Satuan Polisi Pamong Praja)" in shown.output
     assert "spanduk liar" in shown.output and "72 hours" in shown.output

@@ -4,6 +4,7 @@ so that the citizen hears back on their own channel."""
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 from typing import Annotated, Any
 from urllib.parse import unquote, urlsplit
@@ -14,6 +15,7 @@ from sqlmodel import Session
 
 from aduan.access.accounts import actor_of
 from aduan.api.deps import RuntimeDep, SessionDep
+from aduan.api.media import open_stored, stream
 from aduan.complaints.codes import find_code
 from aduan.runtime import Runtime
 from aduan.web.console.auth import StaffDep
@@ -24,7 +26,6 @@ from channels.fetching import MediaRefused, fetch
 from channels.masking import mask_address
 from dispatch.actions import ActionError, change_status, message_citizen, reassign
 from dispatch.lifecycle import TransitionError
-from dispatch.media import MediaStore
 from storage.accounts import audit
 from storage.complaints import complaint_by_code
 from storage.console import (
@@ -156,10 +157,10 @@ async def photo(
     private = {"Cache-Control": "private, max-age=3600"}
     stored = items[index].get("stored")
     if stored:  # fetched from its channel and kept by Aduan
-        path = MediaStore(runtime.config.media.folder).path(str(stored))
-        if path is None or not kind.startswith("image/"):
+        if not kind.startswith("image/"):
             raise HTTPException(404, "photo not available")
-        return FileResponse(path, media_type=kind, headers=private)
+        kept = await asyncio.to_thread(open_stored, runtime.ctx.media_store, str(stored))
+        return stream(kept, kind, private)  # a bucket is read off the event loop
     if url.startswith("file:"):
         path = _stored_file(url, runtime)
         if path is None or not kind.startswith("image/"):

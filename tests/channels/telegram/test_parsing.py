@@ -178,6 +178,17 @@ def test_update_in_a_shape_the_library_cannot_read_is_skipped_not_fatal() -> Non
         decode_update(json.dumps(data).encode())
 
 
+@pytest.mark.parametrize("date", [10**20, 10**14, -(10**14)])
+def test_a_date_beyond_any_clock_is_skipped_not_a_crash(date: int) -> None:
+    """An overflowing `date` made python-telegram-bot raise OverflowError: a 500, or a poll
+    loop stuck on the same update."""
+    data = fixture("private_text")
+    data["message"]["date"] = date
+    adapter = _adapter(webhook_secret="s3cret-Token_1")
+    with pytest.raises(Ignore, match="unreadable"):
+        adapter.parse(_webhook(json.dumps(data).encode(), "s3cret-Token_1"))
+
+
 def _adapter(**settings: Any) -> TelegramAdapter:
     return TelegramAdapter(TelegramConfig(bot_token="1:token", **settings))
 
