@@ -87,7 +87,7 @@ def build_runtime(
     # a rule version naming an OPD the deployment lacks is never put in force.
     opds = LiveOpds(Path(config_path), config, environment.rules_check_seconds)
     rules: RulebookProvider = live_rulebook(
-        engine, config, environment.rules_check_seconds, opds=lambda: opds.names
+        engine, config, environment.rules_check_seconds, opds=opds.names.keys
     )
     ctx = replace(
         dispatch_context(config),

@@ -13,7 +13,6 @@ from __future__ import annotations
 import argparse
 import os
 import random
-import socket
 import statistics
 import subprocess
 import sys
@@ -31,6 +30,7 @@ from sqlmodel import select
 from aduan.access.accounts import add_account
 from aduan.complaints.codes import ALPHABET, LENGTH, PREFIX
 from aduan.runtime import Runtime, build_runtime
+from benchmarks.servers import start
 from storage.engine import transaction
 from storage.models import Complaint, Contact
 
@@ -101,31 +101,10 @@ def fill(runtime: Runtime, complaints: int, seed: int = 13) -> None:
             connection.execute(insert(Complaint), rows)
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 def serve(config: Path, database_url: str, cwd: Path) -> tuple[subprocess.Popen[bytes], str]:
-    port = free_port()
     env = {**os.environ, "ADUAN_DATABASE_URL": database_url}
-    process = subprocess.Popen(
-        [sys.executable, "-m", "aduan", "serve", "--config", str(config), "--port", str(port)],
-        env=env,
-        cwd=cwd,
-        stdout=(cwd / "serve.log").open("w"),
-        stderr=subprocess.STDOUT,
-    )
-    url = f"http://127.0.0.1:{port}"
-    for _ in range(300):
-        try:
-            if httpx.get(f"{url}/health", timeout=1).status_code == 200:
-                return process, url
-        except httpx.HTTPError:
-            time.sleep(0.2)
-    process.kill()
-    raise RuntimeError((cwd / "serve.log").read_text())
+    command = [sys.executable, "-m", "aduan", "serve", "--config", str(config)]
+    return start(command, env, cwd, log=cwd / "serve.log")
 
 
 def signed_in(url: str, login: str, password: str) -> httpx.Client:

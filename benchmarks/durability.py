@@ -19,7 +19,8 @@ import sys
 import tempfile
 from pathlib import Path
 
-from benchmarks.intake import ROOT, bench_config, start, wrk
+from benchmarks.intake import ROOT, bench_config, wrk
+from benchmarks.servers import start
 
 MODES = ("FULL", "NORMAL")
 

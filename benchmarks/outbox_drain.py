@@ -25,7 +25,8 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.engine import Engine
 
 from aduan.runtime import build_runtime
-from benchmarks.intake import ROOT, load_average, start
+from benchmarks.intake import ROOT
+from benchmarks.servers import load_average, start
 from dispatch.outbox import OutboxWorker
 from dispatch.senders import destination_senders
 from storage.engine import transaction

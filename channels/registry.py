@@ -62,6 +62,14 @@ def validate_channel_section(name: str, section: Mapping[str, Any]) -> None:
             ) from None
 
 
+def _missing_secrets(cls: type[Adapter], env: Mapping[str, str]) -> list[str]:
+    """The variables of the secrets `cls` requires that the environment lacks."""
+    fields = cls.Config.model_fields
+    return [
+        var for field, var in cls.secrets.items() if var not in env and fields[field].is_required()
+    ]
+
+
 def build_adapters(
     sections: Mapping[str, Mapping[str, Any]],
     env: Mapping[str, str],
@@ -74,12 +82,7 @@ def build_adapters(
     active: dict[str, Adapter] = {}
     statuses: list[ChannelStatus] = []
     for name, cls in REGISTRY.items():
-        fields = cls.Config.model_fields
-        missing = [
-            var
-            for field, var in cls.secrets.items()
-            if var not in env and fields[field].is_required()
-        ]
+        missing = _missing_secrets(cls, env)
         if name not in sections:
             to_do = [f"set {', '.join(missing)}"] if missing else []
             to_do.append(f"add channels.{name} to config.yaml")

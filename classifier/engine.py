@@ -38,9 +38,9 @@ from typing import NamedTuple
 from classifier.intent import detect_intent
 from classifier.landmarks import landmark_positions
 from classifier.normalize import Normalizer, base_tokens
-from classifier.places import Gazetteer, squash
+from classifier.places import Gazetteer, Place, squash
 from classifier.result import Classification, Match
-from classifier.rules import RuleSet
+from classifier.rules import AreaTable, RuleSet
 from classifier.term_frequency import weigh_repeats
 
 # Defaults of settings.temperature / none_score / decay, kept for callers that import them.
@@ -138,29 +138,9 @@ class CompiledRules:
 
 def compile_rules(rules: RuleSet, places: Gazetteer | None = None) -> CompiledRules:
     """Normalise every keyword the way messages are normalised and index them by first word."""
-    grouped: dict[tuple[str, ...], list[_Entry]] = {}
-    for code, rule in rules.categories.items():
-        terms = [(t, w, _KEYWORD) for t, w in rule.keywords.items()]
-        terms += [(t, 0.0, _NEGATIVE) for t in rule.negative]
-        for term, weight, kind in terms:
-            words = tuple(base_tokens(term))
-            if not words:
-                continue
-            entries = grouped.setdefault(words, [])
-            # Spellings that normalise alike ("jln rusak", "jalan rusak") count once.
-            same = [e for e in entries if e.category == code and e.kind == kind]
-            if same and same[0].weight >= weight:
-                continue
-            entries[:] = [e for e in entries if e not in same]
-            entries.append(_Entry(code, term, weight, kind))
+    grouped = _grouped_terms(rules)
     areas = rules.settings.areas
-    area_office: dict[str, str] = {}
-    if areas is not None:
-        for spelling, name in areas.spellings().items():
-            words = tuple(base_tokens(spelling))
-            if words and not any(e.kind == _AREA for e in grouped.get(words, ())):
-                grouped.setdefault(words, []).append(_Entry(name, spelling, 0.0, _AREA))
-        area_office = {name: place.office for name, place in areas.places.items()}
+    area_office = _add_areas(grouped, areas) if areas is not None else {}
     vocabulary = {word for words in grouped for word in words if not word.startswith("<")}
     return CompiledRules(
         rules=rules,
@@ -181,6 +161,35 @@ def compile_rules(rules: RuleSet, places: Gazetteer | None = None) -> CompiledRu
     )
 
 
+def _grouped_terms(rules: RuleSet) -> dict[tuple[str, ...], list[_Entry]]:
+    """Keywords and negative terms by their normalised words."""
+    grouped: dict[tuple[str, ...], list[_Entry]] = {}
+    for code, rule in rules.categories.items():
+        terms = [(t, w, _KEYWORD) for t, w in rule.keywords.items()]
+        terms += [(t, 0.0, _NEGATIVE) for t in rule.negative]
+        for term, weight, kind in terms:
+            words = tuple(base_tokens(term))
+            if not words:
+                continue
+            entries = grouped.setdefault(words, [])
+            # Spellings that normalise alike ("jln rusak", "jalan rusak") count once.
+            same = [e for e in entries if e.category == code and e.kind == kind]
+            if same and same[0].weight >= weight:
+                continue
+            entries[:] = [e for e in entries if e not in same]
+            entries.append(_Entry(code, term, weight, kind))
+    return grouped
+
+
+def _add_areas(grouped: dict[tuple[str, ...], list[_Entry]], areas: AreaTable) -> dict[str, str]:
+    """Index the spellings of the areas (once per spelling); returns each area's office."""
+    for spelling, name in areas.spellings().items():
+        words = tuple(base_tokens(spelling))
+        if words and not any(e.kind == _AREA for e in grouped.get(words, ())):
+            grouped.setdefault(words, []).append(_Entry(name, spelling, 0.0, _AREA))
+    return {name: place.office for name, place in areas.places.items()}
+
+
 def classify(text: str, rules: CompiledRules) -> Classification:
     """Decide intent, category and OPD for one message and say why."""
     words, raws = rules.normalizer.tokens(text)
@@ -189,11 +198,56 @@ def classify(text: str, rules: CompiledRules) -> Classification:
         words, raws, rules.index, settings.overlap, landmark_positions(words)
     )
     place = rules.places.locate(text) if rules.places is not None else None
+    area = _official_area(place, rules, area)
+    scores, matched = _evidence(found, cancelled, words, area, rules)
+    normalized = " ".join(words)
+    area_name = area[0] if area is not None else None
+    intent = detect_intent(text, words, bool(scores))
+    if intent != "complaint":
+        return Classification.of(
+            intent, None, None, 1.0, False, normalized, matched, scores, area_name, place
+        )
+    if not scores:
+        fallback = settings.fallback_category
+        return Classification.of(
+            "complaint", fallback, rules.opd.get(fallback), 0.0, True, normalized, matched, scores,
+            area_name, place,
+        )  # fmt: skip
+    best, confidence, second = _decide(scores, rules)
+    needs_review = (
+        confidence < rules.thresholds.get(best, settings.threshold)
+        or confidence - second < settings.margin
+        or best == settings.fallback_category
+    )
+    opd = rules.opd.get(best)
+    if area_name is not None and best in rules.area_categories:
+        opd = rules.area_office.get(area_name, opd)
+    return Classification.of(
+        "complaint", best, opd, confidence, needs_review, normalized, matched, scores, area_name,
+        place,
+    )  # fmt: skip
+
+
+def _official_area(
+    place: Place | None, rules: CompiledRules, area: tuple[str, str] | None
+) -> tuple[str, str] | None:
+    """The area the official list names (it knows typos, prefixes and villages), else `area`."""
     if place is not None and place.kecamatan is not None:
-        # The official list knows typos, prefixes and villages: it names the area when it can.
         key = squash(place.kecamatan)
         if key in rules.area_office:
-            area = (key, place.found_as)
+            return key, place.found_as
+    return area
+
+
+def _evidence(
+    found: dict[tuple[str, str], Match],
+    cancelled: dict[str, tuple[str, str]],
+    words: list[str],
+    area: tuple[str, str] | None,
+    rules: CompiledRules,
+) -> tuple[dict[str, float], tuple[Match, ...]]:
+    """The categories' scores and the matches behind them (a cancelled one's as a negative)."""
+    settings = rules.rules.settings
     if settings.repeats == "log" and found:
         found = weigh_repeats(found, words)
     if area is not None and rules.area_weight:
@@ -209,46 +263,27 @@ def classify(text: str, rules: CompiledRules) -> Classification:
             Match(code, term, -scores.pop(code, 0.0), raw)
             for code, (term, raw) in cancelled.items()
         )
-    normalized = " ".join(words)
-    area_name = area[0] if area is not None else None
-    intent = detect_intent(text, words, bool(scores))
-    if intent != "complaint":
-        return Classification.of(
-            intent, None, None, 1.0, False, normalized, matched, scores, area_name, place
-        )
-    if not scores:
-        fallback = settings.fallback_category
-        return Classification.of(
-            "complaint", fallback, rules.opd.get(fallback), 0.0, True, normalized, matched, scores,
-            area_name, place,
-        )  # fmt: skip
+    return scores, matched
+
+
+def _decide(scores: dict[str, float], rules: CompiledRules) -> tuple[str, float, float]:
+    """The best category, its confidence and the runner-up's (0 where it is not used)."""
+    settings = rules.rules.settings
     if settings.confidence == "lead":
         order = rules.order
         best = min(scores, key=lambda c: (-scores[c], order.get(c, 0)))  # ties: listed first
-        second = 0.0
         confidence = lead_confidence(
             scores[best], runner_up(scores, best), settings.lead_slope, settings.lead_offset
         )
-    elif len(scores) == 1:
+        return best, confidence, 0.0
+    if len(scores) == 1:
         best = next(iter(scores))
-        second = 0.0
-        confidence = _single_confidence(scores[best], settings.temperature, settings.none_score)
-    else:
-        best, confidence, second = _top_two(
-            scores, rules.order, settings.temperature, settings.none_score
+        return (
+            best,
+            _single_confidence(scores[best], settings.temperature, settings.none_score),
+            0.0,
         )
-    needs_review = (
-        confidence < rules.thresholds.get(best, settings.threshold)
-        or confidence - second < settings.margin
-        or best == settings.fallback_category
-    )
-    opd = rules.opd.get(best)
-    if area_name is not None and best in rules.area_categories:
-        opd = rules.area_office.get(area_name, opd)
-    return Classification.of(
-        "complaint", best, opd, confidence, needs_review, normalized, matched, scores, area_name,
-        place,
-    )  # fmt: skip
+    return _top_two(scores, rules.order, settings.temperature, settings.none_score)
 
 
 def with_category(result: Classification, category: str, rules: CompiledRules) -> Classification:
@@ -365,8 +400,7 @@ def _scan(
     """Find keywords (leftmost-longest, consuming), negative terms and the first area named.
 
     With `overlap`, phrases consume nothing: every keyword present counts (learned weights).
-    A term touching a position in `landmarks` (a landmark named as a location) votes for
-    nothing.
+    A term touching a position in `landmarks` (a landmark named as a location) votes for nothing.
     """
     found: dict[tuple[str, str], Match] = {}
     cancelled: dict[str, tuple[str, str]] = {}
@@ -386,33 +420,51 @@ def _scan(
         elif phrase.simple:
             # The usual case: a one-word term with one keyword. It consumes only its own word,
             # so the position needs no update.
-            if landmarks and i0 in landmarks:
-                continue
             key, category, term, weight = phrase.keywords[0]
-            if key not in found:
+            if key not in found and not (landmarks and i0 in landmarks):
                 found[key] = _new_match(Match, (category, term, weight, raws[i0]))
             continue
         else:
             phrases = (phrase,)
-        consumed = False
-        for phrase in phrases:
-            size, keywords, negatives, area_name, positive, _ = phrase
-            if consumed and positive:
-                continue
-            raw = raws[i0] if size == 1 else " ".join(dict.fromkeys(raws[i0 : i0 + size]))
-            if landmarks and not landmarks.isdisjoint(range(i0, i0 + size)):
-                keywords, negatives = (), ()  # a place: it still consumes its words
-            for key, category, term, weight in keywords:
-                if key not in found:
-                    found[key] = _new_match(Match, (category, term, weight, raw))
-            for category, term in negatives:
-                cancelled.setdefault(category, (term, raw))
-            if area is None and area_name is not None:
-                area = (area_name, raw)
-            if positive and not overlap:
-                consumed = True
-                i = i0 + size  # the longest keyword consumes its words
+        area, end = _take_phrases(phrases, i0, raws, landmarks, overlap, found, cancelled, area)
+        if end is not None:
+            i = end  # the longest keyword consumes its words
     return found, cancelled, area
+
+
+def _take_phrases(
+    phrases: Sequence[_Phrase],
+    start: int,
+    raws: list[str],
+    landmarks: frozenset[int],
+    overlap: bool,
+    found: dict[tuple[str, str], Match],
+    cancelled: dict[str, tuple[str, str]],
+    area: tuple[str, str] | None,
+) -> tuple[tuple[str, str] | None, int | None]:
+    """Record what the phrases at `start` say (longest first) into `found` and `cancelled`.
+
+    Returns the first area named and where the longest keyword's words end (None when it
+    consumes none: no keyword, or `overlap`).
+    """
+    end: int | None = None
+    for phrase in phrases:
+        size, keywords, negatives, area_name, positive, _ = phrase
+        if end is not None and positive:
+            continue
+        raw = raws[start] if size == 1 else " ".join(dict.fromkeys(raws[start : start + size]))
+        if landmarks and not landmarks.isdisjoint(range(start, start + size)):
+            keywords, negatives = (), ()  # a place: it still consumes its words
+        for key, category, term, weight in keywords:
+            if key not in found:
+                found[key] = _new_match(Match, (category, term, weight, raw))
+        for category, term in negatives:
+            cancelled.setdefault(category, (term, raw))
+        if area is None and area_name is not None:
+            area = (area_name, raw)
+        if positive and not overlap:
+            end = start + size
+    return area, end
 
 
 def _phrases_at(

@@ -217,26 +217,37 @@ def _resolve(mentions: list[_Mention]) -> Place | None:
     named = [m for m in mentions if _names_kecamatan(m)]
     # After "kec." beats without; written right beats a corrected typo; then the first.
     kecamatan = max(named, key=lambda m: (m.marker == KECAMATAN, m.exact), default=None)
-    kec_name = next(a.kecamatan for a in kecamatan.areas if a.desa is None) if kecamatan else None
+    if kecamatan is not None:
+        return _within(kecamatan, mentions)
     for m in mentions:
         villages = [a for a in m.areas if a.desa is not None]
-        if m is kecamatan or not villages or m.marker == KECAMATAN:
-            continue
-        if kecamatan is not None:
-            inside = [a for a in villages if a.kecamatan == kec_name]
-            if inside:
-                return Place(kec_name, inside[0].desa, f"{kecamatan.found_as}, {m.found_as}")
-            continue  # a desa of another kecamatan: more likely another word, or an address
-        if len({a.kecamatan for a in villages}) > 1:
-            # A shared name: the namesake desa of a kecamatan (its seat) if one is, else open.
-            seat = [a for a in villages if squash(a.kecamatan) == squash(a.desa or "")]
-            if len(seat) != 1:
-                return Place(None, villages[0].desa, m.found_as)
-            villages = seat
-        return Place(villages[0].kecamatan, villages[0].desa, m.found_as)
-    if kecamatan is not None:
-        return Place(kec_name, None, kecamatan.found_as)
+        if villages and m.marker != KECAMATAN:
+            return _village(m, villages)
     return None
+
+
+def _within(kecamatan: _Mention, mentions: list[_Mention]) -> Place:
+    """The kecamatan named, with the first desa named that lies inside it."""
+    kec_name = next(a.kecamatan for a in kecamatan.areas if a.desa is None)
+    for m in mentions:
+        if m is kecamatan or m.marker == KECAMATAN:
+            continue
+        # A desa of another kecamatan is more likely another word, or an address: passed by.
+        inside = [a for a in m.areas if a.desa is not None and a.kecamatan == kec_name]
+        if inside:
+            return Place(kec_name, inside[0].desa, f"{kecamatan.found_as}, {m.found_as}")
+    return Place(kec_name, None, kecamatan.found_as)
+
+
+def _village(m: _Mention, villages: list[_Area]) -> Place:
+    """A desa named without its kecamatan."""
+    if len({a.kecamatan for a in villages}) > 1:
+        # A shared name: the namesake desa of a kecamatan (its seat) if one is, else open.
+        seat = [a for a in villages if squash(a.kecamatan) == squash(a.desa or "")]
+        if len(seat) != 1:
+            return Place(None, villages[0].desa, m.found_as)
+        villages = seat
+    return Place(villages[0].kecamatan, villages[0].desa, m.found_as)
 
 
 def _names_kecamatan(m: _Mention) -> bool:

@@ -40,25 +40,10 @@ def message_to_contact(
     `known_last_inbound_at` spares the lookup when the caller knows the contact's latest
     inbound message (e.g. the one just received from a new contact). Returns the outbox id.
     """
-    buttons = extra.get("buttons") or []
     blocked = contact.opted_out or contact.unreachable
     complaint_id = complaint.id if complaint else None
-    now = utcnow()
-    # Core inserts on the session's connection: this runs for every acknowledgement, and ORM
-    # objects cost far more to build and flush than the rows cost to write. Nothing reads them
-    # back in this session, and they refer only to rows already inserted.
-    message_id = insert_message(
-        session,
-        direction="out",
-        channel=contact.channel,
-        external_id=None,
-        contact_id=contact.id,
-        complaint_id=complaint_id,
-        text=text,
-        payload={"buttons": [b.model_dump() for b in buttons]} if buttons else None,
-        delivery_state="failed" if blocked else "queued",
-        delivery_error=None,
-        created_at=now,
+    message_id = _store_outbound(
+        session, contact, text, complaint_id, extra.get("buttons"), blocked
     )
     outbound = OutboundMessage(
         channel=contact.channel,
@@ -78,6 +63,33 @@ def message_to_contact(
         complaint_id=complaint_id,
         message_id=message_id,
         dead_because="contact opted out or unreachable" if blocked else None,
+    )
+
+
+def _store_outbound(
+    session: Session,
+    contact: Contact,
+    text: str,
+    complaint_id: int | None,
+    buttons: Sequence[Button] | None,
+    blocked: bool,
+) -> int:
+    """Store the outbound Message (failed at once for a blocked contact); returns its id."""
+    # Core inserts on the session's connection: this runs for every acknowledgement, and ORM
+    # objects cost far more to build and flush than the rows cost to write. Nothing reads them
+    # back in this session, and they refer only to rows already inserted.
+    return insert_message(
+        session,
+        direction="out",
+        channel=contact.channel,
+        external_id=None,
+        contact_id=contact.id,
+        complaint_id=complaint_id,
+        text=text,
+        payload={"buttons": [b.model_dump() for b in buttons]} if buttons else None,
+        delivery_state="failed" if blocked else "queued",
+        delivery_error=None,
+        created_at=utcnow(),
     )
 
 
@@ -259,30 +271,49 @@ def dispatch_to_opd(
     document with the notice and the `extra` fields. Keys are `{key}:{index}`; returns the
     outbox ids.
     """
+    document = _opd_document(complaint, ctx, event, message, notice, extra)
+    if destinations is None:
+        destinations = ctx.destinations_of(complaint.opd, complaint.kecamatan)
+    return [
+        _queue_for(session, complaint, ctx, destination, document, f"{key}:{index}", notice)
+        for index, destination in enumerate(destinations)
+    ]
+
+
+def _opd_document(
+    complaint: Complaint,
+    ctx: DispatchContext,
+    event: str,
+    message: str | None,
+    notice: Callable[[str | None], str] | None,
+    extra: Mapping[str, Any] | None,
+) -> dict[str, Any]:
+    """The complaint document with the news, the notice and the extra fields it carries."""
     document = complaint_document(complaint, ctx, event)
     if message:
         document["message"] = message
     if notice is not None:
         document["notice"] = notice(ctx.default_language)
     document.update(extra or {})
-    if destinations is None:
-        destinations = ctx.destinations_of(complaint.opd, complaint.kecamatan)
-    items = []
-    for index, destination in enumerate(destinations):
-        item_key = f"{key}:{index}"
-        if not isinstance(destination, ChatDestination):
-            text = None
-            if destination.kind == "email":
-                text = ctx.text_lines(None, "opd_email", **email_values(document))
-            items.append(
-                queue_dispatch(session, destination, document, item_key, complaint.id, text)
-            )
-        elif notice is None:
-            items.append(_post_to_chat(session, complaint, ctx, destination, document, item_key))
-        else:
-            name, language = ctx.opd_name(complaint.opd), ctx.default_language
-            chat = chat_contact(session, destination, name, language)
-            items.append(
-                message_to_contact(session, chat, notice(chat.language), item_key, complaint)
-            )
-    return items
+    return document
+
+
+def _queue_for(
+    session: Session,
+    complaint: Complaint,
+    ctx: DispatchContext,
+    destination: Destination,
+    document: dict[str, Any],
+    key: str,
+    notice: Callable[[str | None], str] | None,
+) -> int:
+    """Queue one destination's item: a webhook/email document, a chat post or a chat notice."""
+    if not isinstance(destination, ChatDestination):
+        text = None
+        if destination.kind == "email":
+            text = ctx.text_lines(None, "opd_email", **email_values(document))
+        return queue_dispatch(session, destination, document, key, complaint.id, text)
+    if notice is None:
+        return _post_to_chat(session, complaint, ctx, destination, document, key)
+    chat = chat_contact(session, destination, ctx.opd_name(complaint.opd), ctx.default_language)
+    return message_to_contact(session, chat, notice(chat.language), key, complaint)

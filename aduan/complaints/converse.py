@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import re
 
 from aduan.complaints import conversation
@@ -10,6 +11,8 @@ from aduan.complaints.codes import find_code
 from aduan.complaints.outcome import Outcome
 from aduan.complaints.turn import Turn
 from classifier import Classification
+
+log = logging.getLogger("aduan.complaints.converse")
 
 SMALL_TALK = {
     "greeting": "greeting",
@@ -88,3 +91,16 @@ def reply(turn: Turn, text: str | None, result: Classification | None = None) ->
         return Outcome(kind="reply", classification=result)
     turn.reply(text)
     return Outcome(kind="reply", reply=text, classification=result)
+
+
+def answer_unreadable(turn: Turn) -> Outcome | None:
+    """Tell the sender what Aduan can read; None when the message carries anything else."""
+    inbound = turn.inbound
+    if inbound.unsupported is None or inbound.text.strip():
+        return None
+    if inbound.attachments or inbound.location is not None:
+        return None
+    log.info("%s: a %r message could not be read", inbound.channel, inbound.unsupported)
+    text = turn.ctx.text(turn.contact.language, "unsupported")
+    turn.reply(text)
+    return Outcome(kind="reply", reply=text)

@@ -21,6 +21,7 @@ from aduan.complaints.converse import (
     answer_citizen_action,
     answer_command,
     answer_small_talk,
+    answer_unreadable,
     read_choice,
 )
 from aduan.complaints.filing import file_complaint, same_problem
@@ -36,7 +37,6 @@ from aduan.complaints.staff_business import (
 )
 from aduan.complaints.staff_directory import StaffDirectory
 from aduan.complaints.turn import Turn
-from aduan.complaints.unreadable import answer_unreadable
 from aduan.rules.rulebook import RulebookProvider
 from channels.contract import Cursor
 from channels.message import InboundMessage

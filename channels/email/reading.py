@@ -97,19 +97,9 @@ def _read(mail: EmailMessage, raw: bytes, settings: ReadSettings, received_at: d
     parts = list(mail.walk())
     if len(parts) > settings.max_parts:
         return Reading("set_aside", reason=f"{len(parts)} MIME parts (limit {settings.max_parts})")
-    broken = {
-        part.get_content_type(): type(defect).__name__
-        for part in parts
-        for defect in part.defects
-        if isinstance(defect, BROKEN_STRUCTURE)
-    }
     if any(isinstance(d, BROKEN_STRUCTURE) for d in mail.defects):
         return Reading("set_aside", reason=f"malformed MIME: {type(mail.defects[0]).__name__}")
-    notes = [f"malformed MIME part {kind} skipped: {name}" for kind, name in broken.items()]
-    for part in parts:
-        if part is not mail and any(isinstance(d, BROKEN_STRUCTURE) for d in part.defects):
-            # Its parts are lost; as opaque data, the search for the text passes it by.
-            part.replace_header("Content-Type", "application/octet-stream")
+    broken = _pass_by_broken_parts(mail, parts)
     sender, name = _sender(mail)
     if sender is None:
         return Reading("set_aside", reason="no valid From address")
@@ -118,7 +108,35 @@ def _read(mail: EmailMessage, raw: bytes, settings: ReadSettings, received_at: d
     if automatic is not None:
         receipt = _bounce_receipt(mail, settings)
         return Reading("automatic", items=[receipt] if receipt else [], reason=automatic)
+    return _accept(mail, raw, parts, settings, received_at, (sender, name), broken)
 
+
+def _pass_by_broken_parts(mail: EmailMessage, parts: list[EmailMessage]) -> dict[str, str]:
+    """The parts of broken structure, by content type -> defect; each made opaque data."""
+    broken = {
+        part.get_content_type(): type(defect).__name__
+        for part in parts
+        for defect in part.defects
+        if isinstance(defect, BROKEN_STRUCTURE)
+    }
+    for part in parts:
+        if part is not mail and any(isinstance(d, BROKEN_STRUCTURE) for d in part.defects):
+            # Its parts are lost; as opaque data, the search for the text passes it by.
+            part.replace_header("Content-Type", "application/octet-stream")
+    return broken
+
+
+def _accept(
+    mail: EmailMessage,
+    raw: bytes,
+    parts: list[EmailMessage],
+    settings: ReadSettings,
+    received_at: datetime,
+    sender: tuple[str, str | None],
+    broken: dict[str, str],
+) -> Reading:
+    """A mail from a person: its text, subject, attachments and the complaint it replies to."""
+    notes = [f"malformed MIME part {kind} skipped: {name}" for kind, name in broken.items()]
     attachments, files, file_notes = _files(parts, settings)
     notes += file_notes
     subject = _header(mail, "Subject")
@@ -132,8 +150,8 @@ def _read(mail: EmailMessage, raw: bytes, settings: ReadSettings, received_at: d
     inbound = InboundMessage(
         channel=settings.channel,
         external_id=_external_id(mail, raw),
-        sender=f"mailto:{sender}",
-        sender_name=name,
+        sender=f"mailto:{sender[0]}",
+        sender_name=sender[1],
         text=text[:MAX_TEXT_CHARS],
         subject=subject,
         attachments=attachments,
@@ -254,34 +272,50 @@ def _bounce_receipt(mail: EmailMessage, settings: ReadSettings) -> DeliveryRecei
     """A delivery status report about one of our mails -> a failed receipt for that mail."""
     if mail.get_content_type() != "multipart/report":
         return None
-    status = action = diagnostic = None
-    original: list[str] = []
-    for part in mail.walk():
-        kind = part.get_content_type()
-        if kind == "message/delivery-status":
-            # The parser always makes a list of header blocks of a delivery-status part.
-            for block in cast(list[Message], part.get_payload()):
-                action = action or block.get("Action")
-                status = status or block.get("Status")
-                diagnostic = diagnostic or block.get("Diagnostic-Code")
-        elif kind == "message/rfc822" and isinstance(inner := part.get_payload(0), Message):
-            original = original or message_ids(inner.get("Message-ID"))
-        elif kind == "text/rfc822-headers":
-            headers = Parser(policy=policy.default).parsestr(part.get_content(), headersonly=True)
-            original = original or message_ids(headers.get("Message-ID"))
-    ours = [i for i in original if i.rpartition("@")[2].lower() == settings.message_id_domain]
-    if not ours or str(action or "").strip().lower() != "failed":
+    report = _report(mail)
+    ours = [
+        i for i in report.original if i.rpartition("@")[2].lower() == settings.message_id_domain
+    ]
+    if not ours or str(report.action or "").strip().lower() != "failed":
         return None
-    code = str(status or "").strip() or None
+    code = str(report.status or "").strip() or None
     return DeliveryReceipt(
         channel=settings.channel,
         external_id=ours[0],
         state="failed",
         error_code=code,
-        error_message=" ".join(str(diagnostic or "").split())[:500] or None,
+        error_message=" ".join(str(report.diagnostic or "").split())[:500] or None,
         # RFC 3463: 5.1.x is a permanent addressing failure (no such mailbox, no such domain).
         unreachable=bool(code and code.startswith("5.1.")),
     )
+
+
+@dataclass
+class _Report:
+    """What a delivery status report says: the first of each field, and the mail it is about."""
+
+    action: str | None = None
+    status: str | None = None
+    diagnostic: str | None = None
+    original: list[str] = field(default_factory=list)
+
+
+def _report(mail: EmailMessage) -> _Report:
+    report = _Report()
+    for part in mail.walk():
+        kind = part.get_content_type()
+        if kind == "message/delivery-status":
+            # The parser always makes a list of header blocks of a delivery-status part.
+            for block in cast(list[Message], part.get_payload()):
+                report.action = report.action or block.get("Action")
+                report.status = report.status or block.get("Status")
+                report.diagnostic = report.diagnostic or block.get("Diagnostic-Code")
+        elif kind == "message/rfc822" and isinstance(inner := part.get_payload(0), Message):
+            report.original = report.original or message_ids(inner.get("Message-ID"))
+        elif kind == "text/rfc822-headers":
+            headers = Parser(policy=policy.default).parsestr(part.get_content(), headersonly=True)
+            report.original = report.original or message_ids(headers.get("Message-ID"))
+    return report
 
 
 def _audit(mail: EmailMessage) -> dict[str, str]:

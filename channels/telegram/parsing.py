@@ -196,45 +196,24 @@ def _attachments(message: Message) -> list[Attachment]:
     if message.photo:
         largest = max(message.photo, key=lambda size: (size.width * size.height, size.file_size))
         found.append(
-            Attachment(
-                url=FILE_SCHEME + largest.file_id,
-                content_type="image/jpeg",
-                size=largest.file_size,
-                name=f"{largest.file_unique_id}.jpg",
-            )
+            _file(largest.file_id, "image/jpeg", largest.file_size, f"{largest.file_unique_id}.jpg")
         )
     for media in (message.document, message.video, message.audio):
         if media is not None:
-            found.append(
-                Attachment(
-                    url=FILE_SCHEME + media.file_id,
-                    content_type=media.mime_type or "application/octet-stream",
-                    size=media.file_size,
-                    name=media.file_name,
-                )
-            )
+            kind = media.mime_type or "application/octet-stream"
+            found.append(_file(media.file_id, kind, media.file_size, media.file_name))
     # A voice note (OGG/Opus) or a round video note: what the citizen said is in it.
-    if message.voice is not None:
-        voice = message.voice
-        found.append(
-            Attachment(
-                url=FILE_SCHEME + voice.file_id,
-                content_type=voice.mime_type or "audio/ogg",
-                size=voice.file_size,
-                name=f"{voice.file_unique_id}.ogg",
-            )
-        )
-    if message.video_note is not None:
-        note = message.video_note
-        found.append(
-            Attachment(
-                url=FILE_SCHEME + note.file_id,
-                content_type="video/mp4",
-                size=note.file_size,
-                name=f"{note.file_unique_id}.mp4",
-            )
-        )
+    if (voice := message.voice) is not None:
+        kind = voice.mime_type or "audio/ogg"
+        found.append(_file(voice.file_id, kind, voice.file_size, f"{voice.file_unique_id}.ogg"))
+    if (note := message.video_note) is not None:
+        found.append(_file(note.file_id, "video/mp4", note.file_size, f"{note.file_unique_id}.mp4"))
     return found
+
+
+def _file(file_id: str, content_type: str, size: int | None, name: str | None) -> Attachment:
+    """An attachment named by its Telegram file_id."""
+    return Attachment(url=FILE_SCHEME + file_id, content_type=content_type, size=size, name=name)
 
 
 def _location(message: Message) -> Location | None:

@@ -131,57 +131,79 @@ class SentParts:
 async def send_outbound(bot: Bot, out: OutboundMessage, parts: SentParts) -> SendResult:
     """Attachments, then the location pin, then the text with its buttons (last, on top)."""
     chat_id = chat_id_of(out.recipient)
-    key = out.idempotency_key
     markup, unbuttoned = keyboard(out.buttons)
-    text = out.text
-    if unbuttoned:
-        text += "".join(f"\n{b.label}: {b.payload}" for b in unbuttoned)
-    index = 0
+    text = out.text + "".join(f"\n{b.label}: {b.payload}" for b in unbuttoned)
     try:
-        for attachment in out.attachments:
-            source = file_source(attachment.url)
-            if source is None:
-                log.warning(
-                    "attachment %.80r is no Telegram file or web link; left out", attachment.url
-                )
-                continue
-            sent = await parts.once(
-                key, index, functools.partial(_send_file, bot, chat_id, attachment, source)
-            )
-            if sent is None:
-                text += f"\n{attachment.url}"
-            index += 1
-        if (
-            out.location is not None
-            and out.location.lat is not None
-            and out.location.lon is not None
-        ):
-            lat, lon = out.location.lat, out.location.lon
-            await parts.once(
-                key, index, lambda: bot.send_location(chat_id, latitude=lat, longitude=lon)
-            )
-            index += 1
-        pieces = chunks(text)
-        reply = _reply_parameters(out.reply_to, chat_id)
-        last: Message | None = None
-        for number, piece in enumerate(pieces):
-            final = number == len(pieces) - 1
-            last = await parts.once(
-                key,
-                index + number,
-                functools.partial(
-                    bot.send_message,
-                    chat_id,
-                    piece,
-                    reply_markup=markup if final else None,
-                    reply_parameters=reply if number == 0 else None,
-                ),
-            )
+        links, index = await _send_attachments(bot, chat_id, out, parts)
+        index += await _send_location(bot, chat_id, out, parts, index)
+        last = await _send_text(bot, chat_id, out, parts, text + links, markup, index)
     except TelegramError as exc:
         raise send_error(exc) from None
-    parts.forget(key)
+    parts.forget(out.idempotency_key)
     assert last is not None
     return SendResult(external_id=message_ref(last.chat.id, last.message_id))
+
+
+async def _send_attachments(
+    bot: Bot, chat_id: int, out: OutboundMessage, parts: SentParts
+) -> tuple[str, int]:
+    """Send each attachment Telegram can take; returns the links of those sent as text lines
+    instead, and how many parts went out."""
+    links, index = "", 0
+    for attachment in out.attachments:
+        source = file_source(attachment.url)
+        if source is None:
+            log.warning(
+                "attachment %.80r is no Telegram file or web link; left out", attachment.url
+            )
+            continue
+        send = functools.partial(_send_file, bot, chat_id, attachment, source)
+        if await parts.once(out.idempotency_key, index, send) is None:
+            links += f"\n{attachment.url}"
+        index += 1
+    return links, index
+
+
+async def _send_location(
+    bot: Bot, chat_id: int, out: OutboundMessage, parts: SentParts, index: int
+) -> int:
+    """The location pin as part `index`, if the message has one; returns the parts sent."""
+    if out.location is None or out.location.lat is None or out.location.lon is None:
+        return 0
+    lat, lon = out.location.lat, out.location.lon
+    await parts.once(
+        out.idempotency_key, index, lambda: bot.send_location(chat_id, latitude=lat, longitude=lon)
+    )
+    return 1
+
+
+async def _send_text(
+    bot: Bot,
+    chat_id: int,
+    out: OutboundMessage,
+    parts: SentParts,
+    text: str,
+    markup: InlineKeyboardMarkup | None,
+    index: int,
+) -> Message | None:
+    """The text in pieces from part `index` on: the first replies, the last has the buttons."""
+    pieces = chunks(text)
+    reply = _reply_parameters(out.reply_to, chat_id)
+    last: Message | None = None
+    for number, piece in enumerate(pieces):
+        final = number == len(pieces) - 1
+        last = await parts.once(
+            out.idempotency_key,
+            index + number,
+            functools.partial(
+                bot.send_message,
+                chat_id,
+                piece,
+                reply_markup=markup if final else None,
+                reply_parameters=reply if number == 0 else None,
+            ),
+        )
+    return last
 
 
 def file_source(url: str) -> str | None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Annotated
 from urllib.parse import quote
 
@@ -19,6 +21,7 @@ from aduan.access.accounts import (
     sign_out,
 )
 from aduan.api.deps import RuntimeDep, SessionDep
+from aduan.runtime import Runtime
 from aduan.web.csrf import is_https, verify_csrf
 from aduan.web.pages import error_page, local_path
 from aduan.web.templating import render
@@ -73,6 +76,28 @@ def refuse_unless_admin(
         return None
     audit(session, "refused", actor_of(staff), f"refused: {page} is for admins")
     return error_page(request, 403)
+
+
+@dataclass(frozen=True)
+class Admin:
+    """A request to an admin page: who asks, in which unit of work; `refusal` is the 403 page
+    (the attempt audited) when the one asking is no admin, None for an admin."""
+
+    request: Request
+    session: Session
+    runtime: Runtime
+    staff: Staff
+    refusal: Response | None
+
+
+def admin_page(page: str) -> Callable[..., Admin]:
+    """The dependency of the admin pages called `page` (in the audit of a refusal)."""
+
+    def admin(request: Request, session: SessionDep, runtime: RuntimeDep, staff: StaffDep) -> Admin:
+        refusal = refuse_unless_admin(request, session, staff, page)
+        return Admin(request, session, runtime, staff, refusal)
+
+    return admin
 
 
 @router.get("/signin")

@@ -5,6 +5,8 @@ so that the citizen hears back on their own channel."""
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any
 from urllib.parse import unquote, urlsplit
@@ -178,116 +180,98 @@ async def photo(
     raise HTTPException(404, "photo not available")
 
 
-def _act(
-    request: Request,
-    session: Session,
-    runtime: Runtime,
-    staff: Staff,
-    code: str,
-    done: str,
-    action: Any,
-) -> Response:
-    """Run one domain action on the complaint for `staff`; back to its page, or its error."""
-    complaint = find_complaint(session, code)
-    if not may_act(staff, complaint):
-        return _refusal(request, session, staff, complaint)
-    try:
-        action(complaint, actor_of(staff))
-    except TransitionError as exc:
-        return _page(request, session, runtime, complaint, str(exc), 409)
-    except ActionError as exc:
-        return _page(request, session, runtime, complaint, str(exc), 400)
-    # Committed before the browser follows the redirect (a dependency's own commit may come
-    # only after the response has been sent).
-    session.commit()
-    return RedirectResponse(f"/console/complaints/{complaint.code}?done={done}", status_code=303)
+@dataclass(frozen=True)
+class Acting:
+    """One staff action on one complaint from the console: who, on what, and where."""
+
+    request: Request
+    session: Session
+    runtime: Runtime
+    staff: Staff
+    code: str
+
+    def run(self, done: str, action: Callable[[Complaint, str], None]) -> Response:
+        """Run `action(complaint, actor)` for the staff member; back to its page, or its error."""
+        complaint = find_complaint(self.session, self.code)
+        if not may_act(self.staff, complaint):
+            return _refusal(self.request, self.session, self.staff, complaint)
+        try:
+            action(complaint, actor_of(self.staff))
+        except TransitionError as exc:
+            return _page(self.request, self.session, self.runtime, complaint, str(exc), 409)
+        except ActionError as exc:
+            return _page(self.request, self.session, self.runtime, complaint, str(exc), 400)
+        # Committed before the browser follows the redirect (a dependency's own commit may come
+        # only after the response has been sent).
+        self.session.commit()
+        return RedirectResponse(
+            f"/console/complaints/{complaint.code}?done={done}", status_code=303
+        )
 
 
+def _acting(
+    request: Request, code: str, session: SessionDep, runtime: RuntimeDep, staff: StaffDep
+) -> Acting:
+    return Acting(request, session, runtime, staff, code)
+
+
+ActingDep = Annotated[Acting, Depends(_acting)]
 CSRF = [Depends(verify_csrf)]
 
 
-@router.post("/{code}/progress", dependencies=CSRF)
-def in_progress(
-    request: Request,
-    code: str,
-    session: SessionDep,
-    runtime: RuntimeDep,
-    staff: StaffDep,
-    note: Text = "",
-) -> Response:
-    def action(complaint: Complaint, actor: str) -> None:
-        change_status(
-            session, complaint, Status.in_progress, actor, runtime.ctx, note.strip() or None
-        )
+def _required(text: str, missing: str) -> str:
+    """`text` stripped; an ActionError saying `missing` when nothing is left."""
+    if not text.strip():
+        raise ActionError(missing)
+    return text.strip()
 
-    return _act(request, session, runtime, staff, code, "in_progress", action)
+
+def _change_status(
+    acting: Acting, status: Status, text: str, missing: str | None = None
+) -> Response:
+    """Move the complaint to `status` with `text` as its note (required if `missing` is set)."""
+
+    def action(complaint: Complaint, actor: str) -> None:
+        note = _required(text, missing) if missing else text.strip() or None
+        change_status(acting.session, complaint, status, actor, acting.runtime.ctx, note)
+
+    return acting.run(status.value, action)
+
+
+@router.post("/{code}/progress", dependencies=CSRF)
+def in_progress(acting: ActingDep, note: Text = "") -> Response:
+    return _change_status(acting, Status.in_progress, note)
 
 
 @router.post("/{code}/resolve", dependencies=CSRF)
-def resolve(
-    request: Request,
-    code: str,
-    session: SessionDep,
-    runtime: RuntimeDep,
-    staff: StaffDep,
-    note: Text = "",
-) -> Response:
-    def action(complaint: Complaint, actor: str) -> None:
-        if not note.strip():
-            raise ActionError("write what was done (a note for the citizen)")
-        change_status(session, complaint, Status.resolved, actor, runtime.ctx, note.strip())
-
-    return _act(request, session, runtime, staff, code, "resolved", action)
+def resolve(acting: ActingDep, note: Text = "") -> Response:
+    return _change_status(
+        acting, Status.resolved, note, "write what was done (a note for the citizen)"
+    )
 
 
 @router.post("/{code}/reject", dependencies=CSRF)
-def reject(
-    request: Request,
-    code: str,
-    session: SessionDep,
-    runtime: RuntimeDep,
-    staff: StaffDep,
-    reason: Text = "",
-) -> Response:
-    def action(complaint: Complaint, actor: str) -> None:
-        if not reason.strip():
-            raise ActionError("a rejection needs its reason")
-        change_status(session, complaint, Status.rejected, actor, runtime.ctx, reason.strip())
-
-    return _act(request, session, runtime, staff, code, "rejected", action)
+def reject(acting: ActingDep, reason: Text = "") -> Response:
+    return _change_status(acting, Status.rejected, reason, "a rejection needs its reason")
 
 
 @router.post("/{code}/reassign", dependencies=CSRF)
 def reassign_to(
-    request: Request,
-    code: str,
-    session: SessionDep,
-    runtime: RuntimeDep,
-    staff: StaffDep,
-    opd: Annotated[str, Form(max_length=64)] = "",
-    reason: Text = "",
+    acting: ActingDep, opd: Annotated[str, Form(max_length=64)] = "", reason: Text = ""
 ) -> Response:
     def action(complaint: Complaint, actor: str) -> None:
-        if not reason.strip():
-            raise ActionError("a reassignment needs its reason")
-        reassign(session, complaint, opd.strip().upper(), actor, runtime.ctx, reason.strip())
+        why = _required(reason, "a reassignment needs its reason")
+        reassign(acting.session, complaint, opd.strip().upper(), actor, acting.runtime.ctx, why)
 
-    return _act(request, session, runtime, staff, code, "reassigned", action)
+    return acting.run("reassigned", action)
 
 
 @router.post("/{code}/message", dependencies=CSRF)
 def message(
-    request: Request,
-    code: str,
-    session: SessionDep,
-    runtime: RuntimeDep,
-    staff: StaffDep,
-    text: Text = "",
-    question: Annotated[bool, Form()] = False,
+    acting: ActingDep, text: Text = "", question: Annotated[bool, Form()] = False
 ) -> Response:
     def action(complaint: Complaint, actor: str) -> None:
-        message_citizen(session, complaint, text, actor, runtime.ctx, question=question)
+        ctx = acting.runtime.ctx
+        message_citizen(acting.session, complaint, text, actor, ctx, question=question)
 
-    return _act(
-        request, session, runtime, staff, code, "question" if question else "message", action
-    )
+    return acting.run("question" if question else "message", action)
