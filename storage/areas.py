@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import delete, insert
 from sqlalchemy.engine import Engine
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from storage.models import Area, utcnow
 
@@ -76,3 +76,11 @@ def peek_areas(engine: Engine, known: object = None) -> tuple[object, dict[str, 
     finally:
         connection.close()
     return stamp, group_by_kecamatan(rows)
+
+
+def area_names(session: Session, codes: Iterable[str]) -> dict[str, str]:
+    """Code -> official name of those of `codes` in the area list."""
+    wanted = sorted(set(codes))
+    if not wanted:
+        return {}
+    return dict(session.exec(select(Area.code, Area.name).where(col(Area.code).in_(wanted))).all())
