@@ -41,6 +41,12 @@ def areas_of_level(session: Session, level: str) -> list[Area]:
     return list(session.exec(select(Area).where(Area.level == level).order_by(Area.code)))
 
 
+def kecamatan_names(session: Session) -> list[str]:
+    """The kecamatan of the area list, by name (empty before an import)."""
+    query = select(Area.name).where(Area.level == "kecamatan").order_by(Area.name)
+    return list(session.exec(query))
+
+
 def kecamatan_villages(session: Session) -> dict[str, list[str]]:
     """Kecamatan name -> the names of its desa/kelurahan (empty when none is imported)."""
     rows = session.exec(select(Area.code, Area.parent_code, Area.level, Area.name))
