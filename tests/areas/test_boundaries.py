@@ -16,10 +16,12 @@ import pytest
 import yaml
 from fastapi.testclient import TestClient
 from sqlmodel import select
+from typer.testing import CliRunner
 
 from aduan.api.app import create_app
 from aduan.areas.boundaries import Boundaries, BoundaryError, PointArea
 from aduan.areas.store import import_areas
+from aduan.cli.main import app
 from aduan.config import ConfigError
 from aduan.runtime import build_runtime
 from channels.registry import build_adapters
@@ -94,6 +96,10 @@ def test_a_missing_boundary_file_stops_start_up(tmp_path: Path, sqlite_url: str)
     config = _config(tmp_path, "tidak-ada.geojson")
     with pytest.raises(ConfigError, match=r"areas.boundaries: cannot read .*tidak-ada\.geojson"):
         build_runtime(config, sqlite_url, migrate=True)
+    checked = CliRunner().invoke(app, ["config", "check", str(config)])
+    assert checked.exit_code == 2 and "areas.boundaries: cannot read" in checked.output
+    shutil.copy(FIXTURE, tmp_path / "tidak-ada.geojson")
+    assert CliRunner().invoke(app, ["config", "check", str(config)]).exit_code == 0
 
 
 def _config(tmp_path: Path, boundaries: str) -> Path:
