@@ -9,21 +9,24 @@ Candidate changes, per category:
   category's own keywords (their median weight, or twice that when once is not enough); a
   term other categories' keywords contain is tried after those none does;
 - *remove* a keyword of the category the rules chose that matched in at least `min_count`
-  texts staff moved away from it, and in fewer texts the rules routed right with it.
+  texts staff moved away from it, and in fewer texts the rules routed right with it (among
+  the corrections and the guard sets).
 
 Candidates are tried one at a time, the best supported first. One is kept only when it makes
-more examples right (or as many, more of them routed without review), and never makes the
-guard set — an optional labelled file — less accurate. Pure: no I/O.
+more examples right (or as many, more of them routed without review), and never makes a guard
+set less accurate: corrections are a sample of mistakes only, so without the complaints the
+rules got right (those resolved without a correction, a labelled file) the changes would strip
+the keywords that route most complaints well. Pure: no I/O.
 """
 
 from __future__ import annotations
 
 import statistics
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-from classifier.engine import classify, compile_rules
+from classifier.engine import CompiledRules, classify, compile_rules
 from classifier.evaluate import Dataset, Example, Report, evaluate, prediction
 from classifier.places import Gazetteer
 from classifier.rules import RuleSet
@@ -48,6 +51,15 @@ class CorrectionOptions:
 
 
 @dataclass(frozen=True)
+class Guarded:
+    """A guard set's figures before and after the changes."""
+
+    name: str
+    before: Report
+    after: Report
+
+
+@dataclass(frozen=True)
 class Proposal:
     """The changes kept, the rules they give, and the figures before and after."""
 
@@ -55,38 +67,55 @@ class Proposal:
     rules: RuleSet
     before: Report
     after: Report
-    guard_before: Report | None = None
-    guard_after: Report | None = None
+    guards: tuple[Guarded, ...] = ()
 
 
 def propose(
     examples: Sequence[Example],
     rules: RuleSet,
     places: Gazetteer | None = None,
-    guard: Dataset | None = None,
+    guards: Mapping[str, Dataset] | None = None,
     options: CorrectionOptions | None = None,
 ) -> Proposal:
-    """The keyword changes the corrections support (see the module's docstring)."""
+    """The keyword changes the corrections support (see the module's docstring); `guards`,
+    by name, are the labelled sets no change may make less accurate."""
     opts = options or CorrectionOptions()
     history = Dataset(tuple(examples), "category")
+    sets = {name: data for name, data in (guards or {}).items() if data.examples}
     current, kept = rules, []
-    report = evaluate(history, compile_rules(current, places))
-    guarded = evaluate(guard, compile_rules(current, places)) if guard else None
-    before, guard_before = report, guarded
-    for candidate in candidates(history.examples, rules, places, opts)[: opts.max_trials]:
+    compiled = compile_rules(current, places)
+    report = evaluate(history, compiled)
+    guarded = {name: evaluate(data, compiled) for name, data in sets.items()}
+    before, guards_before = report, dict(guarded)
+    known = tuple(ex for data in sets.values() if data.kind == "category" for ex in data.examples)
+    found = candidates(history.examples, rules, places, opts, known)
+    for candidate in found[: opts.max_trials]:
         for change in _weighings(candidate, current):
             trial = apply_change(current, change)
             compiled = compile_rules(trial, places)
             tried = evaluate(history, compiled)
             if _standing(tried) <= _standing(report):
                 continue
-            tried_guard = evaluate(guard, compiled) if guard else None
-            if guarded and tried_guard and tried_guard.accuracy < guarded.accuracy:
+            tried_guards = _unharmed(sets, guarded, compiled)
+            if tried_guards is None:
                 continue
-            current, report, guarded = trial, tried, tried_guard
+            current, report, guarded = trial, tried, tried_guards
             kept.append(change)
             break
-    return Proposal(tuple(kept), current, before, report, guard_before, guarded)
+    figures = tuple(Guarded(name, guards_before[name], guarded[name]) for name in sets)
+    return Proposal(tuple(kept), current, before, report, figures)
+
+
+def _unharmed(
+    sets: Mapping[str, Dataset], reports: Mapping[str, Report], rules: CompiledRules
+) -> dict[str, Report] | None:
+    """Each guard set's figures under `rules`; None as soon as one is less accurate."""
+    tried: dict[str, Report] = {}
+    for name, data in sets.items():
+        tried[name] = evaluate(data, rules)
+        if tried[name].accuracy < reports[name].accuracy:
+            return None
+    return tried
 
 
 def _standing(report: Report) -> tuple[int, int]:
@@ -100,8 +129,10 @@ def candidates(
     rules: RuleSet,
     places: Gazetteer | None,
     opts: CorrectionOptions,
+    known: Sequence[Example] = (),
 ) -> list[Change]:
-    """Additions and removals with their support, the best supported first (weights unset)."""
+    """Additions and removals with their support, the best supported first (weights unset);
+    `known`, labelled texts beside the corrections, count the keywords' right votes too."""
     compiled = compile_rules(rules, places)
     results = [classify(ex.text, compiled) for ex in examples]
     terms = [_terms(ex.text, places) for ex in examples]
@@ -120,6 +151,12 @@ def candidates(
                 missed[(ex.label, term)] += 1
         for match in {(m.category, m.term) for m in result.matched if m.category == guess}:
             (right_votes if right else wrong_votes)[match] += 1
+    for ex in known:
+        result = classify(ex.text, compiled)
+        if prediction(result, "category") == ex.label:
+            right_votes.update(
+                {(m.category, m.term) for m in result.matched if m.category == ex.label}
+            )
     found_changes = [
         Change(label, term, 0.0, n)
         for (label, term), n in missed.items()

@@ -47,3 +47,19 @@ def staff_corrections(session: Session, since: datetime | None = None) -> list[t
     if since is not None:
         query = query.where(col(Event.created_at) >= since)
     return [(event, text) for event, text in session.exec(query)]
+
+
+def resolved_complaints(
+    session: Session, since: datetime | None = None, limit: int = 5000
+) -> list[tuple[int, str, str]]:
+    """The newest resolved complaints (no duplicates): id, text and category each."""
+    query = (
+        select(Complaint.id, Complaint.text, Complaint.category)
+        .where(col(Complaint.status) == Status.resolved)
+        .where(col(Complaint.duplicate_of_id).is_(None))
+        .order_by(col(Complaint.id).desc())
+        .limit(limit)
+    )
+    if since is not None:
+        query = query.where(col(Complaint.created_at) >= since)
+    return [(id_, text, category) for id_, text, category in session.exec(query) if id_]

@@ -20,7 +20,7 @@ from aduan.rules.datasets import load_dataset
 from aduan.rules.store import area_gazetteer, newest_version, sync_from_config
 from classifier import compile_rules
 from classifier.corrections import Change, CorrectionOptions, Proposal, propose
-from classifier.evaluate import Report
+from classifier.evaluate import Dataset, Report
 from storage.engine import transaction
 
 
@@ -45,11 +45,14 @@ def suggest_from_history(
     if not found.examples:
         typer.echo("nothing to learn from: no triage decision, /kategori or reassignment yet")
         raise typer.Exit(1)
-    guard = load_dataset(check) if check else None
+    guards = {"resolved": Dataset(found.confirmed, "category")}
+    if check:
+        guards[check.name] = load_dataset(check)
+    typer.echo(f"Resolved without a correction: {len(found.confirmed)} (kept right)")
     proposal = propose(
-        found.examples, version.ruleset, places, guard, CorrectionOptions(min_count=min_count)
+        found.examples, version.ruleset, places, guards, CorrectionOptions(min_count=min_count)
     )
-    typer.echo(figures(proposal, check.name if check else None))
+    typer.echo(figures(proposal))
     if not proposal.changes:
         typer.echo("no keyword change makes more of them right; no draft written")
         return
@@ -79,11 +82,10 @@ def _start(since: str | None, zone: ZoneInfo) -> datetime | None:
     return datetime.combine(day, time(), zone).astimezone(UTC)
 
 
-def figures(proposal: Proposal, check: str | None) -> str:
+def figures(proposal: Proposal) -> str:
     """Accuracy, coverage and precision of automatic routing, before and after."""
     rows = [("corrections", proposal.before, proposal.after)]
-    if check and proposal.guard_before and proposal.guard_after:
-        rows.append((check, proposal.guard_before, proposal.guard_after))
+    rows += [(g.name, g.before, g.after) for g in proposal.guards]
     lines = [f"{'':24} {'before':>8} {'after':>8}"]
     for name, before, after in rows:
         for label, value in (

@@ -7,6 +7,10 @@ console, an OPD's system), which names an OPD: its category is the one category 
 that goes to that OPD or, when several do, the one of them the rules score highest for the
 text; a reassignment that leaves that open is skipped. When staff decided more than once, the
 last decision is the label.
+
+Corrections are a sample of the rules' mistakes only; the complaints resolved without any
+correction are the rules' confirmed decisions, kept beside them so that a change learned from
+the mistakes is checked against what already works.
 """
 
 from __future__ import annotations
@@ -18,16 +22,18 @@ from sqlmodel import Session
 
 from classifier import CompiledRules, classify
 from classifier.evaluate import Example
-from storage.events import staff_corrections
+from storage.events import resolved_complaints, staff_corrections
 from storage.models import Event, Status
 
 
 @dataclass(frozen=True)
 class Corrections:
-    """The labelled examples, and how many staff decisions named no category."""
+    """The labelled examples, how many staff decisions named no category, and the resolved
+    complaints nobody corrected (labelled with their category)."""
 
     examples: tuple[Example, ...]
     skipped: int
+    confirmed: tuple[Example, ...] = ()
 
 
 def corrected_examples(
@@ -39,7 +45,12 @@ def corrected_examples(
         assert event.complaint_id is not None
         labels[event.complaint_id] = (text, category_of(event, text, rules))
     examples = tuple(Example(text, label) for text, label in labels.values() if label)
-    return Corrections(examples, sum(1 for _, label in labels.values() if not label))
+    confirmed = tuple(
+        Example(text, category)
+        for id_, text, category in resolved_complaints(session, since)
+        if id_ not in labels and category in rules.rules.categories
+    )
+    return Corrections(examples, sum(1 for _, label in labels.values() if not label), confirmed)
 
 
 def category_of(event: Event, text: str, rules: CompiledRules) -> str | None:

@@ -51,8 +51,8 @@ def test_changes_are_kept_only_when_they_help_and_the_guard_allows() -> None:
     guard = Dataset(
         tuple(Example(f"jalan penuh paku {n}", "jalan_rusak") for n in range(3)), "category"
     )
-    guarded = propose(NAILS, RULES, guard=guard, options=CorrectionOptions(min_count=3))
-    assert guarded.guard_after is not None and guarded.guard_after.accuracy == 1.0
+    guarded = propose(NAILS, RULES, guards={"roads": guard}, options=CorrectionOptions(min_count=3))
+    assert [(g.name, g.after.accuracy) for g in guarded.guards] == [("roads", 1.0)]
     assert all(c.term != "paku" for c in guarded.changes)
 
 

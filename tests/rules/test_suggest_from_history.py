@@ -92,8 +92,16 @@ def test_corrections_become_rules_that_route_the_next_complaint(
         code, _, status = file(runtime, n, text)
         assert status == "needs_review"
         staff_says(runtime, "telegram:900", n, f"/kategori {code} kebakaran")
-    # A citizen's own choice is no staff correction, and a complaint routed right is none.
-    file(runtime, 30, "Sampah menumpuk di TPS pasar sudah seminggu tidak diangkut")
+    # A complaint routed right and resolved is no correction: it is kept right.
+    garbage, *_ = file(runtime, 30, "Sampah menumpuk di TPS pasar sudah seminggu tidak diangkut")
+    console.cookies.clear()
+    sign_in(console, "sari")  # DLH
+    resolved = console.post(
+        f"/console/complaints/{garbage}/resolve",
+        data={"note": "Sudah diangkut", "csrf_token": csrf(console)},
+        follow_redirects=False,
+    )
+    assert resolved.status_code == 303, resolved.text
 
     runner, env = CliRunner(), {"ADUAN_DATABASE_URL": database_url}
     draft = tmp_path / "draft.yaml"
@@ -106,6 +114,8 @@ def test_corrections_become_rules_that_route_the_next_complaint(
     output = suggested.output
     assert suggested.exit_code == 0, output
     assert "Staff corrections: 9 labelled complaints" in output
+    assert "Resolved without a correction: 1 (kept right)" in output
+    assert re.search(r"resolved +accuracy +100\.0% +100\.0%", output)
     before, after = map(
         float, re.search(r"corrections  accuracy +([\d.]+)% +([\d.]+)%", output).groups()
     )  # type: ignore[union-attr]
