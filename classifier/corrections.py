@@ -29,6 +29,7 @@ from dataclasses import dataclass
 from classifier.engine import CompiledRules, classify, compile_rules
 from classifier.evaluate import Dataset, Example, Report, evaluate, prediction
 from classifier.places import Gazetteer
+from classifier.result import Classification
 from classifier.rules import RuleSet
 from classifier.suggest import features
 
@@ -132,32 +133,47 @@ def candidates(
     known: Sequence[Example] = (),
 ) -> list[Change]:
     """Additions and removals with their support, the best supported first (weights unset);
-    `known`, labelled texts beside the corrections, count the keywords' right votes too."""
+    `known`, labelled texts beside the corrections, count in the additions' precision and the
+    keywords' right votes."""
     compiled = compile_rules(rules, places)
     results = [classify(ex.text, compiled) for ex in examples]
-    terms = [_terms(ex.text, places) for ex in examples]
-    missed: Counter[tuple[str, str]] = Counter()
+    wrong = [
+        ex for ex, r in zip(examples, results, strict=True) if prediction(r, "category") != ex.label
+    ]
+    found = _additions(wrong, [*examples, *known], rules, places, opts)
+    found += _removals(
+        list(zip(examples, results, strict=True)), _classified(known, compiled), rules, opts
+    )
+    return sorted(found, key=lambda c: _rank(c, rules))
+
+
+def _votes(result: Classification, category: str) -> set[tuple[str, str]]:
+    return {(m.category, m.term) for m in result.matched if m.category == category}
+
+
+def _classified(
+    examples: Sequence[Example], rules: CompiledRules
+) -> list[tuple[Example, Classification]]:
+    return [(ex, classify(ex.text, rules)) for ex in examples]
+
+
+def _additions(
+    wrong: Sequence[Example],
+    labelled: Sequence[Example],
+    rules: RuleSet,
+    places: Gazetteer | None,
+    opts: CorrectionOptions,
+) -> list[Change]:
+    """Terms of the texts the rules missed, frequent there and mostly of their label."""
+    missed = Counter((ex.label, t) for ex in wrong for t in _terms(ex.text, places))
+    wanted = {term for _, term in missed}
     having: Counter[tuple[str, str]] = Counter()
     anywhere: Counter[str] = Counter()
-    wrong_votes: Counter[tuple[str, str]] = Counter()
-    right_votes: Counter[tuple[str, str]] = Counter()
-    for ex, result, found in zip(examples, results, terms, strict=True):
-        guess = prediction(result, "category")
-        right = guess == ex.label
-        for term in found:
+    for ex in labelled:
+        for term in _terms(ex.text, places) & wanted:
             having[(ex.label, term)] += 1
             anywhere[term] += 1
-            if not right:
-                missed[(ex.label, term)] += 1
-        for match in {(m.category, m.term) for m in result.matched if m.category == guess}:
-            (right_votes if right else wrong_votes)[match] += 1
-    for ex in known:
-        result = classify(ex.text, compiled)
-        if prediction(result, "category") == ex.label:
-            right_votes.update(
-                {(m.category, m.term) for m in result.matched if m.category == ex.label}
-            )
-    found_changes = [
+    return [
         Change(label, term, 0.0, n)
         for (label, term), n in missed.items()
         if label in rules.categories
@@ -165,15 +181,32 @@ def candidates(
         and term not in rules.categories[label].keywords
         and having[(label, term)] / anywhere[term] >= opts.min_precision
     ]
-    found_changes += [
+
+
+def _removals(
+    corrected: Sequence[tuple[Example, Classification]],
+    known: Sequence[tuple[Example, Classification]],
+    rules: RuleSet,
+    opts: CorrectionOptions,
+) -> list[Change]:
+    """Keywords of the chosen category that voted wrong in corrections more often than they
+    voted right in corrections and known texts."""
+    wrong: Counter[tuple[str, str]] = Counter()
+    right: Counter[tuple[str, str]] = Counter()
+    for ex, result in corrected:
+        guess = prediction(result, "category")
+        (right if guess == ex.label else wrong).update(_votes(result, guess))
+    for ex, result in known:
+        if prediction(result, "category") == ex.label:
+            right.update(_votes(result, ex.label))
+    return [
         Change(category, term, None, n)
-        for (category, term), n in wrong_votes.items()
+        for (category, term), n in wrong.items()
         if category in rules.categories
         and term in rules.categories[category].keywords
         and n >= opts.min_count
-        and right_votes[(category, term)] < n
+        and right[(category, term)] < n
     ]
-    return sorted(found_changes, key=lambda c: _rank(c, rules))
 
 
 def _rank(change: Change, rules: RuleSet) -> tuple[int, bool, int, int, str, str]:

@@ -47,11 +47,12 @@ MONKEYS = [  # waiting for review; the admin gives them a category with /kategor
 
 
 def file(runtime: Runtime, n: int, text: str) -> tuple[str, str, str]:
-    """A citizen's web report: its code, category and status."""
+    """A citizen's web report: its code, category and status (linked to the same problem
+    reported before, it shares its category)."""
     outcome = runtime.pipeline.handle(
         InboundMessage(channel="web", external_id=f"m{n}", sender=f"web:warga-{n}", text=text)
     )
-    assert outcome.kind == "complaint" and outcome.complaint_code, outcome
+    assert outcome.kind in ("complaint", "linked") and outcome.complaint_code, outcome
     with transaction(runtime.engine) as session:
         complaint = complaint_by_code(session, outcome.complaint_code)
         assert complaint is not None
@@ -134,7 +135,7 @@ def test_corrections_become_rules_that_route_the_next_complaint(
         app, ["rules", "import", str(draft), "--config", str(config), "--author", "ani"], env=env
     )
     assert imported.exit_code == 0, imported.output
-    assert file(runtime, 41, "Kabel listrik menjuntai di atas jalan desa, rawan")[1:] == (
+    assert file(runtime, 41, "Kabel telepon menjuntai rendah di gang sebelah, bahaya")[1:] == (
         "lalu_lintas",
         "routed",
     )
