@@ -155,6 +155,17 @@ class ConsoleSettings(BaseModel):
     media: MediaLimits = Field(default_factory=MediaLimits)
 
 
+class AreaSettings(BaseModel):
+    """The deployment's areas beyond the official list: a boundary file places GPS points."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    # A GeoJSON FeatureCollection of kecamatan (and desa) polygons, relative to config.yaml's
+    # folder; read once at start-up (see aduan/areas/boundaries.py).
+    boundaries: Path | None = None
+    code_property: str = Field(default="code", min_length=1, description="the Kemendagri code")
+
+
 class AppConfig(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -173,6 +184,7 @@ class AppConfig(BaseModel):
     maps: MapSettings = Field(default_factory=MapSettings)
     public: PublicSettings = Field(default_factory=PublicSettings)
     media: MediaSettings = Field(default_factory=MediaSettings)
+    areas: AreaSettings = Field(default_factory=AreaSettings)
 
     @field_validator("templates")
     @classmethod

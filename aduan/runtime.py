@@ -10,10 +10,11 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.engine import Engine
 
+from aduan.areas.boundaries import Boundaries, BoundaryError
 from aduan.complaints.pipeline import Pipeline
 from aduan.complaints.staff_directory import StaffDirectory
 from aduan.complaints.staff_seed import seed_staff
-from aduan.config import AppConfig, load_config
+from aduan.config import AppConfig, ConfigError, load_config
 from aduan.deployment import ensure_deployment
 from aduan.environment import Environment
 from aduan.live_opds import LiveOpds
@@ -53,6 +54,18 @@ def dispatch_context(config: AppConfig) -> DispatchContext:
     )
 
 
+def load_boundaries(config: AppConfig, config_path: Path) -> Boundaries | None:
+    """The boundary file config.yaml names (relative to its folder), or None; ConfigError if
+    it cannot be used, so a bad file stops start-up."""
+    path = config.areas.boundaries
+    if path is None:
+        return None
+    try:
+        return Boundaries.read(config_path.parent / path, config.areas.code_property)
+    except BoundaryError as exc:
+        raise ConfigError(f"{config_path}: areas.boundaries: {exc}") from None
+
+
 @dataclass
 class Runtime:
     config: AppConfig
@@ -76,6 +89,7 @@ def build_runtime(
     """
     environment = environment or Environment.read()
     config = load_config(config_path)
+    boundaries = load_boundaries(config, Path(config_path))
     engine = make_engine(database_url or environment.database_url)
     if migrate:
         upgrade(engine)
@@ -104,6 +118,6 @@ def build_runtime(
         engine=engine,
         ctx=ctx,
         rules=rules,
-        pipeline=Pipeline(engine, ctx, rules, staff=staff),
+        pipeline=Pipeline(engine, ctx, rules, staff=staff, boundaries=boundaries),
         environment=environment,
     )

@@ -221,6 +221,7 @@ def assign_category(
     goal = check_transition(complaint.status, Status.routed, None)
     complaint.category, complaint.opd = category, opd
     event = _record(session, complaint, goal, actor, f"{category} -> {opd}", ctx.clock())
+    event.data = {"category": category, "opd": opd}
     dispatch_to_opd(
         session,
         complaint,

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import delete, insert
 from sqlalchemy.engine import Engine
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from storage.models import Area, utcnow
 
@@ -39,6 +39,12 @@ def replace_areas(session: Session, rows: Iterable[AreaRow]) -> int:
 def areas_of_level(session: Session, level: str) -> list[Area]:
     """The areas of one level, by code."""
     return list(session.exec(select(Area).where(Area.level == level).order_by(Area.code)))
+
+
+def kecamatan_names(session: Session) -> list[str]:
+    """The kecamatan of the area list, by name (empty before an import)."""
+    query = select(Area.name).where(Area.level == "kecamatan").order_by(Area.name)
+    return list(session.exec(query))
 
 
 def kecamatan_villages(session: Session) -> dict[str, list[str]]:
@@ -76,3 +82,11 @@ def peek_areas(engine: Engine, known: object = None) -> tuple[object, dict[str, 
     finally:
         connection.close()
     return stamp, group_by_kecamatan(rows)
+
+
+def area_names(session: Session, codes: Iterable[str]) -> dict[str, str]:
+    """Code -> official name of those of `codes` in the area list."""
+    wanted = sorted(set(codes))
+    if not wanted:
+        return {}
+    return dict(session.exec(select(Area.code, Area.name).where(col(Area.code).in_(wanted))).all())

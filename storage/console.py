@@ -13,6 +13,7 @@ from sqlmodel import Session, col, select
 from storage.models import OPEN_STATUSES, Complaint, Contact, Event, Message
 
 OPEN = [s.value for s in OPEN_STATUSES]
+UNKNOWN_AREA = "-"  # as the scorecard by kecamatan names complaints that named none
 
 
 @dataclass(frozen=True)
@@ -25,6 +26,7 @@ class InboxFilter:
     text: str | None = None  # words searched in the text and the place
     category: str | None = None
     channel: str | None = None
+    kecamatan: str | None = None  # a kecamatan's name, or UNKNOWN_AREA: those naming none
     since: datetime | None = None
     until: datetime | None = None
 
@@ -55,6 +57,10 @@ def _where(query: Any, wanted: InboxFilter, with_status: bool = True) -> Any:
         query = query.where(Complaint.category == wanted.category)
     if wanted.channel:
         query = query.where(Complaint.channel == wanted.channel)
+    if wanted.kecamatan == UNKNOWN_AREA:
+        query = query.where(col(Complaint.kecamatan).is_(None))
+    elif wanted.kecamatan:
+        query = query.where(Complaint.kecamatan == wanted.kecamatan)
     if wanted.since:
         query = query.where(Complaint.created_at >= wanted.since)
     if wanted.until:

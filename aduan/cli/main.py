@@ -20,6 +20,7 @@ from aduan.cli.staff import register as register_staff_commands
 from aduan.config import ConfigError, load_config
 from aduan.environment import Environment
 from aduan.logs import configure_logging, mask_every_handler
+from aduan.runtime import load_boundaries
 from dispatch.media_store import StoreUnavailable, describe_store, open_store
 from dispatch.templates import shorten
 from storage.complaints import complaint_by_code, latest_complaints
@@ -111,6 +112,7 @@ def config_check(
     path = file or config
     try:
         loaded = load_config(path)
+        load_boundaries(loaded, path)
     except ConfigError as exc:
         typer.echo(str(exc), err=True)
         raise typer.Exit(2) from None

@@ -20,6 +20,7 @@ import typer
 import yaml
 from sqlalchemy.engine import Engine
 
+from aduan.cli.from_history import suggest_from_history
 from aduan.cli.options import open_database, open_engine
 from aduan.rules.datasets import load_dataset
 from aduan.rules.edits import (
@@ -178,7 +179,9 @@ class SuggestMethod(StrEnum):
 
 @rules_app.command("suggest")
 def suggest_command(
-    file: Annotated[Path, typer.Argument(help="labelled LAPOR CSV or chat JSONL", exists=True)],
+    file: Annotated[
+        Path | None, typer.Argument(help="labelled LAPOR CSV or chat JSONL", exists=True)
+    ] = None,
     method: Annotated[
         SuggestMethod,
         typer.Option(help="log-odds: a short list to curate; linear: learned weights"),
@@ -201,8 +204,33 @@ def suggest_command(
     fallback_opd: Annotated[
         str, typer.Option(help="linear: OPD of the fallback category (unmatched reports)")
     ] = "TRIAGE",
+    from_history: Annotated[
+        bool,
+        typer.Option(
+            "--from-history",
+            help="learn from staff corrections in the database (triage, /kategori, reassign)",
+        ),
+    ] = False,
+    since: Annotated[
+        str | None, typer.Option(help="--from-history: corrections from this day (YYYY-MM-DD)")
+    ] = None,
+    check: Annotated[
+        Path | None,
+        typer.Option(help="--from-history: also score on this labelled file", exists=True),
+    ] = None,
+    out: Annotated[Path, typer.Option(help="--from-history: where the draft is written")] = Path(
+        "rules-from-history.yaml"
+    ),
+    config: ConfigFile = DEFAULT_CONFIG,
 ) -> None:
-    """Propose weighted keywords per label from a labelled history (YAML draft on stdout)."""
+    """Propose weighted keywords per label from a labelled history (YAML draft on stdout),
+    or, `--from-history`, keyword changes from staff corrections (a draft file)."""
+    if from_history:
+        suggest_from_history(config, since, check, out, min_count)
+        return
+    if file is None:
+        typer.echo("give a labelled FILE, or --from-history", err=True)
+        raise typer.Exit(2)
     dataset = load_dataset(file)
     if method is SuggestMethod.log_odds:
         options = SuggestOptions(min_count=min_count, top=top or 100)

@@ -16,6 +16,8 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
+from aduan.areas.boundaries import Boundaries
+from aduan.areas.points import placed_by_point
 from aduan.complaints.acknowledge import acknowledge
 from aduan.complaints.converse import (
     answer_citizen_action,
@@ -62,12 +64,14 @@ class Pipeline:
         rules: RulebookProvider,
         clock: Callable[[], datetime] | None = None,
         staff: StaffDirectory | None = None,
+        boundaries: Boundaries | None = None,
     ) -> None:
         self.engine = engine
         self.ctx = ctx
         self.rules = rules
         self.clock = clock or ctx.clock  # one clock with the actions it takes
         self.staff = staff or StaffDirectory()
+        self.boundaries = boundaries  # places a GPS point in its kecamatan (areas.boundaries)
         self._group = GroupCommit(self.handle_batch)
 
     async def submit(self, inbound: InboundMessage) -> Outcome:
@@ -191,6 +195,9 @@ class Pipeline:
             )
         if not turn.classification.is_complaint:
             return answer_small_talk(turn)
+        turn.classification = placed_by_point(
+            turn.session, turn.classification, turn.inbound.location, self.boundaries
+        )
         same = same_problem(turn)
         if same is not None and same.contact_id == turn.contact.id:
             return join_own(turn, same)

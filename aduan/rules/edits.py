@@ -240,9 +240,9 @@ def add_category(
 def import_rules(rules: RuleSet, draft: Mapping[str, Any], replace: bool = False) -> RuleSet:
     """Apply a YAML draft (`categories:`, optionally `classifier:`/`settings:`).
 
-    Merging adds new categories and, for existing ones, adds or re-weights keywords, unions
-    negative terms and takes any other field the draft gives; replacing keeps only the draft's
-    categories.
+    Merging adds new categories and, for existing ones, adds or re-weights keywords, drops
+    those listed under `remove_keywords`, unions negative terms and takes any other field the
+    draft gives; replacing keeps only the draft's categories.
     """
     categories = draft.get("categories")
     if not isinstance(categories, Mapping) or not categories:
@@ -268,12 +268,17 @@ def _merged(existing: dict[str, Any] | None, entry: Mapping[str, Any]) -> dict[s
     for term, weight in pairs:
         keywords[clean_term(str(term))] = check_weight(float(weight))
     negative = [" ".join(str(t).split()).lower() for t in incoming.pop("negative", None) or []]
+    removed = incoming.pop("remove_keywords", None) or []
+    if not isinstance(removed, list):
+        raise RuleError("invalid", detail="remove_keywords: must be a list of terms")
+    dropped = {clean_term(str(t)) for t in removed}
     if existing is None:
         return {**incoming, "keywords": keywords, "negative": negative}
+    kept = {t: w for t, w in existing["keywords"].items() if t not in dropped}
     return {
         **existing,
         **incoming,
-        "keywords": {**existing["keywords"], **keywords},
+        "keywords": {**kept, **keywords},
         "negative": list(dict.fromkeys([*existing["negative"], *negative])),
     }
 

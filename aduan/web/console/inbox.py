@@ -16,6 +16,7 @@ from aduan.web.console.auth import StaffDep
 from aduan.web.templating import render
 from aduan.web.timefmt import form_day
 from channels.registry import REGISTRY
+from storage.areas import kecamatan_names
 from storage.console import InboxFilter, inbox_page, status_counts
 from storage.models import OPEN_STATUSES, Status
 
@@ -34,6 +35,7 @@ def inbox(
     q: Annotated[str, Query(max_length=200)] = "",
     category: Annotated[str, Query(max_length=64)] = "",
     channel: Annotated[str, Query(max_length=32)] = "",
+    kecamatan: Annotated[str, Query(max_length=128)] = "",
     since: Annotated[str, Query(max_length=10)] = "",
     until: Annotated[str, Query(max_length=10)] = "",
     page: Annotated[int, Query(ge=1, le=100_000)] = 1,
@@ -50,6 +52,7 @@ def inbox(
         text=None if code else words or None,
         category=category or None,
         channel=channel or None,
+        kecamatan=kecamatan.strip() or None,
         # Days are the instance's local days.
         since=datetime.combine(first, time(), zone).astimezone(UTC) if first else None,
         until=(
@@ -66,6 +69,7 @@ def inbox(
         "q": words,
         "category": category,
         "channel": channel,
+        "kecamatan": kecamatan.strip(),
         "since": since,
         "until": until,
     }
@@ -92,6 +96,7 @@ def inbox(
         "open_statuses": {s.value for s in OPEN_STATUSES},
         "categories": sorted(runtime.rules().ruleset.categories),
         "channels": sorted(REGISTRY),
+        "kecamatan_names": kecamatan_names(session),
     }
     template = (
         "console/inbox_results.html"

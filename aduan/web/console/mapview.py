@@ -1,5 +1,5 @@
 """The console map: every located complaint a staff member may see (an admin: all), coloured
-by status, filtered by category, OPD, status and period, clustered; a click opens it."""
+by status, filtered by category, OPD, kecamatan, status and period, clustered; a click opens it."""
 
 from __future__ import annotations
 
@@ -16,6 +16,7 @@ from aduan.web.console.auth import StaffDep
 from aduan.web.i18n import page_language
 from aduan.web.templating import render
 from aduan.web.timefmt import form_day
+from storage.areas import kecamatan_names
 from storage.console import InboxFilter, located_complaints
 from storage.models import Staff, Status
 
@@ -26,7 +27,14 @@ Short = Annotated[str, Query(max_length=64)]
 
 
 def map_filter(
-    staff: Staff, zone: ZoneInfo, category: str, opd: str, status: str, since: str, until: str
+    staff: Staff,
+    zone: ZoneInfo,
+    category: str,
+    opd: str,
+    status: str,
+    since: str,
+    until: str,
+    kecamatan: str = "",
 ) -> InboxFilter:
     """What the map shows: staff see their own OPD's complaints whatever `opd` says."""
     first, last = form_day(since), form_day(until)
@@ -34,6 +42,7 @@ def map_filter(
         opd=(opd.strip().upper() or None) if staff.role == "admin" else staff.opd or "",
         status=status if status in ("open", *STATUSES) else "all",
         category=category or None,
+        kecamatan=kecamatan.strip() or None,
         since=datetime.combine(first, time(), zone).astimezone(UTC) if first else None,
         until=(
             datetime.combine(last + timedelta(days=1), time(), zone).astimezone(UTC)
@@ -46,11 +55,13 @@ def map_filter(
 @router.get("")
 def map_page(
     request: Request,
+    session: SessionDep,
     runtime: RuntimeDep,
     staff: StaffDep,
     category: Short = "",
     opd: Short = "",
     status: Short = "all",
+    kecamatan: Annotated[str, Query(max_length=128)] = "",
     since: Annotated[str, Query(max_length=10)] = "",
     until: Annotated[str, Query(max_length=10)] = "",
 ) -> Response:
@@ -58,6 +69,7 @@ def map_page(
         "category": category,
         "opd": opd,
         "status": status,
+        "kecamatan": kecamatan.strip(),
         "since": since,
         "until": until,
     }
@@ -72,6 +84,7 @@ def map_page(
         "statuses": STATUSES,
         "status_names": {code: runtime.ctx.status_name(language, code) for code in STATUSES},
         "maps": runtime.config.maps,
+        "kecamatan_names": kecamatan_names(session),
     }
     return render(request, "console/map.html", context)
 
@@ -84,11 +97,12 @@ def map_points(
     category: Short = "",
     opd: Short = "",
     status: Short = "all",
+    kecamatan: Annotated[str, Query(max_length=128)] = "",
     since: Annotated[str, Query(max_length=10)] = "",
     until: Annotated[str, Query(max_length=10)] = "",
 ) -> Response:
     """The markers, compactly: [code, lat, lon, status, category] each."""
-    wanted = map_filter(staff, runtime.ctx.timezone, category, opd, status, since, until)
+    wanted = map_filter(staff, runtime.ctx.timezone, category, opd, status, since, until, kecamatan)
     rows = located_complaints(session, wanted, MAX_POINTS + 1)
     points = [
         [code, round(lat, 6), round(lon, 6), state, cat]
