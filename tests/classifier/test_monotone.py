@@ -37,7 +37,8 @@ def _ruleset(path: Path) -> RuleSet:
 def _chat_texts() -> list[str]:
     lines = FRESH.read_text(encoding="utf-8").splitlines()
     own = [json.loads(line)["text"] for line in lines if line.strip()]
-    return own + [
+    return [
+        *own,
         "tps penuh di pasar",
         "lampu jalan mati di gang mawar, jalan gelap",
         "sampah numpuk depan sekolah, baunya sampai kelas",
