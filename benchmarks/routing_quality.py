@@ -45,7 +45,7 @@ from aduan.rules.datasets import load_dataset
 from classifier import CompiledRules, RuleSet, classify, compile_rules
 from classifier.calibrate import Calibration, Decision, choose, out_of_fold
 from classifier.evaluate import Dataset, Example, evaluate, prediction, score
-from classifier.learn import LEARNED, MAX_TERMS, READABLE, learned_ruleset
+from classifier.learn import LEARNED, MAX_TERMS, READABLE, cut_for, learned_ruleset
 from classifier.places import Gazetteer
 from classifier.rules import AreaTable
 from classifier.suggest import (
@@ -234,7 +234,7 @@ def calibrate_linear(
             best = (accuracy, options, decisions)
     assert best is not None
     _, options, decisions = best
-    calibration = choose(decisions, target)
+    calibration = choose(decisions, target, cut=cut_for(options))
     rules = learned_ruleset(
         train, options, areas=areas, area_label=AREA_LABEL, settings=calibration.settings
     )

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import replace
+from typing import Literal
 
 from classifier.calibrate import Calibration, choose, out_of_fold
 from classifier.evaluate import Example
@@ -76,4 +77,10 @@ def learn_rules(
         folds=folds,
     )
     draft = suggest_linear(examples, options, areas=areas.spellings() if areas else None)
-    return draft, choose(decisions, precision)
+    return draft, choose(decisions, precision, cut=cut_for(options))
+
+
+def cut_for(options: LinearOptions) -> Literal["observed", "expected"]:
+    """How the threshold is cut (`classifier.calibrate.choose`): on the expected precision for
+    the refitted few-keyword rules, whose observed precision curve is noisier."""
+    return "expected" if options.refit else "observed"

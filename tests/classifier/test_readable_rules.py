@@ -3,6 +3,8 @@ a disaster category for Kabupaten Bandung with hand-written keywords for the sma
 
 from __future__ import annotations
 
+import math
+import random
 from dataclasses import replace
 from pathlib import Path
 
@@ -12,6 +14,8 @@ from typer.testing import CliRunner
 from aduan.cli.main import app
 from aduan.rules.datasets import load_dataset
 from classifier import classify, compile_rules
+from classifier.calibrate import Decision, choose
+from classifier.engine import lead_confidence
 from classifier.learn import MAX_TERMS, READABLE
 from classifier.normalize import base_tokens
 from classifier.suggest import boilerplate, stop_words, suggest_linear
@@ -94,3 +98,25 @@ def test_rules_show_lists_every_keyword_with_its_weight(tmp_path: Path, category
     assert weights == sorted(weights, reverse=True)
     for weight, term in shown:
         assert abs(rule.keywords[term] - float(weight)) < 0.01, term
+
+
+def test_expected_cut_routes_while_the_mean_fitted_confidence_stays_on_target() -> None:
+    rng = random.Random(5)
+    decisions = []
+    for _ in range(3000):
+        lead = rng.uniform(0, 3)
+        right = rng.random() < 1 / (1 + math.exp(-(2 * lead - 1)))
+        decisions.append(Decision("a", {"a": 1 + lead, "b": 1.0}, right))
+    calibration = choose(decisions, 0.85, cut="expected")
+    slope, offset = calibration.settings["lead_slope"], calibration.settings["lead_offset"]
+    assert isinstance(slope, float) and isinstance(offset, float)
+    confidences = sorted(
+        (lead_confidence(d.scores["a"], 1.0, slope, offset) for d in decisions), reverse=True
+    )
+    routed = [c for c in confidences if c >= calibration.threshold]
+    assert sum(routed) / len(routed) >= 0.85
+    one_more = confidences[: len(routed) + 1]
+    assert sum(one_more) / len(one_more) < 0.85 + 1e-3
+    # On decisions that follow the fitted curve, what is routed is right about 85% of the time.
+    assert 0.82 <= calibration.precision <= 0.9 and 0.3 < calibration.coverage < 0.9
+    assert choose(decisions, 1.0, cut="expected").threshold == 1.0
