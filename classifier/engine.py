@@ -6,12 +6,13 @@ Scoring: every keyword or phrase found counts once for its category, strongest f
 further one with `decay` times the weight of the one before (settings.decay, 0.5 by default).
 A phrase hides the shorter terms of other categories inside it, so "lampu jalan" counts as the
 street-light phrase and not also as the road's "jalan"; the terms of its own category inside it
-are folded into its match (unless settings.overlap: then every keyword present counts, as
-learned weights assume). So adding a keyword to a category never lowers that category's score,
-nor its confidence (tests/classifier/test_monotone.py). A negative term found anywhere cancels
-its category. A category's `bias` (0 unless set) is added to its score once a keyword is found.
-Two categories with the same top score are a tie: the one listed first wins, and the complaint
-goes to review.
+are folded into its match, which weighs the more of the phrase and of them (unless
+settings.overlap: then every keyword present counts, as learned weights assume). So adding a
+keyword to a category never lowers that category's score, nor its confidence
+(tests/classifier/test_monotone.py; docs/routing.md says the one known exception). A negative
+term found anywhere cancels its category. A category's `bias` (0 unless set) is added to its
+score once a keyword is found. Two categories with the same top score are a tie: the one
+listed first wins, and the complaint goes to review.
 
 Areas (optional, settings.areas): a kecamatan/kelurahan named in the text adds the table's
 weight to the categories that route by area, and when one of those categories wins, the
@@ -442,9 +443,11 @@ def _fold(
 
     A keyword inside a longer phrase that has no keyword of its category is hidden. One inside
     a longer phrase of its own category is folded into the outermost such phrase: that match
-    weighs the decayed sum of everything folded into it, strongest first. Taken with the decay
-    across the category's matches this never comes to less than counting them apart, so a
-    phrase added to a category ("tps penuh" beside "tps") raises that category's score.
+    weighs the phrase's own weight or the decayed sum of the terms folded into it (strongest
+    first), whichever is more. Taken with the decay across the category's matches this never
+    comes to less than counting those terms apart, so a phrase added to a category never
+    lowers its score ("tps penuh" beside a stronger "tps" counts as "tps" did), and a phrase
+    stronger than its words ("taman kota" beside "taman") counts as the phrase, as written.
     """
     spans = [(k, i0, i0 + p.size, p) for k, (i0, p) in enumerate(pending) if p.size > 1]
     folded: dict[tuple[int, str], list[float]] = {}  # (occurrence, category) -> its weights
@@ -472,11 +475,11 @@ def _fold(
             if phrase.size > 1:
                 folded[(k, category)] = [weight]
                 owners[(k, category)] = key
-    for slot, weights in folded.items():
-        if len(weights) > 1:
+    for slot, (own, *inner) in folded.items():
+        if inner:
+            inner.sort(reverse=True)
+            total = max(own, sum(w * decay**i for i, w in enumerate(inner)))
             key = owners[slot]
-            weights.sort(reverse=True)
-            total = sum(w * decay**i for i, w in enumerate(weights))
             found[key] = found[key]._replace(weight=total)
 
 

@@ -77,14 +77,24 @@ def _draws(
     """(keyword, category, weight): a word or phrase of one of the texts, any category."""
     rng = random.Random(seed)
     codes = [c for c in ruleset.categories if c != ruleset.settings.fallback_category]
+    owners: dict[str, list[str]] = {}  # a normalised word -> the categories it is a keyword of
+    for code in codes:
+        for term in ruleset.categories[code].keywords:
+            words = base_tokens(term)
+            if len(words) == 1:
+                owners.setdefault(words[0], []).append(code)
     for _ in range(count):
         words = [w for w in base_tokens(rng.choice(texts)) if not w.startswith("<")]
         if not words:
             continue
         size = rng.choice((1, 1, 2, 2, 3))
         start = rng.randrange(max(1, len(words) - size + 1))
-        keyword = " ".join(words[start : start + size])
-        yield keyword, rng.choice(codes), rng.choice((0.1, 0.5, 1.0, 2.0, 3.0, 5.0))
+        part = words[start : start + size]
+        # Half the time, a phrase around a word that already is a keyword, for its category:
+        # the case where a phrase used to consume a stronger keyword of its own category.
+        mine = [c for w in part for c in owners.get(w, ())]
+        code = rng.choice(mine) if mine and rng.random() < 0.5 else rng.choice(codes)
+        yield " ".join(part), code, rng.choice((0.1, 0.5, 1.0, 2.0, 3.0, 5.0))
 
 
 def _with_keyword(ruleset: RuleSet, code: str, keyword: str, weight: float) -> RuleSet:
@@ -106,6 +116,10 @@ def _check(ruleset: RuleSet, texts: list[str], draws: int, seed: int) -> int:
     old = {t: classify(t, before) for t in texts}
     checked = 0
     for keyword, code, weight in _draws(ruleset, texts, draws, seed):
+        if any(before.normalizer.resolve(w) != (w,) for w in base_tokens(keyword)):
+            # Known limit (docs/routing.md): a new derived word ("kebanjiran" beside "banjir")
+            # is read as itself once it is a keyword, no longer as the keyword it stems to.
+            continue
         after = compile_rules(_with_keyword(ruleset, code, keyword, weight))
         for text in texts:
             if old[text].intent != "complaint" or not _contains(base_tokens(text), keyword):
@@ -125,7 +139,7 @@ def _check(ruleset: RuleSet, texts: list[str], draws: int, seed: int) -> int:
 
 
 def test_adding_a_keyword_never_lowers_confidence_default_rules() -> None:
-    checked = _check(_ruleset(ROOT / "config.yaml"), _chat_texts(), draws=150, seed=1)
+    checked = _check(_ruleset(ROOT / "config.yaml"), _chat_texts(), draws=200, seed=1)
     assert checked >= 150
 
 
@@ -140,9 +154,13 @@ def test_readme_example_raises_confidence(config: Path) -> None:
     code = "sampah" if "sampah" in ruleset.categories else "dlh"
     text = "tps penuh di pasar"
     was = classify(text, compile_rules(ruleset))
-    now = classify(text, compile_rules(_with_keyword(ruleset, code, "tps penuh", 2.0)))
+    # As the README shows it (weight 3): surer than before.
+    now = classify(text, compile_rules(_with_keyword(ruleset, code, "tps penuh", 3.0)))
     assert now.category == code
-    assert now.confidence > was.confidence or was.category != code
+    assert now.confidence > was.confidence
+    # As the issue's admin did it (weight 2, under the 2.5 of "tps"): not less sure.
+    weaker = classify(text, compile_rules(_with_keyword(ruleset, code, "tps penuh", 2.0)))
+    assert weaker.category == code and weaker.confidence >= was.confidence
 
 
 def _tie_rules(first: str) -> CompiledRules:
