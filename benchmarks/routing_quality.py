@@ -19,7 +19,8 @@
      suggestion options / decay chosen by 4-fold CV inside the four training folds, and
      per-category confidence thresholds chosen on those inner folds so that the inner
      precision is >= 85%. The scored fold is never used for any choice.
-2. The shipped default rules (config.yaml) on chat-dev.jsonl.
+2. The shipped default rules (config.yaml) on chat-dev.jsonl and on the chat messages written
+   apart from it (tests/classifier/data/fresh_chat.jsonl).
 
 Run from the repository root:  .venv/bin/python -m benchmarks.routing_quality
 (benchmark-only dependencies: scikit-learn, pyahocorasick — `pip install -e .[bench]`).
@@ -44,7 +45,7 @@ from aduan.rules.datasets import load_dataset
 from classifier import CompiledRules, RuleSet, classify, compile_rules
 from classifier.calibrate import Calibration, Decision, choose, out_of_fold
 from classifier.evaluate import Dataset, Example, evaluate, prediction, score
-from classifier.learn import LEARNED, learned_ruleset
+from classifier.learn import LEARNED, MAX_TERMS, READABLE, cut_for, learned_ruleset
 from classifier.places import Gazetteer
 from classifier.rules import AreaTable
 from classifier.suggest import (
@@ -58,6 +59,7 @@ from storage.areas import group_by_kecamatan
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA = ROOT.parent / "shared" / "data"
+FRESH_CHAT = ROOT / "tests" / "classifier" / "data" / "fresh_chat.jsonl"  # written apart
 EXAMPLE = ROOT / "examples" / "kab-bandung" / "config.yaml"
 FALLBACK = "lainnya"
 AREA_LABEL = "KECAMATAN"  # the label whose reports go to the kecamatan named in them
@@ -75,6 +77,13 @@ LINEAR_CANDIDATES = (
     LEARNED,
     replace(LEARNED, c=1.0),
     replace(LEARNED, balance=0.0),
+)
+# rules_readable: at most MAX_TERMS keywords per category, refitted on them (`aduan rules
+# suggest --method linear`, the default); how much the small OPDs weigh is chosen by inner CV.
+READABLE_CANDIDATES = (
+    READABLE,
+    replace(READABLE, balance=0.5),
+    replace(READABLE, refit_from=2 * MAX_TERMS),
 )
 TARGET_PRECISION = 0.85
 INNER_FOLDS = 4
@@ -200,7 +209,10 @@ def _choose_thresholds(
 
 
 def calibrate_linear(
-    train: list[Example], areas: AreaTable | None = None, target: float = TARGET_PRECISION
+    train: list[Example],
+    areas: AreaTable | None = None,
+    target: float = TARGET_PRECISION,
+    candidates: tuple[LinearOptions, ...] = LINEAR_CANDIDATES,
 ) -> tuple[RuleSet, Calibration]:
     """Learned rules for `train`, every choice made by CV inside `train` only.
 
@@ -209,7 +221,7 @@ def calibrate_linear(
     (`classifier.calibrate`, as `aduan rules suggest --method linear` does).
     """
     best: tuple[float, LinearOptions, list[Decision]] | None = None
-    for options in LINEAR_CANDIDATES:
+    for options in candidates:
         decisions = out_of_fold(
             train,
             lambda part, options=options: learned_ruleset(
@@ -222,7 +234,7 @@ def calibrate_linear(
             best = (accuracy, options, decisions)
     assert best is not None
     _, options, decisions = best
-    calibration = choose(decisions, target)
+    calibration = choose(decisions, target, cut=cut_for(options))
     rules = learned_ruleset(
         train, options, areas=areas, area_label=AREA_LABEL, settings=calibration.settings
     )
@@ -244,13 +256,15 @@ def cross_validate(
     splitter = StratifiedKFold(n_splits=folds, shuffle=True, random_state=13)
     runs: dict[str, list[dict[str, float]]] = {
         "rules": [], "rules_calibrated": [], "rules_linear": [], "rules_linear_places": [],
-        "tfidf_svm": [], "tfidf_logreg": [],
+        "rules_readable": [], "rules_readable_places": [], "tfidf_svm": [], "tfidf_logreg": [],
     }  # fmt: skip
     places = bandung_places()
     inner_runs: list[dict[str, float]] = []
     # Baselines: (margin between their two best labels, right?) on every scored report.
     margins: dict[str, list[tuple[float, bool]]] = {"tfidf_svm": [], "tfidf_logreg": []}
     linear_inner: list[dict[str, float]] = []
+    terms: dict[str, list[tuple[int, float]]] = {"rules_linear": [], "rules_readable": []}
+    readable_inner: list[dict[str, float]] = []
     for train_idx, test_idx in splitter.split(texts, labels):
         train = [dataset.examples[i] for i in train_idx]
         test = Dataset(tuple(dataset.examples[i] for i in test_idx), dataset.kind)
@@ -274,6 +288,16 @@ def cross_validate(
         # The same rules with the official area list: kecamatan and desa names, typos.
         with_places = evaluate(test, compile_rules(learned, places)).as_dict()
         runs["rules_linear_places"].append(with_places)
+        terms["rules_linear"].append(_terms_per_category(learned))
+        # At most MAX_TERMS keywords per category, refitted (the default of `--method linear`).
+        readable, inner_readable = calibrate_linear(train, areas, candidates=READABLE_CANDIDATES)
+        readable_inner.append(
+            {"coverage": inner_readable.coverage, "precision": inner_readable.precision}
+        )
+        runs["rules_readable"].append(evaluate(test, compile_rules(readable)).as_dict())
+        with_places = evaluate(test, compile_rules(readable, places)).as_dict()
+        runs["rules_readable_places"].append(with_places)
+        terms["rules_readable"].append(_terms_per_category(readable))
         gold = [ex.label for ex in test.examples]
         vectorizer = TfidfVectorizer(sublinear_tf=True, ngram_range=(1, 2), min_df=2)
         x_train = vectorizer.fit_transform([ex.text for ex in train])
@@ -292,7 +316,13 @@ def cross_validate(
         name: {k: statistics.mean(float(r[k]) for r in results) for k in keys}
         for name, results in runs.items()
     }
-    for name in ("rules_linear", "rules_linear_places"):
+    for name, results in runs.items():
+        f1 = [float(r["per_label"].get(AREA_LABEL, {}).get("f1", 0.0)) for r in results]
+        out[name]["kecamatan_f1"] = statistics.mean(f1)
+    for name, found in terms.items():
+        out[name]["terms_max"] = max(most for most, _ in found)
+        out[name]["terms_mean"] = statistics.mean(mean for _, mean in found)
+    for name in ("rules_linear", "rules_linear_places", "rules_readable", "rules_readable_places"):
         named = [float(r["kecamatan_accuracy"]) for r in runs[name] if "kecamatan_accuracy" in r]
         if named:
             out[name]["kecamatan_accuracy"] = statistics.mean(named)
@@ -302,7 +332,15 @@ def cross_validate(
     out["rules_calibrated"]["inner_precision"] = statistics.mean(r["precision"] for r in inner_runs)
     out["rules_linear"]["inner_coverage"] = statistics.mean(r["coverage"] for r in linear_inner)
     out["rules_linear"]["inner_precision"] = statistics.mean(r["precision"] for r in linear_inner)
+    for key in ("coverage", "precision"):
+        out["rules_readable"][f"inner_{key}"] = statistics.mean(r[key] for r in readable_inner)
     return out
+
+
+def _terms_per_category(rules: RuleSet) -> tuple[int, float]:
+    """The most keywords of one category, and the mean over the categories that have any."""
+    sizes = [len(rule.keywords) for rule in rules.categories.values() if rule.keywords]
+    return max(sizes), statistics.mean(sizes)
 
 
 def _margins(decision: object, predicted: list[str], gold: list[str]) -> list[tuple[float, bool]]:
@@ -354,6 +392,7 @@ def main() -> None:
             areas=area_table(),
         ),
         "chat_dev_shipped": shipped_rules_on_chat(args.config, args.chat),
+        "fresh_chat_shipped": shipped_rules_on_chat(args.config, FRESH_CHAT),
     }
     if args.json:
         print(json.dumps(figures, indent=2))
@@ -362,8 +401,11 @@ def main() -> None:
     for name, row in figures["bandung_cv"].items():
         if name.startswith("rules"):
             extra = f"  coverage {row['coverage']:.1%}  auto-precision {row['auto_precision']:.1%}"
+            extra += f"  KECAMATAN F1 {row['kecamatan_f1']:.3f}"
             if "kecamatan_accuracy" in row:
                 extra += f"  kecamatan named {row['kecamatan_accuracy']:.1%}"
+            if "terms_max" in row:
+                extra += f"  terms/category max {row['terms_max']} mean {row['terms_mean']:.0f}"
         else:  # what the baseline would give if it routed only the half it is surest of
             extra = f"  (surest half: {row['half_precision']:.1%} right)"
         print(f"  {name:19} accuracy {row['accuracy']:.1%}  macro-F1 {row['macro_f1']:.3f}{extra}")
@@ -378,12 +420,18 @@ def main() -> None:
         f"  (rules_linear: same procedure; on inner folds they routed "
         f"{linear['inner_coverage']:.1%} at {linear['inner_precision']:.1%})"
     )
-    chat = figures["chat_dev_shipped"]
+    readable = figures["bandung_cv"]["rules_readable"]
     print(
-        f"Shipped rules on chat-dev ({chat['n']} messages): accuracy {chat['accuracy']:.1%}, "
-        f"macro-F1 {chat['macro_f1']:.3f}, coverage {chat['coverage']:.1%}, "
-        f"auto-precision {chat['auto_precision']:.1%}"
+        f"  (rules_readable: at most {MAX_TERMS} keywords per category, refitted; on inner folds "
+        f"they routed {readable['inner_coverage']:.1%} at {readable['inner_precision']:.1%})"
     )
+    for key, name in (("chat_dev_shipped", "chat-dev"), ("fresh_chat_shipped", "fresh_chat")):
+        chat = figures[key]
+        print(
+            f"Shipped rules on {name} ({chat['n']} messages): accuracy {chat['accuracy']:.1%}, "
+            f"macro-F1 {chat['macro_f1']:.3f}, coverage {chat['coverage']:.1%}, "
+            f"auto-precision {chat['auto_precision']:.1%}"
+        )
 
 
 if __name__ == "__main__":

@@ -94,12 +94,18 @@ def choose(
     confidence: Literal["softmax", "lead"] = "lead",
     temperatures: Sequence[float] = TEMPERATURES,
     none_score: float = 0.0,
+    cut: Literal["observed", "expected"] = "observed",
 ) -> Calibration:
     """Confidence settings and the threshold that route the most decisions at >= `target`.
 
     `lead`: the confidence is a logistic function of the winner's lead, fitted to whether the
     decisions were right (Platt scaling); `softmax`: the temperature is chosen among
     `temperatures`. When no threshold reaches the target, it is 1.0: nothing is routed alone.
+
+    `cut`: `observed` routes the most decisions whose observed precision is >= target; with
+    `expected` (lead only) the threshold is the lowest at which the mean fitted confidence of
+    the routed decisions is >= target — smoother than the observed precision, whose curve on a
+    few hundred noisy decisions can dip below the target early and stop routing there.
     """
     scored = [d for d in decisions if d.category and d.scores]
     accuracy = sum(d.correct for d in decisions) / len(decisions) if decisions else 0.0
@@ -122,7 +128,10 @@ def choose(
             candidates.append(({"temperature": temperature, "none_score": none_score}, probs))
     best = Calibration({**candidates[0][0], "threshold": 1.0}, 1.0, 0.0, 0.0, accuracy)
     for settings, ranked in candidates:
-        threshold, coverage, precision = _threshold_for(ranked, len(decisions), target)
+        if cut == "expected" and "lead_slope" in settings:
+            threshold, coverage, precision = _expected_threshold(ranked, len(decisions), target)
+        else:
+            threshold, coverage, precision = _threshold_for(ranked, len(decisions), target)
         if "lead_slope" in settings and coverage and threshold > target:
             # A calibrated confidence: a report that is itself right >= target of the time
             # may always be routed, however sure the history's reports happened to be.
@@ -131,9 +140,13 @@ def choose(
             coverage, precision = len(routed) / len(decisions), sum(routed) / len(routed)
         if coverage > best.coverage:
             # Rounded down, so the report at the threshold is still routed.
-            cut = math.floor(threshold * 10_000) / 10_000
+            floor = math.floor(threshold * 10_000) / 10_000
             best = Calibration(
-                {**settings, "threshold": cut, "margin": 0.0}, cut, coverage, precision, accuracy
+                {**settings, "threshold": floor, "margin": 0.0},
+                floor,
+                coverage,
+                precision,
+                accuracy,
             )
     return best
 
@@ -149,6 +162,26 @@ def _threshold_for(
         good += correct
         next_is_tied = k < len(ordered) and ordered[k][0] == confidence
         if k >= MIN_ROUTED and not next_is_tied and good / k >= target:
+            found = (confidence, k / total, good / k)
+    return found
+
+
+def _expected_threshold(
+    ranked: Sequence[tuple[float, bool]], total: int, target: float
+) -> tuple[float, float, float]:
+    """(threshold, coverage, observed precision) of the lowest threshold whose routed decisions
+    have a mean confidence >= target; (1, 0, 0) if none (or fewer than MIN_ROUTED)."""
+    ordered = sorted(ranked, key=lambda item: -item[0])
+    found = (1.0, 0.0, 0.0)
+    expected = 0.0
+    good = 0
+    for k, (confidence, correct) in enumerate(ordered, 1):
+        expected += confidence
+        good += correct
+        next_is_tied = k < len(ordered) and ordered[k][0] == confidence
+        if expected / k < target:
+            break
+        if k >= MIN_ROUTED and not next_is_tied:
             found = (confidence, k / total, good / k)
     return found
 

@@ -4,10 +4,15 @@
 
 Scoring: every keyword or phrase found counts once for its category, strongest first, each
 further one with `decay` times the weight of the one before (settings.decay, 0.5 by default).
-Phrases are matched leftmost-longest and consume their words, so "lampu jalan" counts as the
-street-light phrase and not also as "jalan" (unless settings.overlap: then every keyword
-present counts, as learned weights assume). A negative term found anywhere cancels its
-category. A category's `bias` (0 unless set) is added to its score once a keyword is found.
+A phrase hides the shorter terms of other categories inside it, so "lampu jalan" counts as the
+street-light phrase and not also as the road's "jalan"; the terms of its own category inside it
+are folded into its match, which weighs the more of the phrase and of them (unless
+settings.overlap: then every keyword present counts, as learned weights assume). So adding a
+keyword to a category never lowers that category's score, nor its confidence
+(tests/classifier/test_monotone.py; docs/routing.md says the one known exception). A negative
+term found anywhere cancels its category. A category's `bias` (0 unless set) is added to its
+score once a keyword is found. Two categories with the same top score are a tie: the one
+listed first wins, and the complaint goes to review.
 
 Areas (optional, settings.areas): a kecamatan/kelurahan named in the text adds the table's
 weight to the categories that route by area, and when one of those categories wins, the
@@ -195,7 +200,7 @@ def classify(text: str, rules: CompiledRules) -> Classification:
     words, raws = rules.normalizer.tokens(text)
     settings = rules.rules.settings
     found, cancelled, area = _scan(
-        words, raws, rules.index, settings.overlap, landmark_positions(words)
+        words, raws, rules.index, settings.overlap, landmark_positions(words), settings.decay
     )
     place = rules.places.locate(text) if rules.places is not None else None
     area = _official_area(place, rules, area)
@@ -218,6 +223,7 @@ def classify(text: str, rules: CompiledRules) -> Classification:
         confidence < rules.thresholds.get(best, settings.threshold)
         or confidence - second < settings.margin
         or best == settings.fallback_category
+        or tied(scores, best)
     )
     opd = rules.opd.get(best)
     if area_name is not None and best in rules.area_categories:
@@ -284,6 +290,13 @@ def _decide(scores: dict[str, float], rules: CompiledRules) -> tuple[str, float,
             0.0,
         )
     return _top_two(scores, rules.order, settings.temperature, settings.none_score)
+
+
+def tied(scores: dict[str, float], best: str) -> bool:
+    """Another category scored as much as `best`: the order of the rules chose, so a human
+    must (scores equal to within rounding count as equal)."""
+    top = scores[best]
+    return any(c != best and math.isclose(v, top, abs_tol=1e-9) for c, v in scores.items())
 
 
 def with_category(result: Classification, category: str, rules: CompiledRules) -> Classification:
@@ -396,75 +409,113 @@ def _scan(
     index: dict[str, _Node],
     overlap: bool = False,
     landmarks: frozenset[int] = frozenset(),
+    decay: float = DECAY,
 ) -> tuple[dict[tuple[str, str], Match], dict[str, tuple[str, str]], tuple[str, str] | None]:
-    """Find keywords (leftmost-longest, consuming), negative terms and the first area named.
+    """Find keywords, negative terms and the first area named.
 
-    With `overlap`, phrases consume nothing: every keyword present counts (learned weights).
-    A term touching a position in `landmarks` (a landmark named as a location) votes for nothing.
+    A phrase hides the shorter terms of *other* categories inside it ("lampu jalan" is not
+    also the road's "jalan"); the terms of its own category inside it are folded into its
+    match (`_fold`), so a phrase added to a category can only add to that category's score.
+    With `overlap`, nothing is hidden or folded: every keyword present counts (learned
+    weights). A term touching a position in `landmarks` (a landmark named as a location) votes
+    for nothing, but still hides what it contains. Negative terms count wherever they occur.
     """
     found: dict[tuple[str, str], Match] = {}
     cancelled: dict[str, tuple[str, str]] = {}
     area: tuple[str, str] | None = None
     n = len(words)
-    i = 0
+    # Occurrences of terms of two or more words (start, phrase), and the one-word terms after
+    # the first such occurrence: both are resolved by `_fold`, once the scan is done.
+    pending: list[tuple[int, _Phrase]] = []
     # Only positions whose word starts some term are visited (most words start none).
     for i0 in compress(range(n), map(index.__contains__, words)):
-        if i0 < i:
-            continue  # consumed by a phrase
         phrase, children = index[words[i0]]
         phrases: Sequence[_Phrase]
         if children is not None and i0 + 1 < n and words[i0 + 1] in children:
             phrases = _phrases_at(words, i0, phrase, children)
         elif phrase is None:
             continue
-        elif phrase.simple:
-            # The usual case: a one-word term with one keyword. It consumes only its own word,
-            # so the position needs no update.
+        elif phrase.simple and not pending:
+            # The usual case: a one-word term with one keyword, no phrase before it.
+            if landmarks and i0 in landmarks:
+                continue
             key, category, term, weight = phrase.keywords[0]
-            if key not in found and not (landmarks and i0 in landmarks):
+            if key not in found:
                 found[key] = _new_match(Match, (category, term, weight, raws[i0]))
             continue
         else:
             phrases = (phrase,)
-        area, end = _take_phrases(phrases, i0, raws, landmarks, overlap, found, cancelled, area)
-        if end is not None:
-            i = end  # the longest keyword consumes its words
+        for phrase in phrases:
+            size = phrase.size
+            touches = bool(landmarks) and not landmarks.isdisjoint(range(i0, i0 + size))
+            if not touches:
+                raw = raws[i0] if size == 1 else " ".join(dict.fromkeys(raws[i0 : i0 + size]))
+                for category, term in phrase.negatives:
+                    cancelled.setdefault(category, (term, raw))
+            if area is None and phrase.area is not None:
+                area = (phrase.area, raws[i0] if size == 1 else " ".join(raws[i0 : i0 + size]))
+            if overlap:
+                if not touches:
+                    for key, category, term, weight in phrase.keywords:
+                        if key not in found:
+                            found[key] = _new_match(Match, (category, term, weight, raw))
+            elif phrase.positive:
+                pending.append((i0, phrase))
+    if pending:
+        _fold(pending, raws, landmarks, found, decay)
     return found, cancelled, area
 
 
-def _take_phrases(
-    phrases: Sequence[_Phrase],
-    start: int,
+def _fold(
+    pending: list[tuple[int, _Phrase]],
     raws: list[str],
     landmarks: frozenset[int],
-    overlap: bool,
     found: dict[tuple[str, str], Match],
-    cancelled: dict[str, tuple[str, str]],
-    area: tuple[str, str] | None,
-) -> tuple[tuple[str, str] | None, int | None]:
-    """Record what the phrases at `start` say (longest first) into `found` and `cancelled`.
+    decay: float,
+) -> None:
+    """Add the keywords of `pending` occurrences (scan order: leftmost, longest first) to
+    `found`.
 
-    Returns the first area named and where the longest keyword's words end (None when it
-    consumes none: no keyword, or `overlap`).
+    A keyword inside a longer phrase that has no keyword of its category is hidden. One inside
+    a longer phrase of its own category is folded into the outermost such phrase: that match
+    weighs the phrase's own weight or the decayed sum of the terms folded into it (strongest
+    first), whichever is more. Taken with the decay across the category's matches this never
+    comes to less than counting those terms apart, so a phrase added to a category never
+    lowers its score ("tps penuh" beside a stronger "tps" counts as "tps" did), and a phrase
+    stronger than its words ("taman kota" beside "taman") counts as the phrase, as written.
     """
-    end: int | None = None
-    for phrase in phrases:
-        size, keywords, negatives, area_name, positive, _ = phrase
-        if end is not None and positive:
+    spans = [(k, i0, i0 + p.size, p) for k, (i0, p) in enumerate(pending) if p.size > 1]
+    folded: dict[tuple[int, str], list[float]] = {}  # (occurrence, category) -> its weights
+    owners: dict[tuple[int, str], tuple[str, str]] = {}  # the same -> its key in `found`
+    used = set(found)
+    for k, (i0, phrase) in enumerate(pending):
+        end = i0 + phrase.size
+        if landmarks and not landmarks.isdisjoint(range(i0, end)):
             continue
-        raw = raws[start] if size == 1 else " ".join(dict.fromkeys(raws[start : start + size]))
-        if landmarks and not landmarks.isdisjoint(range(start, start + size)):
-            keywords, negatives = (), ()  # a place: it still consumes its words
-        for key, category, term, weight in keywords:
-            if key not in found:
-                found[key] = _new_match(Match, (category, term, weight, raw))
-        for category, term in negatives:
-            cancelled.setdefault(category, (term, raw))
-        if area is None and area_name is not None:
-            area = (area_name, raw)
-        if positive and not overlap:
-            end = start + size
-    return area, end
+        containers = [
+            (j, p) for j, s, e, p in spans if s <= i0 and end <= e and e - s > phrase.size
+        ]
+        raw = raws[i0] if phrase.size == 1 else " ".join(dict.fromkeys(raws[i0:end]))
+        for key, category, term, weight in phrase.keywords:
+            if key in used:
+                continue  # every keyword counts once
+            if any(all(c != category for _, c, _, _ in p.keywords) for _, p in containers):
+                continue  # hidden by a phrase of another category
+            used.add(key)
+            owner = next(((j, category) for j, _ in containers if (j, category) in folded), None)
+            if owner is not None:
+                folded[owner].append(weight)
+                continue
+            found[key] = _new_match(Match, (category, term, weight, raw))
+            if phrase.size > 1:
+                folded[(k, category)] = [weight]
+                owners[(k, category)] = key
+    for slot, (own, *inner) in folded.items():
+        if inner:
+            inner.sort(reverse=True)
+            total = max(own, sum(w * decay**i for i, w in enumerate(inner)))
+            key = owners[slot]
+            found[key] = found[key]._replace(weight=total)
 
 
 def _phrases_at(

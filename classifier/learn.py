@@ -7,6 +7,8 @@ from `calibrate`, on out-of-fold decisions of rules learned the same way from pa
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
+from typing import Literal
 
 from classifier.calibrate import Calibration, choose, out_of_fold
 from classifier.evaluate import Example
@@ -27,6 +29,17 @@ from classifier.suggest import (
 LEARNED = LinearOptions(
     model="svm", c=0.3, balance=0.5, positive_only=True, repeats=True, top=10_000
 )
+# Rules an admin can read (the default of `rules suggest --method linear`): the same model,
+# fitted again on each label's `MAX_TERMS` strongest words and phrases alone (`refit`), with
+# the small OPDs weighed less (balance 0.3). On Kabupaten Bandung's history this is about as
+# accurate as all 10,000 weights (benchmarks/routing_quality.py), with 80 terms a category.
+MAX_TERMS = 80
+READABLE = replace(LEARNED, top=MAX_TERMS, refit=True, balance=0.3)
+
+
+def linear_options(max_terms: int) -> LinearOptions:
+    """`READABLE` with at most `max_terms` keywords per label; 0 keeps them all (`LEARNED`)."""
+    return replace(READABLE, top=max_terms) if max_terms > 0 else LEARNED
 
 
 def learned_ruleset(
@@ -64,4 +77,10 @@ def learn_rules(
         folds=folds,
     )
     draft = suggest_linear(examples, options, areas=areas.spellings() if areas else None)
-    return draft, choose(decisions, precision)
+    return draft, choose(decisions, precision, cut=cut_for(options))
+
+
+def cut_for(options: LinearOptions) -> Literal["observed", "expected"]:
+    """How the threshold is cut (`classifier.calibrate.choose`): on the expected precision for
+    the refitted few-keyword rules, whose observed precision curve is noisier."""
+    return "expected" if options.refit else "observed"

@@ -32,8 +32,9 @@ import json
 import math
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
+from importlib import resources
 
 import yaml
 from Sastrawi.StopWordRemover.StopWordRemoverFactory import StopWordRemoverFactory
@@ -70,13 +71,19 @@ class SuggestOptions:
 
 @lru_cache(maxsize=1)
 def stop_words() -> frozenset[str]:
-    """Function words that never make a keyword (PySastrawi's list plus chat fillers)."""
-    extra = {
-        "<num>", "<url>", "<email>", "nomor", "email", "mohon", "tolong", "terima", "kasih",
-        "admin", "bapak", "ibu", "saya", "kami", "yth", "assalamualaikum", "selamat", "pagi",
-        "siang", "sore", "malam", "tidak", "sudah", "belum", "yang", "banget", "sih", "nya",
-    }  # fmt: skip
-    return frozenset(StopWordRemoverFactory().get_stop_words()) | extra
+    """Words that never make a keyword: PySastrawi's stop words plus the boilerplate of
+    reports and chats (`classifier/data/boilerplate.txt`: greetings, thanks, "mohon", the
+    portal's name and web address, forms of address)."""
+    return frozenset(StopWordRemoverFactory().get_stop_words()) | boilerplate()
+
+
+@lru_cache(maxsize=1)
+def boilerplate() -> frozenset[str]:
+    """The shipped boilerplate list, one word a line (`#` starts a comment)."""
+    text = resources.files("classifier").joinpath("data", "boilerplate.txt").read_text("utf-8")
+    return frozenset(
+        line.strip() for line in text.splitlines() if line.strip() and not line.startswith("#")
+    )
 
 
 AREA_TERM = "<area>"
@@ -365,6 +372,15 @@ class LinearOptions:
     # the rules must then be run with `settings.repeats: log`, as `linear_settings` says.
     repeats: bool = False
     digits: int = 3  # weights are rounded to this many decimals
+    # With `top` keywords per label: fit once, keep each label's `top` strongest terms, then
+    # fit each label's model again on those terms alone (its weights then make sense without
+    # the terms dropped), instead of cutting the first model's weights.
+    refit: bool = False
+    refit_from: int = 0  # refit first on this many terms per label, then on `top` (0: at once)
+    # Words reduced to their formal stem before learning (`kebanjiran` -> `banjir`), so one
+    # keyword covers its derived forms: the engine maps an unknown word to its stem when the
+    # rules know the stem.
+    stem: bool = False
 
 
 @dataclass(frozen=True)
@@ -399,6 +415,8 @@ def suggest_linear(
     opts = options or LinearOptions()
     docs = [(ex.label, term_counts(ex.text, bigrams=opts.bigrams, areas=areas)) for ex in examples]
     docs = [(label, terms) for label, terms in docs if label != NOT_COMPLAINT]
+    if opts.stem:
+        docs = [(label, _stemmed(terms)) for label, terms in docs]
     df = Counter(term for _, terms in docs for term in terms)
     vocabulary = sorted(t for t, n in df.items() if n >= opts.min_count)
     column = {term: j for j, term in enumerate(vocabulary)}
@@ -430,6 +448,15 @@ def suggest_linear(
         raise ValueError(f"unknown model {opts.model!r}")
     model.fit(x, y)
     coef, intercept = model.coef_, model.intercept_
+    if opts.refit and opts.model == "svm" and coef.shape[0] > 1:
+        classes_ = [str(c) for c in model.classes_]
+        present = (x > 0).astype(np.float64)
+        support = np.vstack(
+            [np.asarray(present[np.array(y) == c].sum(axis=0)).ravel() for c in classes_]
+        )
+        coef = np.where(support >= opts.min_label_count, coef, 0.0)
+        for size in (opts.refit_from, opts.top) if opts.refit_from > opts.top else (opts.top,):
+            coef, intercept = _refit(x, y, classes_, coef, weights, replace(opts, top=size))
     if opts.idf:
         coef = coef * idf
     if coef.shape[0] == 1:  # two labels: one score, the first label's is zero
@@ -456,6 +483,52 @@ def suggest_linear(
         label: round(float(b), opts.digits) for label, b in zip(classes, intercept, strict=True)
     }
     return LinearDraft(out, bias)
+
+
+def _stemmed(terms: Mapping[str, int]) -> dict[str, int]:
+    """`terms` with every word reduced to its formal stem (counts of merged terms added)."""
+    out: Counter[str] = Counter()
+    for term, n in terms.items():
+        out[term if term.startswith("<") else " ".join(map(_stem, term.split()))] += n
+    return dict(out)
+
+
+@lru_cache(maxsize=65536)
+def _stem(word: str) -> str:
+    from classifier.normalize import stem
+
+    root = stem(word)
+    return root if len(root) > 1 and root not in stop_words() else word
+
+
+def _refit(
+    x: object,
+    y: list[str],
+    classes: list[str],
+    coef: object,
+    weights: Mapping[str, float],
+    opts: LinearOptions,
+) -> tuple[object, object]:
+    """One-vs-rest SVMs fitted again, each on its label's `opts.top` strongest terms only."""
+    import numpy as np
+    from sklearn.svm import LinearSVC
+
+    coef = np.asarray(coef)
+    sample_weight = np.array([weights[label] for label in y])
+    labels = np.array(y)
+    new_coef = np.zeros_like(coef)
+    new_intercept = np.zeros(len(classes))
+    for k, label in enumerate(classes):
+        order = np.argsort(-coef[k], kind="stable")
+        keep = [j for j in order[: opts.top] if coef[k, j] > 0]
+        if not keep:
+            new_intercept[k] = -1.0
+            continue
+        model = LinearSVC(C=opts.c, random_state=0)
+        model.fit(x[:, keep], labels == label, sample_weight=sample_weight)  # type: ignore[index]
+        new_coef[k, keep] = model.coef_[0]
+        new_intercept[k] = model.intercept_[0]
+    return new_coef, new_intercept
 
 
 def linear_settings(options: LinearOptions) -> dict[str, object]:

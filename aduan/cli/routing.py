@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import UTC
 from enum import StrEnum
 from pathlib import Path
@@ -45,7 +45,7 @@ from aduan.rules.store import (
 )
 from classifier import CompiledRules, RuleSet, classify, compile_rules
 from classifier.evaluate import Report, evaluate
-from classifier.learn import LEARNED, learn_rules
+from classifier.learn import MAX_TERMS, learn_rules, linear_options
 from classifier.places import Gazetteer
 from classifier.rules import AreaTable
 from classifier.suggest import (
@@ -188,7 +188,7 @@ def suggest_command(
     ] = SuggestMethod.log_odds,
     min_count: Annotated[int, typer.Option(help="minimum reports of a label with the term")] = 3,
     top: Annotated[
-        int | None, typer.Option(help="keywords per label (default: 100; linear: all)")
+        int | None, typer.Option(help="keywords per label (default: 100; linear: --max-terms)")
     ] = None,
     areas_from: Annotated[
         Path | None,
@@ -204,6 +204,10 @@ def suggest_command(
     fallback_opd: Annotated[
         str, typer.Option(help="linear: OPD of the fallback category (unmatched reports)")
     ] = "TRIAGE",
+    max_terms: Annotated[
+        int,
+        typer.Option(min=0, help="linear: keywords per category, refitted on them (0: all)"),
+    ] = MAX_TERMS,
     from_history: Annotated[
         bool,
         typer.Option(
@@ -237,7 +241,7 @@ def suggest_command(
         typer.echo(to_yaml(suggest(dataset.examples, options)), nl=False)
         return
     areas = _areas_of(areas_from) if areas_from else None
-    linear = replace(LEARNED, top=top or LEARNED.top)
+    linear = linear_options(top or max_terms)
     try:
         draft, calibration = learn_rules(
             dataset.examples, linear, precision, areas=areas, area_label=area_label
