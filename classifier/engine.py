@@ -413,20 +413,14 @@ def _scan(
 ) -> tuple[dict[tuple[str, str], Match], dict[str, tuple[str, str]], tuple[str, str] | None]:
     """Find keywords, negative terms and the first area named.
 
-    A phrase hides the shorter terms of *other* categories inside it ("lampu jalan" is not
-    also the road's "jalan"); the terms of its own category inside it are folded into its
-    match (`_fold`), so a phrase added to a category can only add to that category's score.
-    With `overlap`, nothing is hidden or folded: every keyword present counts (learned
-    weights). A term touching a position in `landmarks` (a landmark named as a location) votes
-    for nothing, but still hides what it contains. Negative terms count wherever they occur.
+    Phrases hide or fold the shorter terms inside them (`_fold`); with `overlap` every keyword
+    present counts. A term touching a landmark named as a location votes for nothing.
     """
     found: dict[tuple[str, str], Match] = {}
     cancelled: dict[str, tuple[str, str]] = {}
     area: tuple[str, str] | None = None
     n = len(words)
-    # Occurrences of terms of two or more words (start, phrase), and the one-word terms after
-    # the first such occurrence: both are resolved by `_fold`, once the scan is done.
-    pending: list[tuple[int, _Phrase]] = []
+    pending: list[tuple[int, _Phrase]] = []  # (start, term) from the first phrase on: `_fold`
     # Only positions whose word starts some term are visited (most words start none).
     for i0 in compress(range(n), map(index.__contains__, words)):
         phrase, children = index[words[i0]]
@@ -445,25 +439,42 @@ def _scan(
             continue
         else:
             phrases = (phrase,)
-        for phrase in phrases:
-            size = phrase.size
-            touches = bool(landmarks) and not landmarks.isdisjoint(range(i0, i0 + size))
-            if not touches:
-                raw = raws[i0] if size == 1 else " ".join(dict.fromkeys(raws[i0 : i0 + size]))
-                for category, term in phrase.negatives:
-                    cancelled.setdefault(category, (term, raw))
-            if area is None and phrase.area is not None:
-                area = (phrase.area, raws[i0] if size == 1 else " ".join(raws[i0 : i0 + size]))
-            if overlap:
-                if not touches:
-                    for key, category, term, weight in phrase.keywords:
-                        if key not in found:
-                            found[key] = _new_match(Match, (category, term, weight, raw))
-            elif phrase.positive:
-                pending.append((i0, phrase))
+        area = _take_phrases(phrases, i0, raws, landmarks, overlap, found, cancelled, area, pending)
     if pending:
         _fold(pending, raws, landmarks, found, decay)
     return found, cancelled, area
+
+
+def _take_phrases(
+    phrases: Sequence[_Phrase],
+    start: int,
+    raws: list[str],
+    landmarks: frozenset[int],
+    overlap: bool,
+    found: dict[tuple[str, str], Match],
+    cancelled: dict[str, tuple[str, str]],
+    area: tuple[str, str] | None,
+    pending: list[tuple[int, _Phrase]],
+) -> tuple[str, str] | None:
+    """Record the negatives and the area of the terms at `start`; their keywords go to `found`
+    (with `overlap`) or to `pending` for `_fold`. Returns the first area named."""
+    for phrase in phrases:
+        size = phrase.size
+        touches = bool(landmarks) and not landmarks.isdisjoint(range(start, start + size))
+        if not touches:
+            raw = raws[start] if size == 1 else " ".join(dict.fromkeys(raws[start : start + size]))
+            for category, term in phrase.negatives:
+                cancelled.setdefault(category, (term, raw))
+        if area is None and phrase.area is not None:
+            area = (phrase.area, raws[start] if size == 1 else " ".join(raws[start : start + size]))
+        if overlap:
+            if not touches:
+                for key, category, term, weight in phrase.keywords:
+                    if key not in found:
+                        found[key] = _new_match(Match, (category, term, weight, raw))
+        elif phrase.positive:
+            pending.append((start, phrase))
+    return area
 
 
 def _fold(
@@ -473,32 +484,26 @@ def _fold(
     found: dict[tuple[str, str], Match],
     decay: float,
 ) -> None:
-    """Add the keywords of `pending` occurrences (scan order: leftmost, longest first) to
-    `found`.
+    """Add the keywords of `pending` occurrences (leftmost, longest first) to `found`.
 
-    A keyword inside a longer phrase that has no keyword of its category is hidden. One inside
-    a longer phrase of its own category is folded into the outermost such phrase: that match
-    weighs the phrase's own weight or the decayed sum of the terms folded into it (strongest
-    first), whichever is more. Taken with the decay across the category's matches this never
-    comes to less than counting those terms apart, so a phrase added to a category never
-    lowers its score ("tps penuh" beside a stronger "tps" counts as "tps" did), and a phrase
-    stronger than its words ("taman kota" beside "taman") counts as the phrase, as written.
+    A keyword inside a longer phrase with no keyword of its category is hidden; one inside a
+    phrase of its own category is folded into the outermost such phrase (`_weigh_folded`), so
+    a phrase added to a category never lowers its score ("tps penuh" beside a stronger "tps"
+    counts as "tps" did) and a phrase stronger than its words counts as the phrase.
     """
     spans = [(k, i0, i0 + p.size, p) for k, (i0, p) in enumerate(pending) if p.size > 1]
     folded: dict[tuple[int, str], list[float]] = {}  # (occurrence, category) -> its weights
     owners: dict[tuple[int, str], tuple[str, str]] = {}  # the same -> its key in `found`
-    used = set(found)
+    used = set(found)  # every keyword counts once
     for k, (i0, phrase) in enumerate(pending):
         end = i0 + phrase.size
         if landmarks and not landmarks.isdisjoint(range(i0, end)):
             continue
-        containers = [
-            (j, p) for j, s, e, p in spans if s <= i0 and end <= e and e - s > phrase.size
-        ]
+        containers = [(j, p) for j, s, e, p in spans if s <= i0 and end <= e > s + phrase.size]
         raw = raws[i0] if phrase.size == 1 else " ".join(dict.fromkeys(raws[i0:end]))
         for key, category, term, weight in phrase.keywords:
             if key in used:
-                continue  # every keyword counts once
+                continue
             if any(all(c != category for _, c, _, _ in p.keywords) for _, p in containers):
                 continue  # hidden by a phrase of another category
             used.add(key)
@@ -510,6 +515,17 @@ def _fold(
             if phrase.size > 1:
                 folded[(k, category)] = [weight]
                 owners[(k, category)] = key
+    _weigh_folded(folded, owners, found, decay)
+
+
+def _weigh_folded(
+    folded: dict[tuple[int, str], list[float]],
+    owners: dict[tuple[int, str], tuple[str, str]],
+    found: dict[tuple[str, str], Match],
+    decay: float,
+) -> None:
+    """A phrase match with terms folded in weighs its own weight or the decayed sum of theirs
+    (strongest first), whichever is more: never less than counting those terms apart."""
     for slot, (own, *inner) in folded.items():
         if inner:
             inner.sort(reverse=True)
