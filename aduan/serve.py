@@ -16,6 +16,7 @@ from aduan.logs import mask_every_handler
 from aduan.runtime import Runtime
 from channels.contract import Adapter, Poller
 from channels.registry import ChannelStatus, build_adapters
+from dispatch.destinations import outbox_target
 from dispatch.media import KIND as MEDIA
 from dispatch.media import media_sender
 from dispatch.media_store import StoreUnavailable, describe_store
@@ -76,7 +77,8 @@ def startup_report(
         {d.kind for opd in runtime.config.opds.values() for d in opd.destinations} - {"chat"}
     )
     for kind in kinds:
-        state = "on" if kind in senders else "off: set ADUAN_SMTP_HOST (items wait in the outbox)"
+        on = outbox_target(kind) in senders
+        state = "on" if on else "off: set ADUAN_SMTP_HOST (items wait in the outbox)"
         lines.append(f"  OPD destinations {kind:<7} {state}")
     lines.append(f"  media store      {media_store_state(runtime)}")
     return lines
