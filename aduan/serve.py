@@ -18,7 +18,7 @@ from channels.contract import Adapter, Poller
 from channels.registry import ChannelStatus, build_adapters
 from dispatch.destinations import outbox_target
 from dispatch.media import KIND as MEDIA
-from dispatch.media import media_sender
+from dispatch.media import media_given_up, media_sender
 from dispatch.media_store import StoreUnavailable, describe_store
 from dispatch.outbox import OutboxWorker, Sender
 from dispatch.senders import destination_senders
@@ -104,7 +104,8 @@ def run_server(runtime: Runtime, host: str, port: int, echo: Callable[[str], Non
     senders[MEDIA] = media_sender(runtime.engine, adapters, runtime.config.media, runtime.ctx)
     for line in startup_report(runtime, statuses, senders):
         echo(line)
-    worker = OutboxWorker(runtime.engine, senders, runtime.ctx.settings)
+    given_up = {MEDIA: media_given_up(runtime.ctx)}
+    worker = OutboxWorker(runtime.engine, senders, runtime.ctx.settings, given_up=given_up)
     background: list[Background] = [
         worker.run_forever,
         SlaTimer(runtime.engine, runtime.ctx).run_forever,

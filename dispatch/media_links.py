@@ -119,7 +119,7 @@ def opd_attachments(complaint: Complaint, links: MediaLinks | None) -> list[dict
             "name": item.get("name"),
         }
         for index, item in enumerate(items)
-        if not item.get("refused")
+        if not item.get("refused") and not item.get("failed")
     ]
 
 
@@ -130,7 +130,11 @@ def chat_attachments(
     references where it can use them (the same Telegram bot), else Aduan links; only the
     fields of the common format's `Attachment`."""
     if links is None or channel == complaint.channel:
-        kept = [item for item in complaint.attachments or [] if not item.get("refused")]
+        kept = [
+            item
+            for item in complaint.attachments or []
+            if not item.get("refused") and not item.get("failed")
+        ]
     else:
         kept = opd_attachments(complaint, links)
     fields = ("url", "content_type", "size", "name")
