@@ -170,7 +170,7 @@ def complaint_document(complaint: Complaint, ctx: DispatchContext, event: str) -
             "address": complaint.location_address,
         },
         "area": {"kecamatan": complaint.kecamatan, "desa": complaint.desa},
-        "attachments": opd_attachments(complaint, ctx.media_links),
+        "attachments": opd_attachments(complaint, ctx.media_links, ctx.media_channels),
         "confidence": complaint.confidence,
         "created_at": complaint.created_at.isoformat(),
         "due_at": complaint.due_at.isoformat() if complaint.due_at else None,

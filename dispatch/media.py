@@ -194,7 +194,7 @@ def _record(
             key = f"{tell.replace('_', '-')}:{code}:{index}"  # media-refused:ADU-…:0
             message_to_contact(session, contact, text, key, complaint)
     assert complaint.id is not None
-    attachments = opd_attachments(complaint, ctx.media_links)
+    attachments = opd_attachments(complaint, ctx.media_links, ctx.media_channels)
     for item in pending_dispatches(session, complaint.id):
         # What the OPD gets lists what is kept, as it now is.
         if "document" in item.payload:

@@ -353,3 +353,55 @@ async def test_a_media_item_given_up_says_so_on_its_link_and_to_the_citizen(
             complaint = complaint_by_code(session, code)
             assert complaint is not None and "failed" not in complaint.attachments[0]
     runtime.engine.dispose()
+
+
+async def test_without_a_public_url_opds_learn_what_is_kept_never_internal_fields(
+    tmp_path: Path, sqlite_url: str, opd_system: Recorder
+) -> None:
+    """No `media.public_url`: the OPD's document says a photo is kept in Aduan, without the
+    provider's URL (which needs Aduan's credentials) or the store's file name; a link the
+    sender gave on the web form is still passed on."""
+    config = write_config(tmp_path / "config.yaml", opd_webhook=opd_system.url)
+    config.write_text(config.read_text().replace("folder: data/media", f"folder: {tmp_path}/m"))
+    runtime = build_runtime(config, sqlite_url, migrate=True)
+    assert runtime.ctx.media_links is None
+    code = runtime.pipeline.handle(
+        InboundMessage(
+            channel="twilio_sms",
+            external_id="MM" + "4" * 32,
+            sender="tel:+6281234567893",
+            text="Jalan berlubang besar di Jl. Anggrek dekat masjid, sudah dua minggu",
+            attachments=[Attachment(url=MEDIA_URL, content_type="image/jpeg")],
+        )
+    ).complaint_code
+    web_photo = "https://warga.example.id/foto/lubang.jpg"
+    web_code = runtime.pipeline.handle(
+        InboundMessage(
+            channel="web",
+            external_id="w-foto-1",
+            sender="web:warga-foto",
+            text="Sampah menumpuk di TPS pasar baru sudah seminggu belum diangkut",
+            attachments=[Attachment(url=web_photo, content_type="image/jpeg")],
+        )
+    ).complaint_code
+
+    def documents() -> dict[str, dict]:
+        with transaction(runtime.engine) as session:
+            items = session.exec(select(OutboxItem).where(OutboxItem.kind == "dispatch")).all()
+            return {i.payload["document"]["code"]: i.payload["document"] for i in items}
+
+    kept = {"content_type": "image/jpeg", "kept_in_aduan": True}
+    assert documents()[code]["attachments"] == [kept]  # before the photo is fetched
+    with transaction(runtime.engine) as session:
+        (media,) = session.exec(select(OutboxItem).where(OutboxItem.kind == "media")).all()
+        payload = dict(media.payload)
+    send = media_sender(
+        runtime.engine, {"twilio_sms": Provider(PHOTO)}, runtime.config.media, runtime.ctx
+    )
+    await send(payload)
+    sent = documents()
+    assert sent[code]["attachments"] == [{**kept, "size": len(PHOTO)}]
+    assert MEDIA_URL not in str(sent[code]) and "stored" not in str(sent[code])
+    (web,) = sent[web_code]["attachments"]
+    assert web["url"] == web_photo and web["content_type"] == "image/jpeg"
+    runtime.engine.dispose()
