@@ -16,8 +16,9 @@ from aduan.logs import mask_every_handler
 from aduan.runtime import Runtime
 from channels.contract import Adapter, Poller
 from channels.registry import ChannelStatus, build_adapters
+from dispatch.destinations import outbox_target
 from dispatch.media import KIND as MEDIA
-from dispatch.media import media_sender
+from dispatch.media import media_given_up, media_sender
 from dispatch.media_store import StoreUnavailable, describe_store
 from dispatch.outbox import OutboxWorker, Sender
 from dispatch.senders import destination_senders
@@ -76,7 +77,8 @@ def startup_report(
         {d.kind for opd in runtime.config.opds.values() for d in opd.destinations} - {"chat"}
     )
     for kind in kinds:
-        state = "on" if kind in senders else "off: set ADUAN_SMTP_HOST (items wait in the outbox)"
+        on = outbox_target(kind) in senders
+        state = "on" if on else "off: set ADUAN_SMTP_HOST (items wait in the outbox)"
         lines.append(f"  OPD destinations {kind:<7} {state}")
     lines.append(f"  media store      {media_store_state(runtime)}")
     return lines
@@ -102,7 +104,8 @@ def run_server(runtime: Runtime, host: str, port: int, echo: Callable[[str], Non
     senders[MEDIA] = media_sender(runtime.engine, adapters, runtime.config.media, runtime.ctx)
     for line in startup_report(runtime, statuses, senders):
         echo(line)
-    worker = OutboxWorker(runtime.engine, senders, runtime.ctx.settings)
+    given_up = {MEDIA: media_given_up(runtime.ctx)}
+    worker = OutboxWorker(runtime.engine, senders, runtime.ctx.settings, given_up=given_up)
     background: list[Background] = [
         worker.run_forever,
         SlaTimer(runtime.engine, runtime.ctx).run_forever,

@@ -58,6 +58,16 @@ Destination = Annotated[
 ]
 
 
+# The outbox target of each kind sent by Aduan itself; chat destinations travel on their channel.
+# OPD email goes out through ADUAN_SMTP_HOST as "smtp": "email" is the email channel's target.
+OUTBOX_TARGETS = {"webhook": "webhook", "email": "smtp"}
+
+
+def outbox_target(kind: str) -> str:
+    """The outbox target whose sender delivers to a webhook or email destination."""
+    return OUTBOX_TARGETS[kind]
+
+
 def for_kecamatan(destinations: Sequence[Destination], kecamatan: str | None) -> list[Destination]:
     """The destinations that receive a complaint from `kecamatan` (see the module's docstring)."""
     if not any(d.kecamatan for d in destinations):

@@ -10,7 +10,7 @@ from sqlmodel import Session
 
 from channels.message import Button, OutboundMessage
 from dispatch.context import DispatchContext
-from dispatch.destinations import ChatDestination, Destination
+from dispatch.destinations import ChatDestination, Destination, outbox_target
 from dispatch.media_links import chat_attachments, opd_attachments
 from storage.contacts import contact_by_address
 from storage.messages import insert_message, last_inbound_at
@@ -114,7 +114,7 @@ def queue_dispatch(
     return queue_item(
         session,
         kind="dispatch",
-        target=destination.kind,
+        target=outbox_target(destination.kind),
         payload=payload,
         key=key,
         complaint_id=complaint_id,
@@ -170,7 +170,7 @@ def complaint_document(complaint: Complaint, ctx: DispatchContext, event: str) -
             "address": complaint.location_address,
         },
         "area": {"kecamatan": complaint.kecamatan, "desa": complaint.desa},
-        "attachments": opd_attachments(complaint, ctx.media_links),
+        "attachments": opd_attachments(complaint, ctx.media_links, ctx.media_channels),
         "confidence": complaint.confidence,
         "created_at": complaint.created_at.isoformat(),
         "due_at": complaint.due_at.isoformat() if complaint.due_at else None,

@@ -29,7 +29,7 @@ from dispatch.media_links import MediaSettings, chat_attachments, opd_attachment
 from dispatch.media_store import StoreUnavailable
 from storage.complaints import complaint_by_code, set_attachment
 from storage.engine import transaction
-from storage.models import Complaint, Contact
+from storage.models import Complaint, Contact, OutboxItem
 from storage.outbox import hold_dispatch, pending_dispatches, release_dispatch
 
 log = logging.getLogger("aduan.media")
@@ -127,7 +127,8 @@ def media_sender(
             name = await asyncio.to_thread(store.save, data, kind[1], kind[0])
         except StoreUnavailable as exc:  # kept with the item; the download is tried again
             raise SendError(str(exc), retryable=True) from exc
-        stored = {"stored": name, "content_type": kind[0], "size": len(data)}
+        # A dead letter sent again (`aduan outbox retry`) is no longer failed.
+        stored = {"stored": name, "content_type": kind[0], "size": len(data), "failed": None}
         return await settle(code, index, stored, None)
 
     async def settle(
@@ -136,6 +137,19 @@ def media_sender(
         return await asyncio.to_thread(_settle, engine, ctx, code, index, values, tell)
 
     return send
+
+
+def media_given_up(ctx: DispatchContext) -> Callable[[Session, OutboxItem, SendError], None]:
+    """What the outbox records when a media item's attempts are used up: the attachment failed
+    (its link says so instead of "not stored yet"), the citizen is told, the dispatch goes."""
+
+    def given_up(session: Session, item: OutboxItem, error: SendError) -> None:
+        code, index = str(item.payload["code"]), int(item.payload["index"])
+        log.warning("media %s/%s given up: %s", code, index, error)
+        failed = {"failed": "download failed after every attempt"}
+        _record(session, ctx, code, index, failed, "media_failed")
+
+    return given_up
 
 
 def _settle(
@@ -147,29 +161,47 @@ def _settle(
     tell: MediaSettings | None,
 ) -> SendResult:
     """Record what became of one attachment; a refused one is explained to the citizen."""
+    limit = f"{tell.max_bytes // 1_000_000} MB" if tell is not None else ""
+    if tell is not None:
+        log.warning("media %s/%s refused: %s", code, index, values.get("refused"))
     with transaction(engine) as session:
-        complaint = complaint_by_code(session, code)
-        if complaint is None:
-            return SendResult()
-        set_attachment(session, complaint, index, values)
-        if tell is not None:
-            log.warning("media %s/%s refused: %s", code, index, values.get("refused"))
-            contact = session.get(Contact, complaint.contact_id)
-            if contact is not None:
-                limit = f"{tell.max_bytes // 1_000_000} MB"
-                text = ctx.text(contact.language, "media_refused", code=code, limit=limit)
-                key = f"media-refused:{code}:{index}"
-                message_to_contact(session, contact, text, key, complaint)
-        assert complaint.id is not None
-        attachments = opd_attachments(complaint, ctx.media_links)
-        for item in pending_dispatches(session, complaint.id):
-            # What the OPD gets lists what is kept, as it now is.
-            if "document" in item.payload:
-                document = {**item.payload["document"], "attachments": attachments}
-                item.payload = {**item.payload, "document": document}
-            else:  # a post in the OPD's chat
-                kept = chat_attachments(complaint, ctx.media_links, item.payload["channel"])
-                item.payload = {**item.payload, "attachments": kept}
-            session.add(item)
-        release_dispatch(session, complaint.id, utcnow(), f"media:{code}:{index}")
+        _record(session, ctx, code, index, values, "media_refused" if tell else None, limit)
     return SendResult(external_id=values.get("stored"))
+
+
+def _record(
+    session: Session,
+    ctx: DispatchContext,
+    code: str,
+    index: int,
+    values: dict[str, Any],
+    tell: str | None,
+    limit: str = "",
+) -> None:
+    """Record one attachment's fate, tell the citizen with template `tell` (if given), and
+    bring the complaint's waiting dispatch up to date and on its way."""
+    complaint = complaint_by_code(session, code)
+    if complaint is None:
+        return
+    items = complaint.attachments or []
+    known = items[index] if 0 <= index < len(items) else {}
+    told = all(known.get(k) == v for k, v in values.items())  # given up again after a retry
+    set_attachment(session, complaint, index, values)
+    if tell is not None and not told:
+        contact = session.get(Contact, complaint.contact_id)
+        if contact is not None:
+            text = ctx.text(contact.language, tell, code=code, limit=limit)
+            key = f"{tell.replace('_', '-')}:{code}:{index}"  # media-refused:ADU-…:0
+            message_to_contact(session, contact, text, key, complaint)
+    assert complaint.id is not None
+    attachments = opd_attachments(complaint, ctx.media_links, ctx.media_channels)
+    for item in pending_dispatches(session, complaint.id):
+        # What the OPD gets lists what is kept, as it now is.
+        if "document" in item.payload:
+            document = {**item.payload["document"], "attachments": attachments}
+            item.payload = {**item.payload, "document": document}
+        else:  # a post in the OPD's chat
+            kept = chat_attachments(complaint, ctx.media_links, item.payload["channel"])
+            item.payload = {**item.payload, "attachments": kept}
+        session.add(item)
+    release_dispatch(session, complaint.id, utcnow(), f"media:{code}:{index}")

@@ -6,7 +6,7 @@ import hashlib
 import hmac
 import os
 import secrets
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -101,26 +101,39 @@ class MediaLinks:
         return hmac.compare_digest(self._signature(code, index, expires), signature)
 
 
-def opd_attachments(complaint: Complaint, links: MediaLinks | None) -> list[dict[str, Any]]:
-    """The attachments as an OPD receives them: Aduan links, never the providers' references.
+def opd_attachments(
+    complaint: Complaint, links: MediaLinks | None, fetched: Collection[str] | None = None
+) -> list[dict[str, Any]]:
+    """The attachments as an OPD receives them: Aduan links, never the providers' references
+    nor Aduan's own fields; nothing refused or given up.
 
-    Without links (no public URL configured) the references are all there is.
+    Without links (no `media.public_url`) an OPD learns what each one is and that Aduan keeps
+    it (staff see it in the console); the web link a sender gave, on a channel not among the
+    `fetched` ones (None: every channel's are fetched), is theirs anyway.
     """
-    items = complaint.attachments or []
-    if links is None:
-        return items
+    own = fetched is not None and complaint.channel not in fetched
     return [
-        {key: item[key] for key in ("url", "content_type", "size", "name") if key in item}
-        if item.get("external")
-        else {
-            "url": links.link(complaint.code, index),  # valid for link_hours from now
-            "content_type": item.get("content_type"),
-            "size": item.get("size"),
-            "name": item.get("name"),
-        }
-        for index, item in enumerate(items)
-        if not item.get("refused")
+        _for_opd(complaint.code, index, item, links, own)
+        for index, item in enumerate(complaint.attachments or [])
+        if not item.get("refused") and not item.get("failed")
     ]
+
+
+def _for_opd(
+    code: str, index: int, item: dict[str, Any], links: MediaLinks | None, own: bool
+) -> dict[str, Any]:
+    web_link = own and str(item.get("url", "")).startswith(("https://", "http://"))
+    if item.get("external") or (links is None and web_link):
+        return {key: item[key] for key in ("url", "content_type", "size", "name") if key in item}
+    if links is None:
+        described = {key: item.get(key) for key in ("content_type", "size", "name")}
+        return {**{k: v for k, v in described.items() if v is not None}, "kept_in_aduan": True}
+    return {
+        "url": links.link(code, index),  # valid for link_hours from now
+        "content_type": item.get("content_type"),
+        "size": item.get("size"),
+        "name": item.get("name"),
+    }
 
 
 def chat_attachments(
@@ -130,7 +143,11 @@ def chat_attachments(
     references where it can use them (the same Telegram bot), else Aduan links; only the
     fields of the common format's `Attachment`."""
     if links is None or channel == complaint.channel:
-        kept = [item for item in complaint.attachments or [] if not item.get("refused")]
+        kept = [
+            item
+            for item in complaint.attachments or []
+            if not item.get("refused") and not item.get("failed")
+        ]
     else:
         kept = opd_attachments(complaint, links)
     fields = ("url", "content_type", "size", "name")

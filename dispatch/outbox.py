@@ -31,6 +31,8 @@ from storage.outbox import destination_of, due_items, mark_sent, set_leases
 log = logging.getLogger("aduan.outbox")
 
 Sender = Callable[[dict[str, Any]], Awaitable[SendResult]]
+# Told, in the transaction that makes it a dead letter, that an item of its kind was given up.
+GivenUp = Callable[[Session, OutboxItem, SendError], None]
 
 
 def backoff_delay(attempts: int, settings: DispatchSettings) -> float:
@@ -47,9 +49,14 @@ class OutboxWorker:
         settings: DispatchSettings,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
         recipient: str | None = None,
+        given_up: Mapping[str, GivenUp] | None = None,
     ) -> None:
-        """`recipient`: send only the messages to this address (one terminal's chat user)."""
+        """`recipient`: send only the messages to this address (one terminal's chat user).
+
+        `given_up`: by item kind, what to record when such an item becomes a dead letter.
+        """
         self.engine = engine
+        self.given_up = dict(given_up or {})
         self.recipient = recipient
         self.senders = dict(senders)
         self.settings = settings
@@ -228,6 +235,8 @@ class OutboxWorker:
             if dead:
                 item.status = OutboxStatus.dead
                 _mark_failed(session, item, error)
+                if item.kind in self.given_up:
+                    self.given_up[item.kind](session, item, error)
             else:
                 delay = error.retry_after or backoff_delay(item.attempts, self.settings)
                 item.next_attempt_at = self.clock() + timedelta(seconds=delay)

@@ -146,12 +146,13 @@ async def send_email(payload: Mapping[str, Any], env: Mapping[str, str]) -> Send
 
 
 def destination_senders(env: Mapping[str, str]) -> dict[str, Any]:
-    """Senders for OPD destination kinds that can work in this environment.
+    """Senders, by outbox target, for the OPD destination kinds that work in this environment.
 
-    The webhook sender keeps one client (per event loop) for all its sends.
+    OPD email is "smtp" (see `dispatch.destinations.OUTBOX_TARGETS`). The webhook sender
+    keeps one client (per event loop) for all its sends.
     """
     client = SharedClient()
     senders: dict[str, Any] = {"webhook": lambda p: send_webhook(p, env, client)}
     if SmtpSettings.from_env(env):
-        senders["email"] = lambda p: send_email(p, env)
+        senders["smtp"] = lambda p: send_email(p, env)
     return senders

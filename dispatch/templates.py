@@ -23,6 +23,7 @@ PLACEHOLDERS: dict[str, set[str]] = {
     "opted_out": {"instance"},
     "unsupported": set(),
     "media_refused": {"code", "limit"},
+    "media_failed": {"code"},
     "ack": {"code", "category", "opd", "due"},
     "ack_review": {"code", "category", "opd", "due"},
     "status": {"code", "status", "opd", "due", "note", "category"},
@@ -92,6 +93,10 @@ DEFAULTS: dict[str, dict[str, str]] = {
             "Balas email ini untuk menjawab warga. Perintah di baris pertama: "
             "/proses, /selesai catatan, /tolak alasan.\n"
         ),
+        "media_failed": (
+            "Maaf, lampiran Anda untuk laporan {code} tidak berhasil kami ambil dari layanan "
+            "pesan. Laporan Anda tetap kami proses; kirim ulang lampirannya bila perlu."
+        ),
         "tracking_link": (
             "{instance}: laporan {code} ({category}) telah diterima. Lihat perkembangannya "
             "dan terima kabar berikutnya di alamat ini lewat tautan pribadi ini: {link} "
@@ -121,6 +126,10 @@ DEFAULTS: dict[str, dict[str, str]] = {
             "{text}\n\n"
             "Reply to this email to answer the citizen. Commands on the first line: "
             "/proses, /selesai note, /tolak reason.\n"
+        ),
+        "media_failed": (
+            "Sorry, we could not get your attachment for complaint {code} from the messaging "
+            "service. Your complaint is still being handled; send the attachment again if needed."
         ),
         "tracking_link": (
             "{instance}: complaint {code} ({category}) has been received. Follow it, and get "
@@ -172,6 +181,8 @@ class Templates(BaseModel):
     # Content the channel could not read (a poll, a sticker): what the bot can read instead.
     unsupported: str
     media_refused: str  # an attachment too large, or no photo
+    # An attachment the channel never handed over, after every attempt.
+    media_failed: str = DEFAULTS["id"]["media_failed"]
     ack: str
     ack_review: str
     status: str

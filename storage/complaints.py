@@ -217,9 +217,12 @@ def overdue_unescalated_since(
 def set_attachment(
     session: Session, complaint: Complaint, index: int, values: dict[str, Any]
 ) -> None:
-    """Record what became of one of the complaint's attachments (stored, or refused and why)."""
+    """Record what became of one of the complaint's attachments (stored, or refused and why);
+    a value None removes its key."""
     items = [dict(item) for item in complaint.attachments or []]
     if 0 <= index < len(items):
         items[index].update(values)
+        for key in [k for k, v in values.items() if v is None]:
+            del items[index][key]
         complaint.attachments = items  # a new list: the JSON column sees the change
         session.add(complaint)

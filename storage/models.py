@@ -173,7 +173,7 @@ class OutboxItem(SQLModel, table=True):
 
     id: int | None = Field(default=None, primary_key=True)
     kind: str = Field(max_length=16)  # "message" or "dispatch"
-    target: str = Field(max_length=64)  # channel name, or destination kind
+    target: str = Field(max_length=64)  # channel name, or "webhook"/"smtp" (OPD destinations)
     payload: dict[str, Any] = _json({})
     idempotency_key: str = Field(max_length=255, unique=True)
     complaint_id: int | None = Field(default=None, foreign_key="complaint.id", index=True)

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import asyncio
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from fastapi.testclient import TestClient
 from sqlmodel import select
 
+from aduan.api.app import create_app
 from aduan.runtime import build_runtime
 from channels.contract import SendError
 from channels.email import EmailAdapter
@@ -18,9 +21,10 @@ from channels.message import Attachment, InboundMessage, utcnow
 from channels.telegram import TelegramAdapter
 from channels.telegram.adapter import TelegramConfig
 from channels.twilio import TwilioSmsAdapter
-from dispatch.media import media_sender, sniff
+from dispatch.media import media_given_up, media_sender, sniff
 from dispatch.media_links import MediaLinks, MediaSettings, link_key
 from dispatch.media_store import FolderStore
+from dispatch.outbox import OutboxWorker, retry_dead
 from storage.complaints import complaint_by_code
 from storage.engine import transaction
 from storage.models import Message, OutboxItem
@@ -29,6 +33,7 @@ from tests.support.http_recorder import Recorder
 
 NOW = datetime(2026, 12, 3, 8, 0, tzinfo=UTC)
 PHOTO = b"\xff\xd8\xff\xe0JFIF" + b"\x01" * 200
+MEDIA_URL = "https://api.twilio.com/2010-04-01/Accounts/AC0/Messages/MM3/Media/ME1"
 
 
 @pytest.mark.parametrize(
@@ -264,3 +269,139 @@ def test_the_link_key_is_never_empty_and_every_process_gets_the_same(tmp_path: P
     expires, signature = forged.split("expires=")[1].split("&signature=")
     links = MediaLinks(fresh, "https://aduan.example.go.id", timedelta(hours=1))
     assert not links.valid("ADU-7K3Q9", 0, int(expires), signature, utcnow())
+
+
+class DownProvider(Provider):
+    """A provider whose media endpoint keeps failing, as a provider outage does."""
+
+    async def fetch_media(self, url: str) -> tuple[bytes, str]:
+        self.fetched.append(url)
+        raise SendError("media host answered 502", retryable=True)
+
+
+async def test_a_media_item_given_up_says_so_on_its_link_and_to_the_citizen(
+    tmp_path: Path, database_url: str
+) -> None:
+    """When every attempt to fetch a photo has failed, the OPD's link answers 410 (not 503
+    "not stored yet" forever), the citizen is told once, and a retried download still works."""
+    config = write_config(tmp_path / "config.yaml", max_attempts=2, backoff_base_seconds=0.01)
+    config.write_text(
+        config.read_text()
+        .replace("public_url: null", "public_url: https://aduan.example.go.id")
+        .replace("folder: data/media", f"folder: {tmp_path / 'media'}")
+    )
+    runtime = build_runtime(config, database_url, migrate=True)
+    code = str(
+        runtime.pipeline.handle(
+            InboundMessage(
+                channel="twilio_sms",
+                external_id="MM" + "3" * 32,
+                sender="tel:+6281234567892",
+                text="Jalan berlubang besar di Jl. Kenanga depan sekolah, sudah sebulan",
+                attachments=[Attachment(url=MEDIA_URL, content_type="image/jpeg")],
+            )
+        ).complaint_code
+    )
+    links = runtime.ctx.media_links
+    assert links is not None
+    link = links.link(code, 0).removeprefix("https://aduan.example.go.id")
+
+    def worker(provider: Provider) -> OutboxWorker:
+        send = media_sender(
+            runtime.engine, {"twilio_sms": provider}, runtime.config.media, runtime.ctx
+        )
+        given_up = {"media": media_given_up(runtime.ctx)}
+        return OutboxWorker(
+            runtime.engine, {"media": send}, runtime.ctx.settings, given_up=given_up
+        )
+
+    def media_item() -> OutboxItem:
+        with transaction(runtime.engine) as session:
+            (item,) = session.exec(select(OutboxItem).where(OutboxItem.kind == "media")).all()
+            return item
+
+    down = DownProvider(PHOTO)
+    with TestClient(create_app(runtime, {})) as client:
+        await worker(down).run_once()
+        assert media_item().status == "pending"
+        waiting = client.get(link)
+        assert waiting.status_code == 503 and waiting.headers["Retry-After"]
+        for _ in range(100):  # the second attempt is due within a second
+            await asyncio.sleep(0.02)
+            await worker(down).run_once()
+            if media_item().status == "dead":
+                break
+        assert len(down.fetched) == 2 and media_item().status == "dead"
+        gone = client.get(link)
+        assert gone.status_code == 410, gone.text
+        assert "could not be fetched" in gone.json()["error"]
+        assert "Retry-After" not in gone.headers
+        with transaction(runtime.engine) as session:
+            replies = session.exec(select(Message).where(Message.direction == "out")).all()
+            told = [m for m in replies if "tidak berhasil kami ambil" in m.text]
+            dispatch = session.exec(select(OutboxItem).where(OutboxItem.kind == "dispatch")).one()
+            assert len(told) == 1 and code in told[0].text
+            assert dispatch.next_attempt_at <= utcnow()  # no longer held for the photo
+            assert dispatch.payload["document"]["attachments"] == []
+
+        # An operator sends the dead letter again once the provider is back: the photo is kept.
+        retry_dead(runtime.engine, media_item().id or 0)
+        await worker(Provider(PHOTO)).run_once()
+        kept = client.get(link)
+        assert kept.status_code == 200 and kept.content == PHOTO
+        with transaction(runtime.engine) as session:
+            complaint = complaint_by_code(session, code)
+            assert complaint is not None and "failed" not in complaint.attachments[0]
+    runtime.engine.dispose()
+
+
+async def test_without_a_public_url_opds_learn_what_is_kept_never_internal_fields(
+    tmp_path: Path, sqlite_url: str, opd_system: Recorder
+) -> None:
+    """No `media.public_url`: the OPD's document says a photo is kept in Aduan, without the
+    provider's URL (which needs Aduan's credentials) or the store's file name; a link the
+    sender gave on the web form is still passed on."""
+    config = write_config(tmp_path / "config.yaml", opd_webhook=opd_system.url)
+    config.write_text(config.read_text().replace("folder: data/media", f"folder: {tmp_path}/m"))
+    runtime = build_runtime(config, sqlite_url, migrate=True)
+    assert runtime.ctx.media_links is None
+    code = runtime.pipeline.handle(
+        InboundMessage(
+            channel="twilio_sms",
+            external_id="MM" + "4" * 32,
+            sender="tel:+6281234567893",
+            text="Jalan berlubang besar di Jl. Anggrek dekat masjid, sudah dua minggu",
+            attachments=[Attachment(url=MEDIA_URL, content_type="image/jpeg")],
+        )
+    ).complaint_code
+    web_photo = "https://warga.example.id/foto/lubang.jpg"
+    web_code = runtime.pipeline.handle(
+        InboundMessage(
+            channel="web",
+            external_id="w-foto-1",
+            sender="web:warga-foto",
+            text="Sampah menumpuk di TPS pasar baru sudah seminggu belum diangkut",
+            attachments=[Attachment(url=web_photo, content_type="image/jpeg")],
+        )
+    ).complaint_code
+
+    def documents() -> dict[str, dict]:
+        with transaction(runtime.engine) as session:
+            items = session.exec(select(OutboxItem).where(OutboxItem.kind == "dispatch")).all()
+            return {i.payload["document"]["code"]: i.payload["document"] for i in items}
+
+    kept = {"content_type": "image/jpeg", "kept_in_aduan": True}
+    assert documents()[code]["attachments"] == [kept]  # before the photo is fetched
+    with transaction(runtime.engine) as session:
+        (media,) = session.exec(select(OutboxItem).where(OutboxItem.kind == "media")).all()
+        payload = dict(media.payload)
+    send = media_sender(
+        runtime.engine, {"twilio_sms": Provider(PHOTO)}, runtime.config.media, runtime.ctx
+    )
+    await send(payload)
+    sent = documents()
+    assert sent[code]["attachments"] == [{**kept, "size": len(PHOTO)}]
+    assert MEDIA_URL not in str(sent[code]) and "stored" not in str(sent[code])
+    (web,) = sent[web_code]["attachments"]
+    assert web["url"] == web_photo and web["content_type"] == "image/jpeg"
+    runtime.engine.dispose()

@@ -70,3 +70,24 @@ def test_two_workers_sharing_a_database_send_each_item_once(
         }
     assert statuses == {"sent"}
     runtime.engine.dispose()
+
+
+def test_upgrading_moves_waiting_opd_email_to_the_smtp_target(database_url: str) -> None:
+    """OPD email queued (or dead) under the old target "email" is sent by the SMTP sender after
+    the upgrade; the email channel's messages and what was already sent stay as they were."""
+    engine = make_engine(database_url)
+    upgrade(engine, "c9e2f4a7d1b8")
+    rows = {
+        "pending": OutboxItem(kind="dispatch", target="email", idempotency_key="a"),
+        "dead": OutboxItem(kind="dispatch", target="email", idempotency_key="b", status="dead"),
+        "sent": OutboxItem(kind="dispatch", target="email", idempotency_key="c", status="sent"),
+        "citizen": OutboxItem(kind="message", target="email", idempotency_key="d"),
+        "webhook": OutboxItem(kind="dispatch", target="webhook", idempotency_key="e"),
+    }
+    with transaction(engine) as session:
+        session.add_all(rows.values())
+    upgrade(engine)
+    with transaction(engine) as session:
+        targets = {i.idempotency_key: i.target for i in session.exec(select(OutboxItem))}
+    assert targets == {"a": "smtp", "b": "smtp", "c": "email", "d": "email", "e": "webhook"}
+    engine.dispose()

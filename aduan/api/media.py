@@ -43,7 +43,12 @@ def stream(stored: StoredFile, media_type: str, headers: dict[str, str]) -> Stre
 @router.get(
     "/media/{code}/{index}",
     response_class=StreamingResponse,
-    responses={403: {"description": "link invalid or expired"}, 404: {}, 503: {}},
+    responses={
+        403: {"description": "link invalid or expired"},
+        404: {},
+        410: {"description": "the channel never handed the attachment over"},
+        503: {},
+    },
 )
 def stored_attachment(
     code: Annotated[str, PathParam(max_length=20)],
@@ -65,6 +70,8 @@ def stored_attachment(
     if item.get("refused"):
         raise HTTPException(404, "attachment not kept")
     name = item.get("stored")
+    if not name and item.get("failed"):
+        raise HTTPException(410, "attachment could not be fetched from the channel")
     if not name:
         # Still being fetched from the channel: a client asks again shortly.
         raise HTTPException(503, "attachment not stored yet", headers={"Retry-After": "10"})

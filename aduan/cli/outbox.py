@@ -33,7 +33,7 @@ def why_waiting(
         return f"after {item.attempts} failed attempt(s): {item.last_error or 'unknown error'}"
     if item.kind == "dispatch":
         destination = item.payload.get("destination") or {}
-        if item.target == "email" and SmtpSettings.from_env(env) is None:
+        if item.target == "smtp" and SmtpSettings.from_env(env) is None:
             return "waits: ADUAN_SMTP_HOST is not set (no SMTP server for OPD email)"
         secret = destination.get("secret_env")
         if item.target == "webhook" and secret and not env.get(secret):

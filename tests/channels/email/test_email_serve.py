@@ -227,3 +227,35 @@ def test_robots_get_no_answer_and_bad_mail_is_set_aside_before_the_next_good_one
     assert answered == {"jose.hutapea@yahoo.co.id"}  # not Bambang's robot, not the daemon
     (complaint,) = complaints(config, env, tmp_path)
     assert "Café Melati" in complaint["text"]
+
+
+def test_email_channel_and_opd_email_destination_work_side_by_side(
+    sqlite_url: str, tmp_path: Path, dovecot: Dovecot, smtp: MailCatcher
+) -> None:
+    """Citizens write in by email and DPUPR takes complaints by email through ADUAN_SMTP_HOST:
+    the citizen gets the acknowledgement and the OPD its mail (one sender must not displace
+    the other)."""
+    config = email_deployment(tmp_path, dovecot, smtp)
+    data = yaml.safe_load(config.read_text())
+    data["opds"]["DPUPR"]["destinations"] = [{"kind": "email", "address": OPD_MAILBOX}]
+    config.write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False))
+    env = aduan_env(
+        sqlite_url,
+        ADUAN_EMAIL_IMAP_PASSWORD=PASSWORD,
+        ADUAN_SMTP_HOST="127.0.0.1",
+        ADUAN_SMTP_PORT=str(smtp.port),
+        ADUAN_SMTP_FROM="aduan-opd@pemkab-contoh.go.id",
+    )
+    server = Server(config, env, tmp_path)
+    try:
+        dovecot.append((FIXTURES / "gmail_alternative.eml").read_bytes())
+        (ack,) = smtp.wait_for(CITIZEN, 1)
+        code = CODE.search(ack["Subject"]).group(1)  # type: ignore[union-attr]
+        assert code in ack.get_content()
+        (post,) = smtp.wait_for(OPD_MAILBOX, 1)
+        assert f"[{code}]" in post["Subject"]
+        assert post["From"] == "aduan-opd@pemkab-contoh.go.id"
+        assert "OPD destinations email   on" in server.output()
+    finally:
+        server.stop()
+    assert "KeyError" not in server.output()

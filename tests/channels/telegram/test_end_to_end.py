@@ -88,6 +88,12 @@ def wait_text(api: BotApi, chat_id: int, needle: str) -> Call:
     return api.wait_for(found, what=f"a message to {chat_id} containing {needle!r}")
 
 
+def attachments_of(database_url: str, code: str) -> str:
+    """The complaint's attachment records as stored (the channels' own references)."""
+    query = "SELECT attachments FROM complaint WHERE code = :code"
+    return str(deployment_rows(database_url, query, code=code)[0]["attachments"])
+
+
 def opd_view(config: Path, env: dict[str, str], cwd: Path, server: Server, code: str) -> dict:
     token = run_cli(["opd", "token", "DPUPR", "--config", str(config)], env, cwd).stdout.strip()
     response = httpx.get(
@@ -126,7 +132,10 @@ def test_citizen_reports_staff_act_in_their_group_citizen_hears_back(
             what="the location joined to the complaint",
         )
         assert view["location"]["lat"] == -6.914744 and view["location"]["lon"] == 107.60981
-        assert view["attachments"][0]["url"] == f"telegram-file:{largest}"
+        # Kept by Telegram's own file id; the OPD (no media.public_url) is told it is kept
+        # in Aduan, never given the bot's file reference.
+        assert view["attachments"][0]["kept_in_aduan"] and "url" not in view["attachments"][0]
+        assert largest in attachments_of(sqlite_url, code) and largest not in json.dumps(view)
 
         # A staff member replies to the post, then presses "resolved".
         carrier = updates.bot_message(post.result)
@@ -202,7 +211,8 @@ def test_a_voice_note_joins_the_complaint_and_a_shared_contact_is_answered(
             what="the voice note joined to the complaint",
         )
         (attachment,) = view["attachments"]
-        assert attachment["url"] == f"telegram-file:{note['file_id']}"
+        assert attachment["kept_in_aduan"] and "url" not in attachment
+        assert f"telegram-file:{note['file_id']}" in attachments_of(sqlite_url, code)
         assert attachment["content_type"] == "audio/ogg"
 
         answered = len(texts_to(api, CITIZEN))
