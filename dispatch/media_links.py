@@ -60,14 +60,15 @@ def link_key(settings: MediaSettings, env: Mapping[str, str]) -> bytes:
     if env.get("ADUAN_MEDIA_SECRET"):
         return env["ADUAN_MEDIA_SECRET"].encode()
     path = settings.folder / ".link-key"
-    if not path.exists() or not path.read_text().strip():
+    found = path.read_text().strip() if path.exists() else None
+    if not found:
         settings.folder.mkdir(parents=True, exist_ok=True)
         draft = settings.folder / f".link-key.{secrets.token_hex(4)}.part"
         descriptor = os.open(draft, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         with os.fdopen(descriptor, "w") as file:
             file.write(secrets.token_urlsafe(32))
         try:
-            if path.exists():  # an empty key file (a crash, an editor): replaced
+            if found is not None:  # an empty key file (a crash, an editor): replaced
                 draft.replace(path)
             else:
                 os.link(draft, path)  # the first process to get here wins; others read its key
@@ -122,8 +123,9 @@ def opd_attachments(
 def _for_opd(
     code: str, index: int, item: dict[str, Any], links: MediaLinks | None, own: bool
 ) -> dict[str, Any]:
+    # A link the sender gave on a channel Aduan does not fetch from stays theirs.
     web_link = own and str(item.get("url", "")).startswith(("https://", "http://"))
-    if item.get("external") or (links is None and web_link):
+    if item.get("external") or web_link:
         return {key: item[key] for key in ("url", "content_type", "size", "name") if key in item}
     if links is None:
         described = {key: item.get(key) for key in ("content_type", "size", "name")}

@@ -405,3 +405,39 @@ async def test_without_a_public_url_opds_learn_what_is_kept_never_internal_field
     (web,) = sent[web_code]["attachments"]
     assert web["url"] == web_photo and web["content_type"] == "image/jpeg"
     runtime.engine.dispose()
+
+
+def test_with_a_public_url_a_link_the_web_sender_gave_stays_theirs(
+    tmp_path: Path, sqlite_url: str, opd_system: Recorder
+) -> None:
+    """With `media.public_url` set, a photo link given on the web channel (the public form's
+    own /foto/ link, or any the sender gave) is not fetched by Aduan, so the OPD gets that link
+    itself: an Aduan /media link for it would answer "not kept yet" for ever."""
+    config = write_config(tmp_path / "config.yaml", opd_webhook=opd_system.url)
+    config.write_text(
+        config.read_text()
+        .replace("public_url: null", "public_url: https://aduan.example.go.id")
+        .replace("folder: data/media", f"folder: {tmp_path / 'media'}")
+    )
+    runtime = build_runtime(config, sqlite_url, migrate=True)
+    assert runtime.ctx.media_links is not None
+    web_photo = "https://aduan.example.go.id/foto/9f2c4e"
+    code = runtime.pipeline.handle(
+        InboundMessage(
+            channel="web",
+            external_id="w-foto-2",
+            sender="web:warga-foto-2",
+            text="Sampah menumpuk di TPS pasar baru sudah seminggu belum diangkut",
+            attachments=[Attachment(url=web_photo, content_type="image/jpeg")],
+        )
+    ).complaint_code
+    with transaction(runtime.engine) as session:
+        items = session.exec(select(OutboxItem).where(OutboxItem.kind == "dispatch")).all()
+        (document,) = [
+            i.payload["document"] for i in items if i.payload["document"]["code"] == code
+        ]
+        media = session.exec(select(OutboxItem).where(OutboxItem.kind == "media")).all()
+    assert media == []  # nothing for Aduan to fetch
+    (photo,) = document["attachments"]
+    assert photo["url"] == web_photo and "/media/" not in str(document)
+    runtime.engine.dispose()
