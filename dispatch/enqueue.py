@@ -32,16 +32,20 @@ def message_to_contact(
     key: str,
     complaint: Complaint | None = None,
     known_last_inbound_at: datetime | None = None,
+    sent: bool = False,
     **extra: Any,
 ) -> int:
     """Queue `text` for `contact` on their own channel; the outbound Message is stored now.
 
     Buttons are kept on the stored message so that a later reply "2" can mean the second one.
     `known_last_inbound_at` spares the lookup when the caller knows the contact's latest
-    inbound message (e.g. the one just received from a new contact). Returns the outbox id.
+    inbound message (e.g. the one just received from a new contact). `sent`: the text is
+    delivered already (shown in the response to the citizen's request), so the row is stored
+    as sent and no worker sends it. Returns the outbox id.
     """
     buttons = extra.get("buttons") or []
     blocked = contact.opted_out or contact.unreachable
+    sent = sent and not blocked
     complaint_id = complaint.id if complaint else None
     now = utcnow()
     # Core inserts on the session's connection: this runs for every acknowledgement, and ORM
@@ -56,7 +60,7 @@ def message_to_contact(
         complaint_id=complaint_id,
         text=text,
         payload={"buttons": [b.model_dump() for b in buttons]} if buttons else None,
-        delivery_state="failed" if blocked else "queued",
+        delivery_state="failed" if blocked else "sent" if sent else "queued",
         delivery_error=None,
         created_at=now,
     )
@@ -78,6 +82,7 @@ def message_to_contact(
         complaint_id=complaint_id,
         message_id=message_id,
         dead_because="contact opted out or unreachable" if blocked else None,
+        sent=sent,
     )
 
 
@@ -119,9 +124,14 @@ def queue_item(
     complaint_id: int | None,
     message_id: int | None = None,
     dead_because: str | None = None,
+    sent: bool = False,
 ) -> int:
-    """Insert one outbox row (a repeated key fails here, as a unique violation)."""
+    """Insert one outbox row (a repeated key fails here, as a unique violation).
+
+    A `sent` row is delivered already: stored as one attempt that succeeded now.
+    """
     now = utcnow()
+    status = OutboxStatus.sent if sent else OutboxStatus.pending
     return insert_item(
         session,
         kind=kind,
@@ -130,13 +140,13 @@ def queue_item(
         idempotency_key=key,
         complaint_id=complaint_id,
         message_id=message_id,
-        status=OutboxStatus.dead if dead_because else OutboxStatus.pending,
-        attempts=0,
+        status=OutboxStatus.dead if dead_because else status,
+        attempts=1 if sent and not dead_because else 0,
         next_attempt_at=now,
         locked_until=None,
         last_error=dead_because,
         created_at=now,
-        sent_at=None,
+        sent_at=now if sent and not dead_because else None,
     )
 
 

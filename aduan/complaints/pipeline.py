@@ -35,6 +35,7 @@ from aduan.complaints.staff_business import (
     opd_chat_addresses,
 )
 from aduan.complaints.staff_directory import StaffDirectory
+from aduan.complaints.submission import Submission
 from aduan.complaints.turn import Turn
 from aduan.complaints.unreadable import answer_unreadable
 from aduan.rules.rulebook import RulebookProvider
@@ -68,38 +69,49 @@ class Pipeline:
         self.rules = rules
         self.clock = clock or ctx.clock  # one clock with the actions it takes
         self.staff = staff or StaffDirectory()
-        self._group = GroupCommit(self.handle_batch)
+        self._group: GroupCommit[Submission] = GroupCommit(self.handle_batch)
 
-    async def submit(self, inbound: InboundMessage) -> Outcome:
+    async def submit(self, inbound: InboundMessage, reply_shown: bool = False) -> Outcome:
         """Handle `inbound` on the process's writer, committed with whatever else is queued.
 
-        Returns once the transaction holding it has committed (raises if it failed).
+        `reply_shown`: the caller shows the reply in its response and nothing else delivers
+        it (see `Submission`). Returns once the transaction holding it has committed (raises
+        if it failed).
         """
-        outcome = await self._group.handle(inbound)
+        outcome = await self._group.handle(Submission(inbound, reply_shown=reply_shown))
         assert isinstance(outcome, Outcome)
         return outcome
 
-    def handle_batch(self, inbounds: Sequence[InboundMessage]) -> list[Outcome | Exception]:
+    def close(self) -> None:
+        """Stop the writer thread (a later `submit` starts it again)."""
+        self._group.close()
+
+    def handle_batch(
+        self, items: Sequence[InboundMessage | Submission]
+    ) -> list[Outcome | Exception]:
         """Handle each message in its own savepoint of one transaction; commit once.
 
         A message that fails gets its exception in its place and changes nothing; the others
         commit. Raises if the commit itself fails (then none of them is stored).
         """
+        submissions = [i if isinstance(i, Submission) else Submission(i) for i in items]
         results: list[Outcome | Exception] = []
         with transaction(self.engine) as session:
-            for inbound in inbounds:
+            for submission in submissions:
                 try:
-                    results.append(self._handle_saved(session, inbound))
+                    results.append(self._handle_saved(session, submission))
                 except Exception as exc:
+                    inbound = submission.inbound
                     log.exception("message %s/%s failed", inbound.channel, inbound.external_id)
                     results.append(exc)
         return results
 
-    def _handle_saved(self, session: Session, inbound: InboundMessage) -> Outcome:
+    def _handle_saved(self, session: Session, submission: Submission) -> Outcome:
         """`_handle` in a savepoint: on failure the message leaves nothing behind."""
+        inbound = submission.inbound
         try:
             with session.begin_nested():
-                return self._handle(session, inbound)
+                return self._handle(session, submission)
         except Exception as exc:
             # Rows written by Core inserts stay in the identity map past the rollback to the
             # savepoint; drop them all (earlier messages were flushed when it began).
@@ -118,7 +130,7 @@ class Pipeline:
             with transaction(self.engine) as session:
                 if cursor is not None:
                     save_cursor(session, inbound.channel, cursor)
-                return self._handle(session, inbound)
+                return self._handle(session, Submission(inbound))
         except IntegrityError:
             # Another worker stored the same delivery between our check and our commit.
             with transaction(self.engine) as session:
@@ -129,11 +141,12 @@ class Pipeline:
                     save_cursor(session, inbound.channel, cursor)
                 return duplicate(session, seen)
 
-    def _handle(self, session: Session, inbound: InboundMessage) -> Outcome:
+    def _handle(self, session: Session, submission: Submission) -> Outcome:
+        inbound = submission.inbound
         seen = find_delivery(session, inbound)
         if seen is not None:
             return duplicate(session, seen)
-        turn = self._receive(session, inbound)
+        turn = self._receive(session, submission)
         outcome = self._converse(turn) or self._classify_and_file(turn)
         if turn.complaint_id is not None:
             link_to_complaint(session, turn.message_id, turn.complaint_id)
@@ -149,8 +162,9 @@ class Pipeline:
         if complaint is not None:
             queue_media(turn.session, complaint, turn.ctx.media, turn.inbound.channel, urls)
 
-    def _receive(self, session: Session, inbound: InboundMessage) -> Turn:
+    def _receive(self, session: Session, submission: Submission) -> Turn:
         """Store the message; fetch the rules in force, once, for every later step."""
+        inbound = submission.inbound
         rules = self.rules()
         ctx = replace(self.ctx, category_names=rules.category_names)
         contact, new_contact = find_or_add_contact(session, inbound, ctx)
@@ -164,6 +178,7 @@ class Pipeline:
             new_contact=new_contact,
             message_id=store_inbound(session, inbound, contact),
             staff=self.staff.find(session, inbound.sender),
+            reply_shown=submission.reply_shown,
         )
 
     def _converse(self, turn: Turn) -> Outcome | None:
