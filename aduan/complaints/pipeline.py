@@ -11,6 +11,7 @@ import logging
 from collections.abc import Callable, Sequence
 from dataclasses import replace
 from datetime import datetime
+from typing import TypeVar
 
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
@@ -46,13 +47,30 @@ from dispatch.context import DispatchContext
 from dispatch.enqueue import dispatch_to_opd
 from dispatch.media import queue_media
 from storage.cursors import save_cursor
-from storage.engine import transaction
+from storage.engine import connection_lost, transaction
 from storage.messages import link_to_complaint
 from storage.models import Complaint, Status
 
 __all__ = ["Outcome", "Pipeline"]
 
 log = logging.getLogger("aduan.complaints.pipeline")
+
+Result = TypeVar("Result")
+
+
+def again_if_lost(work: Callable[[], Result]) -> Result:
+    """`work` (one transaction), run once more if the database connection broke under it.
+
+    The broken connection's transaction rolled back (or, lost during its commit, may have
+    committed: the second run then finds the deliveries stored and answers them as such).
+    """
+    try:
+        return work()
+    except Exception as exc:
+        if not connection_lost(exc):
+            raise
+        log.warning("database connection lost (%s); trying once more", type(exc).__name__)
+    return work()
 
 
 class Pipeline:
@@ -95,12 +113,17 @@ class Pipeline:
         commit. Raises if the commit itself fails (then none of them is stored).
         """
         submissions = [i if isinstance(i, Submission) else Submission(i) for i in items]
+        return again_if_lost(lambda: self._commit_batch(submissions))
+
+    def _commit_batch(self, submissions: Sequence[Submission]) -> list[Outcome | Exception]:
         results: list[Outcome | Exception] = []
         with transaction(self.engine) as session:
             for submission in submissions:
                 try:
                     results.append(self._handle_saved(session, submission))
                 except Exception as exc:
+                    if connection_lost(exc):
+                        raise  # not this message's fault: the whole batch is handled again
                     inbound = submission.inbound
                     log.exception("message %s/%s failed", inbound.channel, inbound.external_id)
                     results.append(exc)
@@ -126,6 +149,9 @@ class Pipeline:
 
     def handle(self, inbound: InboundMessage, cursor: Cursor | None = None) -> Outcome:
         """Handle one message; a polling channel's `cursor` commits in the same transaction."""
+        return again_if_lost(lambda: self._handle_one(inbound, cursor))
+
+    def _handle_one(self, inbound: InboundMessage, cursor: Cursor | None) -> Outcome:
         try:
             with transaction(self.engine) as session:
                 if cursor is not None:
