@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import threading
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import httpx
@@ -243,3 +244,44 @@ def test_an_idle_writer_thread_ends_by_itself() -> None:
     assert not group.running
     assert asyncio.run(scenario()) == [0, 2, 4, 6, 8]
     group.close()
+
+
+def _classifying_threads(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The names of the threads that classify a text from now on."""
+    threads: list[str] = []
+    classify = pipeline_module.classify
+
+    def recording(text: str, rules: object) -> object:
+        threads.append(threading.current_thread().name)
+        return classify(text, rules)
+
+    monkeypatch.setattr(pipeline_module, "classify", recording)
+    return threads
+
+
+def test_the_writer_does_not_classify_what_was_classified_before_it(
+    runtime: Runtime, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    async def one(key: str, text: str) -> Outcome:
+        return await runtime.pipeline.submit(message(key, text))
+
+    assert asyncio.run(one("g1", ROAD)).category == "jalan_rusak"  # the writer sees the rules
+    threads = _classifying_threads(monkeypatch)
+    second = asyncio.run(one("g2", "Sampah menumpuk di gang Mawar sudah seminggu"))
+    assert (second.kind, second.category) == ("complaint", "sampah")
+    assert threads == ["MainThread"]  # classified on the event loop, not in the writer
+
+
+def test_rules_changed_since_the_early_classification_classify_again_in_the_writer(
+    runtime: Runtime, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    async def one(key: str, text: str) -> Outcome:
+        return await runtime.pipeline.submit(message(key, text))
+
+    asyncio.run(one("h1", ROAD))
+    seen = runtime.pipeline._rules_seen
+    assert seen is not None
+    runtime.pipeline._rules_seen = replace(seen)  # as if another version was in force then
+    threads = _classifying_threads(monkeypatch)
+    assert asyncio.run(one("h2", "Lampu jalan mati di Jl. Sudirman")).kind == "complaint"
+    assert threads == ["MainThread", "aduan-group-commit"]

@@ -39,7 +39,7 @@ from aduan.complaints.staff_directory import StaffDirectory
 from aduan.complaints.submission import Submission
 from aduan.complaints.turn import Turn
 from aduan.complaints.unreadable import answer_unreadable
-from aduan.rules.rulebook import RulebookProvider
+from aduan.rules.rulebook import Rulebook, RulebookProvider
 from channels.contract import Cursor
 from channels.message import InboundMessage
 from classifier import classify, with_category
@@ -88,6 +88,7 @@ class Pipeline:
         self.clock = clock or ctx.clock  # one clock with the actions it takes
         self.staff = staff or StaffDirectory()
         self._group: GroupCommit[Submission] = GroupCommit(self.handle_batch)
+        self._rules_seen: Rulebook | None = None  # the rules the writer last found in force
 
     async def submit(self, inbound: InboundMessage, reply_shown: bool = False) -> Outcome:
         """Handle `inbound` on the process's writer, committed with whatever else is queued.
@@ -96,9 +97,22 @@ class Pipeline:
         it (see `Submission`). Returns once the transaction holding it has committed (raises
         if it failed).
         """
-        outcome = await self._group.handle(Submission(inbound, reply_shown=reply_shown))
+        outcome = await self._group.handle(self._prepare(inbound, reply_shown))
         assert isinstance(outcome, Outcome)
         return outcome
+
+    def _prepare(self, inbound: InboundMessage, reply_shown: bool) -> Submission:
+        """Classify the text here, on the caller's side, under the rules last seen in force:
+        the writer, which serialises every message of the process, is spared it."""
+        rules = self._rules_seen
+        if rules is None:
+            return Submission(inbound, reply_shown=reply_shown)
+        try:
+            classification = classify(inbound.text, rules.compiled)
+        except Exception:  # the writer classifies again, and fails only this message
+            log.exception("early classification of %s failed", inbound.external_id)
+            return Submission(inbound, reply_shown=reply_shown)
+        return Submission(inbound, reply_shown, rules, classification)
 
     def close(self) -> None:
         """Stop the writer thread (a later `submit` starts it again)."""
@@ -191,7 +205,7 @@ class Pipeline:
     def _receive(self, session: Session, submission: Submission) -> Turn:
         """Store the message; fetch the rules in force, once, for every later step."""
         inbound = submission.inbound
-        rules = self.rules()
+        rules = self._rules_seen = self.rules()
         ctx = replace(self.ctx, category_names=rules.category_names)
         contact, new_contact = find_or_add_contact(session, inbound, ctx)
         return Turn(
@@ -205,6 +219,8 @@ class Pipeline:
             message_id=store_inbound(session, inbound, contact),
             staff=self.staff.find(session, inbound.sender),
             reply_shown=submission.reply_shown,
+            # Classified before the writer under these very rules: valid for its text.
+            early=submission.classification if submission.rules is rules else None,
         )
 
     def _converse(self, turn: Turn) -> Outcome | None:
@@ -225,7 +241,9 @@ class Pipeline:
         )
 
     def _classify_and_file(self, turn: Turn) -> Outcome:
-        turn.classification = classify(turn.text, turn.rules.compiled)
+        early_fits = turn.early is not None and turn.text == turn.inbound.text
+        turn.classification = turn.early if early_fits else classify(turn.text, turn.rules.compiled)
+        assert turn.classification is not None
         if turn.inbound.category is not None:
             turn.classification = with_category(
                 turn.classification, turn.inbound.category, turn.rules.compiled

@@ -32,6 +32,7 @@ class Turn:
     complaint_id: int | None = None  # the complaint the message turns out to concern
     classification: Classification | None = None
     reply_shown: bool = False  # the caller shows the reply; nothing else delivers it
+    early: Classification | None = None  # of the inbound text under `rules`, made beforehand
 
     @property
     def reply_sent(self) -> bool:
