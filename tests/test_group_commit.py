@@ -220,10 +220,10 @@ def test_the_writer_thread_ends_with_its_pipeline_and_starts_again(runtime: Runt
         return await runtime.pipeline.submit(message(key, text))
 
     assert asyncio.run(one("f1", ROAD)).kind == "complaint"
-    writer = group._thread
-    assert writer is not None and writer.is_alive()
+    writers = set(group._threads)
+    assert writers and all(w.is_alive() for w in writers)
     runtime.pipeline.close()
-    assert not group.running and not writer.is_alive()
+    assert not group.running and not any(w.is_alive() for w in writers)
     later = asyncio.run(one("f2", "Sampah menumpuk di gang Mawar"))  # starts another writer
     assert later.kind == "complaint"
     runtime.pipeline.close()
@@ -285,3 +285,34 @@ def test_rules_changed_since_the_early_classification_classify_again_in_the_writ
     threads = _classifying_threads(monkeypatch)
     assert asyncio.run(one("h2", "Lampu jalan mati di Jl. Sudirman")).kind == "complaint"
     assert threads == ["MainThread", "aduan-group-commit"]
+
+
+def test_on_postgresql_a_batch_commits_while_another_is_still_committing(
+    runtime: Runtime,
+) -> None:
+    """SQLite has one writer at a time; PostgreSQL's writers do not wait on each other."""
+    first_commit_may_finish = threading.Event()
+    held: list[int] = []
+
+    @event.listens_for(runtime.engine, "commit")
+    def _hold_the_first(_connection: object) -> None:
+        if not held:
+            held.append(1)
+            assert first_commit_may_finish.wait(10)
+
+    async def scenario() -> tuple[bool, Outcome, Outcome]:
+        first = asyncio.ensure_future(runtime.pipeline.submit(message("i1", ROAD)))
+        while not held:
+            await asyncio.sleep(0.01)
+        second = asyncio.ensure_future(
+            runtime.pipeline.submit(message("i2", "Sampah menumpuk di gang Mawar"))
+        )
+        await asyncio.wait([second], timeout=3)
+        second_done_first = second.done()
+        first_commit_may_finish.set()
+        return second_done_first, await first, await second
+
+    second_done_first, first, second = asyncio.run(scenario())
+    assert (first.kind, second.kind) == ("complaint", "complaint")
+    postgres = runtime.engine.dialect.name == "postgresql"
+    assert second_done_first == postgres

@@ -45,8 +45,9 @@ def _settle(future: asyncio.Future, result: object) -> None:
 class GroupCommit(Generic[Item]):
     """Queue items for `handle_batch`, which returns one outcome or exception per item.
 
-    The writer thread starts with the first item, ends after `idle_seconds` without work (or
-    at `close`), and starts again with the next item.
+    Up to `writers` threads take batches (one for SQLite, which has one writer anyway; more
+    for PostgreSQL, whose transactions run side by side). A thread starts with work, ends
+    after `idle_seconds` without any (or at `close`), and starts again with the next item.
     """
 
     def __init__(
@@ -54,20 +55,22 @@ class GroupCommit(Generic[Item]):
         handle_batch: Callable[[Sequence[Item]], Sequence[object]],
         max_batch: int = MAX_BATCH,
         idle_seconds: float = IDLE_SECONDS,
+        writers: int = 1,
     ) -> None:
         self._handle_batch = handle_batch
         self._max_batch = max_batch
         self._idle_seconds = idle_seconds
+        self._writers = writers
         self._queue: queue.SimpleQueue[_Waiting[Item] | None] = queue.SimpleQueue()
-        # Guards `_thread` and the queue's emptiness when a thread decides to end.
+        # Guards `_threads` and the queue's emptiness when a thread decides to end.
         self._start = threading.Lock()
-        self._thread: threading.Thread | None = None
+        self._threads: set[threading.Thread] = set()
 
     @property
-    def running(self) -> bool:
-        """Whether a writer thread is running now."""
+    def running(self) -> int:
+        """How many writer threads are running now."""
         with self._start:
-            return self._thread is not None
+            return len(self._threads)
 
     async def handle(self, item: Item) -> object:
         """The item's outcome, once the transaction holding it has committed."""
@@ -75,20 +78,20 @@ class GroupCommit(Generic[Item]):
         future = loop.create_future()
         with self._start:
             self._queue.put(_Waiting(item, loop, future))
-            if self._thread is None:
-                self._thread = threading.Thread(
-                    target=self._run, name="aduan-group-commit", daemon=True
-                )
-                self._thread.start()
+            if len(self._threads) < self._writers:
+                thread = threading.Thread(target=self._run, name="aduan-group-commit", daemon=True)
+                self._threads.add(thread)
+                thread.start()
         return await future
 
     def close(self, timeout: float = 10.0) -> None:
-        """Stop the writer thread once it has handled what is queued (it may start again)."""
+        """Stop the writer threads once they have handled what is queued (they may start
+        again)."""
         with self._start:
-            thread = self._thread
-            if thread is not None:
+            threads = list(self._threads)
+            for _ in threads:
                 self._queue.put(None)
-        if thread is not None:
+        for thread in threads:
             thread.join(timeout)
 
     def _first(self) -> _Waiting[Item] | None:
@@ -100,7 +103,7 @@ class GroupCommit(Generic[Item]):
                 first = None
             with self._start:
                 if first is None and self._queue.empty():
-                    self._thread = None  # a later `handle` starts another thread
+                    self._threads.discard(threading.current_thread())  # `handle` starts more
                     return None
             if first is not None:
                 return first

@@ -56,6 +56,7 @@ __all__ = ["Outcome", "Pipeline"]
 log = logging.getLogger("aduan.complaints.pipeline")
 
 Result = TypeVar("Result")
+PG_WRITERS = 4  # group-commit threads per process on PostgreSQL
 
 
 def again_if_lost(work: Callable[[], Result]) -> Result:
@@ -87,7 +88,10 @@ class Pipeline:
         self.rules = rules
         self.clock = clock or ctx.clock  # one clock with the actions it takes
         self.staff = staff or StaffDirectory()
-        self._group: GroupCommit[Submission] = GroupCommit(self.handle_batch)
+        # SQLite has one writer at a time; PostgreSQL's transactions run side by side, and a
+        # writer there mostly waits on round trips.
+        writers = 1 if engine.dialect.name == "sqlite" else PG_WRITERS
+        self._group: GroupCommit[Submission] = GroupCommit(self.handle_batch, writers=writers)
         self._rules_seen: Rulebook | None = None  # the rules the writer last found in force
 
     async def submit(self, inbound: InboundMessage, reply_shown: bool = False) -> Outcome:
