@@ -28,6 +28,32 @@ log = logging.getLogger("aduan.serve")
 
 # benchmarks/intake.py serves its bare baseline with these too.
 UVICORN_SETTINGS: dict[str, Any] = {"log_level": "info", "proxy_headers": False}
+LOOPS = ("auto", "asyncio", "uvloop")  # auto: uvloop when installed, else asyncio's own
+PARSERS = ("auto", "h11", "httptools")  # auto: httptools when installed, else h11
+
+
+def server_config(app: Any, host: str, port: int, loop: str = "auto", http: str = "auto") -> Any:
+    """The uvicorn config `aduan serve` (and the benchmarks' bare endpoint) runs with."""
+    if loop not in LOOPS or http not in PARSERS:
+        raise ValueError(f"loop must be one of {LOOPS}, http one of {PARSERS}")
+    return uvicorn.Config(app, host=host, port=port, loop=loop, http=http, **UVICORN_SETTINGS)
+
+
+def io_report(loop: str, http: str) -> str:
+    """Which event loop and HTTP parser `auto` comes to, as the startup report says."""
+    return f"event loop: {_resolve(loop, 'uvloop', 'asyncio')}, HTTP parser: " + _resolve(
+        http, "httptools", "h11"
+    )
+
+
+def _resolve(choice: str, fast: str, fallback: str) -> str:
+    if choice != "auto":
+        return choice
+    try:
+        __import__(fast)
+    except ImportError:
+        return fallback
+    return fast
 
 
 def senders_for(adapters: Mapping[str, Adapter], env: Mapping[str, str]) -> dict[str, Sender]:
@@ -96,7 +122,14 @@ def media_store_state(runtime: Runtime) -> str:
     return where
 
 
-def run_server(runtime: Runtime, host: str, port: int, echo: Callable[[str], None] = print) -> None:
+def run_server(
+    runtime: Runtime,
+    host: str,
+    port: int,
+    echo: Callable[[str], None] = print,
+    loop: str = "auto",
+    http: str = "auto",
+) -> None:
     env = runtime.environment.variables
     serving = {k: v for k, v in runtime.config.channels.items() if k != "console"}
     adapters, statuses = build_adapters(serving, env)
@@ -116,8 +149,9 @@ def run_server(runtime: Runtime, host: str, port: int, echo: Callable[[str], Non
                 _poll_forever(adapter, Intake(runtime.engine, runtime.pipeline, name))
             )
     app = create_app(runtime, adapters, background)
+    echo(f"  {io_report(loop, http)}")
     echo(f"Listening on http://{host}:{port} (health: /health, API docs: /docs)")
     # Configures logging. X-Forwarded-For is read by the app, from http.trusted_proxies only.
-    config = uvicorn.Config(app, host=host, port=port, **UVICORN_SETTINGS)
+    config = server_config(app, host, port, loop, http)
     mask_every_handler()
-    asyncio.run(uvicorn.Server(config).serve())
+    uvicorn.Server(config).run()  # on the chosen loop

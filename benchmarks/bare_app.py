@@ -4,13 +4,12 @@
 """
 
 import argparse
-import asyncio
 
 import uvicorn
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 
-from aduan.serve import UVICORN_SETTINGS
+from aduan.serve import LOOPS, PARSERS, server_config
 
 app = FastAPI()
 
@@ -37,6 +36,8 @@ if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=8001)
+    parser.add_argument("--loop", choices=LOOPS, default="auto")
+    parser.add_argument("--http", choices=PARSERS, default="auto")
     options = parser.parse_args()
-    config = uvicorn.Config(app, host=options.host, port=options.port, **UVICORN_SETTINGS)
-    asyncio.run(uvicorn.Server(config).serve())
+    config = server_config(app, options.host, options.port, options.loop, options.http)
+    uvicorn.Server(config).run()

@@ -1,6 +1,7 @@
 """Intake speed: new web complaints per second, stored and acknowledged, against a bare endpoint.
 
-Both servers run under the same uvicorn settings (`aduan.serve.UVICORN_SETTINGS`), one at a time
+Both servers run under the same uvicorn settings (`aduan.serve.server_config`, the same `--loop`
+and `--http`: auto is uvloop and httptools when installed), one at a time
 (never overlapping: Aduan's outbox worker stops with its process), interleaved, `--rounds` times,
 with the load average printed before each run (the machine may be shared: read the figures with
 it). Each run is `wrk` (Debian package `wrk`; a Python load generator saturates before the
@@ -28,6 +29,7 @@ from pathlib import Path
 
 import yaml
 
+from aduan.serve import LOOPS, PARSERS, io_report
 from benchmarks.complaint_texts import lua_tables
 from benchmarks.servers import load_average, start
 
@@ -125,9 +127,10 @@ class Bench:
             self.database = tmp / "bench.db"
             self.env["ADUAN_DATABASE_URL"] = f"sqlite:///{self.database}"
         config = bench_config(tmp / "config.yaml")
+        io = ["--loop", args.loop, "--http", args.http]
         self.commands = {
-            "aduan": ([sys.executable, "-m", "aduan", "serve", "--config", str(config)], tmp),
-            "bare": ([sys.executable, "-m", "benchmarks.bare_app"], ROOT),
+            "aduan": ([sys.executable, "-m", "aduan", "serve", "--config", str(config), *io], tmp),
+            "bare": ([sys.executable, "-m", "benchmarks.bare_app", *io], ROOT),
         }
         self.seed = random.SystemRandom().randrange(1, 2**31)
         self.results: dict[str, list[WrkRun]] = {}
@@ -181,12 +184,15 @@ def main() -> None:
     parser.add_argument("--connections", type=int, default=32)
     parser.add_argument("--rate", type=float, default=500, help="paced latency run, req/s")
     parser.add_argument("--duplicates", type=float, default=0.3, help="share in the last row")
+    parser.add_argument("--loop", choices=LOOPS, default="auto", help="both servers' event loop")
+    parser.add_argument("--http", choices=PARSERS, default="auto", help="both servers' parser")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         bench = Bench(args, Path(tmp))
         print(
             f"database: {bench.env['ADUAN_DATABASE_URL'].split('://')[0]}, "
-            f"cores: {os.cpu_count()}, {args.connections} connections, seed {bench.seed}; "
+            f"cores: {os.cpu_count()}, {args.connections} connections, seed {bench.seed}, "
+            f"{io_report(args.loop, args.http)}; "
             "the machine may be shared: see the load averages"
         )
         for round_ in range(args.rounds):

@@ -30,6 +30,17 @@ _SECRET_PARAM = re.compile(
 _SECRET_FIELD = re.compile(
     r"(?i)([\w.-]*(?:token|secret|password|passwd)[\w.-]*[\"']?\s*:\s*[\"']?)[^\s\"',;}&]+"
 )
+# The words the two patterns above need: most log lines have none, and the patterns' leading
+# `[\w.-]*` makes them cost 0.05-0.15 ms on every line. Looked for in the lower-cased line when
+# it is ASCII (where lower-casing is exactly the patterns' case rule), else not looked for.
+_PARAM_WORDS = ("token", "secret", "key", "passw", "sig")
+_FIELD_WORDS = ("token", "secret", "passw")
+
+
+def _may_hold(lower: str | None, words: tuple[str, ...]) -> bool:
+    return lower is None or any(word in lower for word in words)
+
+
 _AUTHORIZATION = re.compile(r"(?i)\b(Bearer|Basic|Token)(\s+)[\w.~+/=-]{6,}")
 _TELEGRAM_TOKEN = re.compile(r"(?<!\d)\d{5,15}:[A-Za-z0-9_-]{30,}")
 _EMAIL = re.compile(r"[\w.%+-]{1,64}@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}")
@@ -39,9 +50,13 @@ _PHONE = re.compile(r"(?<![\w+])(?:\+\d{8,15}|08\d{7,12}|62\d{8,13})(?!\w)")
 
 def mask_text(text: str) -> str:
     """Free text (a log line, a provider's error) with secrets hidden and addresses masked."""
-    text = _SECRET_PARAM.sub(r"\1***", text)
-    text = _SECRET_FIELD.sub(r"\1***", text)
+    lower = text.lower() if text.isascii() else None  # masking only ever removes words
+    if _may_hold(lower, _PARAM_WORDS):
+        text = _SECRET_PARAM.sub(r"\1***", text)
+    if _may_hold(lower, _FIELD_WORDS):
+        text = _SECRET_FIELD.sub(r"\1***", text)
     text = _AUTHORIZATION.sub(r"\1\2***", text)
     text = _TELEGRAM_TOKEN.sub("<telegram-bot-token>", text)
-    text = _EMAIL.sub(lambda found: mask_address(found.group(0)), text)
+    if "@" in text:
+        text = _EMAIL.sub(lambda found: mask_address(found.group(0)), text)
     return _PHONE.sub(lambda found: mask_address(found.group(0)), text)

@@ -32,18 +32,20 @@ def message_to_contact(
     key: str,
     complaint: Complaint | None = None,
     known_last_inbound_at: datetime | None = None,
+    sent: bool = False,
     **extra: Any,
 ) -> int:
-    """Queue `text` for `contact` on their own channel; the outbound Message is stored now.
+    """Queue `text` for `contact` on their own channel, storing the outbound Message (with its
+    buttons, so that a later reply "2" means the second); returns the outbox id.
 
-    Buttons are kept on the stored message so that a later reply "2" can mean the second one.
-    `known_last_inbound_at` spares the lookup when the caller knows the contact's latest
-    inbound message (e.g. the one just received from a new contact). Returns the outbox id.
+    `known_last_inbound_at` spares the lookup of the contact's latest inbound message; `sent`:
+    the text is shown in the response already, so the row is stored sent and no worker sends it.
     """
     blocked = contact.opted_out or contact.unreachable
+    sent = sent and not blocked
     complaint_id = complaint.id if complaint else None
     message_id = _store_outbound(
-        session, contact, text, complaint_id, extra.get("buttons"), blocked
+        session, contact, text, complaint_id, extra.get("buttons"), blocked, sent
     )
     outbound = OutboundMessage(
         channel=contact.channel,
@@ -63,6 +65,7 @@ def message_to_contact(
         complaint_id=complaint_id,
         message_id=message_id,
         dead_because="contact opted out or unreachable" if blocked else None,
+        sent=sent,
     )
 
 
@@ -73,8 +76,10 @@ def _store_outbound(
     complaint_id: int | None,
     buttons: Sequence[Button] | None,
     blocked: bool,
+    sent: bool,
 ) -> int:
-    """Store the outbound Message (failed at once for a blocked contact); returns its id."""
+    """Store the outbound Message (failed at once for a blocked contact, sent when `sent`);
+    returns its id."""
     # Core inserts on the session's connection: this runs for every acknowledgement, and ORM
     # objects cost far more to build and flush than the rows cost to write. Nothing reads them
     # back in this session, and they refer only to rows already inserted.
@@ -87,7 +92,7 @@ def _store_outbound(
         complaint_id=complaint_id,
         text=text,
         payload={"buttons": [b.model_dump() for b in buttons]} if buttons else None,
-        delivery_state="failed" if blocked else "queued",
+        delivery_state="failed" if blocked else "sent" if sent else "queued",
         delivery_error=None,
         created_at=utcnow(),
     )
@@ -131,9 +136,14 @@ def queue_item(
     complaint_id: int | None,
     message_id: int | None = None,
     dead_because: str | None = None,
+    sent: bool = False,
 ) -> int:
-    """Insert one outbox row (a repeated key fails here, as a unique violation)."""
+    """Insert one outbox row (a repeated key fails here, as a unique violation).
+
+    A `sent` row is delivered already: stored as one attempt that succeeded now.
+    """
     now = utcnow()
+    status = OutboxStatus.sent if sent else OutboxStatus.pending
     return insert_item(
         session,
         kind=kind,
@@ -142,13 +152,13 @@ def queue_item(
         idempotency_key=key,
         complaint_id=complaint_id,
         message_id=message_id,
-        status=OutboxStatus.dead if dead_because else OutboxStatus.pending,
-        attempts=0,
+        status=OutboxStatus.dead if dead_because else status,
+        attempts=1 if sent and not dead_because else 0,
         next_attempt_at=now,
         locked_until=None,
         last_error=dead_because,
         created_at=now,
-        sent_at=None,
+        sent_at=now if sent and not dead_because else None,
     )
 
 

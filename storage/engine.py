@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import threading
+import time
 import weakref
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -12,6 +13,7 @@ from typing import Any
 
 from sqlalchemy import event, text
 from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.exc import DBAPIError, DisconnectionError
 from sqlmodel import Session, create_engine
 
 # FULL: a commit is on disk before the citizen is told the code (NORMAL may lose the last
@@ -63,7 +65,41 @@ def make_engine(url: str) -> Engine:
         )
         _configure_sqlite(engine)
         return engine
-    return create_engine(resolved, pool_pre_ping=True, pool_size=10, max_overflow=20)
+    # No ping per checkout (a round trip per transaction): a connection idle for a while is
+    # checked first, one in steady use is not; a connection lost mid-use is replaced at once
+    # (SQLAlchemy invalidates it and every older one) and the pipeline handles its batch again.
+    engine = create_engine(resolved, pool_size=10, max_overflow=20, pool_recycle=RECYCLE_SECONDS)
+    _ping_when_idle(engine)
+    return engine
+
+
+IDLE_PING_SECONDS = 10.0  # a pooled PostgreSQL connection idle longer is pinged before use
+RECYCLE_SECONDS = 1800  # ... and one older than this is replaced (server or proxy timeouts)
+_IDLE_SINCE = "aduan_idle_since"
+
+
+def _ping_when_idle(engine: Engine) -> None:
+    @event.listens_for(engine, "checkin")
+    def _on_checkin(_dbapi_connection: Any, record: Any) -> None:
+        record.info[_IDLE_SINCE] = time.monotonic()
+
+    @event.listens_for(engine, "checkout")
+    def _on_checkout(dbapi_connection: Any, record: Any, _proxy: Any) -> None:
+        since = record.info.get(_IDLE_SINCE)
+        if since is None or time.monotonic() - since <= IDLE_PING_SECONDS:
+            return
+        try:
+            cursor = dbapi_connection.cursor()
+            cursor.execute("SELECT 1")
+            cursor.close()
+            dbapi_connection.rollback()  # end the transaction the ping began
+        except Exception as exc:  # the pool connects anew and checks out that one instead
+            raise DisconnectionError("pooled connection lost while idle") from exc
+
+
+def connection_lost(exc: BaseException) -> bool:
+    """Whether `exc` is the database connection breaking (a restart, a killed backend)."""
+    return isinstance(exc, DBAPIError) and exc.connection_invalidated
 
 
 class DatabaseBusy(RuntimeError):

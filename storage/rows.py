@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from functools import cache
+from typing import Any, TypeVar
 
 from sqlalchemy import Insert, Table, insert
 from sqlalchemy.orm import make_transient_to_detached
 from sqlmodel import Session, SQLModel
+
+Row = TypeVar("Row", bound=SQLModel)
 
 
 @cache
@@ -29,3 +33,18 @@ def insert_now(session: Session, row: SQLModel) -> None:
     row.id = key[0]
     make_transient_to_detached(row)
     session.add(row)
+
+
+def persistent(session: Session, model: type[Row], values: Mapping[Any, Any]) -> Row:
+    """The object of `session` for a row read with Core: the one it holds, else one made now.
+
+    An object the session already holds (with changes not yet flushed, perhaps) wins over the
+    row, as an ORM load would have it; a new one is tracked like a loaded row.
+    """
+    held = session.identity_map.get(session.identity_key(model, values["id"]))
+    if held is not None:
+        return held
+    row = model(**values)
+    make_transient_to_detached(row)
+    session.add(row)
+    return row

@@ -4,19 +4,26 @@ from __future__ import annotations
 
 import asyncio
 import threading
+import time
+from dataclasses import replace
 from pathlib import Path
 
 import httpx
 import pytest
+from fastapi.testclient import TestClient
 from sqlalchemy import event, func
 from sqlmodel import select
 
 import aduan.complaints.pipeline as pipeline_module
+from aduan.api.app import create_app
+from aduan.complaints.group_commit import GroupCommit
 from aduan.complaints.pipeline import Outcome
 from aduan.runtime import Runtime, build_runtime
-from channels.message import InboundMessage, Location
+from channels.message import InboundMessage, Location, SendResult
+from channels.registry import build_adapters
+from dispatch.outbox import OutboxWorker
 from storage.engine import make_engine, transaction
-from storage.models import Complaint, Message
+from storage.models import Complaint, Message, OutboxItem
 from tests.support.deployment import Server, aduan_env, write_config
 
 ROAD = "Jalan berlubang besar di depan pasar Cicalengka, motor sering jatuh"
@@ -163,3 +170,149 @@ def test_kill_9_during_group_commit_loses_no_acknowledged_complaint(
     assert 20 <= len(acknowledged) < 400, "the kill did not land during the load"
     missing = set(acknowledged) - stored_codes(database_url)
     assert not missing, f"acknowledged but lost: {sorted(missing)}"
+
+
+def _ack_rows(runtime: Runtime, code: str | None) -> tuple[str, str | None, str]:
+    """The acknowledgement's outbox status and sent time, and its message's delivery state."""
+    with transaction(runtime.engine) as session:
+        item = session.exec(select(OutboxItem).where(OutboxItem.idempotency_key == f"ack:{code}"))
+        ack = item.one()
+        assert ack.message_id is not None
+        stored = session.get(Message, ack.message_id)
+        assert stored is not None and stored.delivery_state is not None
+        return ack.status, ack.sent_at and ack.sent_at.isoformat(), stored.delivery_state
+
+
+@pytest.mark.parametrize("callback", [False, True])
+def test_a_web_reply_shown_in_the_answer_is_stored_sent_with_its_commit(
+    database_url: str, tmp_path: Path, callback: bool
+) -> None:
+    city_app = "http://127.0.0.1:9/callback" if callback else None  # never reached here
+    config = write_config(tmp_path / "config.yaml", web_callback=city_app)
+    runtime = build_runtime(config, database_url, migrate=True)
+    adapters, _ = build_adapters(runtime.config.channels, env={})
+    with TestClient(create_app(runtime, adapters)) as client:
+        response = client.post("/api/v1/web/messages", json={"text": ROAD})
+        assert response.status_code == 201, response.text
+        code = response.json()["code"]
+        assert code in response.json()["reply"]
+        status, sent_at, delivery = _ack_rows(runtime, code)
+    if callback:  # the city's app is told by the worker: the row waits for it
+        assert (status, sent_at, delivery) == ("pending", None, "queued")
+    else:  # the answer carried it: nothing is left for a worker to do
+        assert (status, delivery) == ("sent", "sent") and sent_at is not None
+        calls: list[dict] = []
+
+        async def record(payload: dict) -> SendResult:
+            calls.append(payload)
+            return SendResult()
+
+        worker = OutboxWorker(runtime.engine, {"web": record}, runtime.ctx.settings)
+        asyncio.run(worker.run_once())
+        assert calls == []
+    runtime.engine.dispose()
+
+
+def test_the_writer_thread_ends_with_its_pipeline_and_starts_again(runtime: Runtime) -> None:
+    group = runtime.pipeline._group
+
+    async def one(key: str, text: str) -> Outcome:
+        return await runtime.pipeline.submit(message(key, text))
+
+    assert asyncio.run(one("f1", ROAD)).kind == "complaint"
+    writers = set(group._threads)
+    assert writers and all(w.is_alive() for w in writers)
+    runtime.pipeline.close()
+    assert not group.running and not any(w.is_alive() for w in writers)
+    later = asyncio.run(one("f2", "Sampah menumpuk di gang Mawar"))  # starts another writer
+    assert later.kind == "complaint"
+    runtime.pipeline.close()
+    assert not group.running
+
+
+def test_an_idle_writer_thread_ends_by_itself() -> None:
+    group: GroupCommit[int] = GroupCommit(lambda items: [n * 2 for n in items], idle_seconds=0.2)
+
+    async def scenario() -> list[object]:
+        return list(await asyncio.gather(*(group.handle(n) for n in range(5))))
+
+    assert asyncio.run(scenario()) == [0, 2, 4, 6, 8]
+    for _ in range(50):
+        if not group.running:
+            break
+        time.sleep(0.05)
+    assert not group.running
+    assert asyncio.run(scenario()) == [0, 2, 4, 6, 8]
+    group.close()
+
+
+def _classifying_threads(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The names of the threads that classify a text from now on."""
+    threads: list[str] = []
+    classify = pipeline_module.classify
+
+    def recording(text: str, rules: object) -> object:
+        threads.append(threading.current_thread().name)
+        return classify(text, rules)
+
+    monkeypatch.setattr(pipeline_module, "classify", recording)
+    return threads
+
+
+def test_the_writer_does_not_classify_what_was_classified_before_it(
+    runtime: Runtime, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    async def one(key: str, text: str) -> Outcome:
+        return await runtime.pipeline.submit(message(key, text))
+
+    assert asyncio.run(one("g1", ROAD)).category == "jalan_rusak"  # the writer sees the rules
+    threads = _classifying_threads(monkeypatch)
+    second = asyncio.run(one("g2", "Sampah menumpuk di gang Mawar sudah seminggu"))
+    assert (second.kind, second.category) == ("complaint", "sampah")
+    assert threads == ["MainThread"]  # classified on the event loop, not in the writer
+
+
+def test_rules_changed_since_the_early_classification_classify_again_in_the_writer(
+    runtime: Runtime, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    async def one(key: str, text: str) -> Outcome:
+        return await runtime.pipeline.submit(message(key, text))
+
+    asyncio.run(one("h1", ROAD))
+    seen = runtime.pipeline._rules_seen
+    assert seen is not None
+    runtime.pipeline._rules_seen = replace(seen)  # as if another version was in force then
+    threads = _classifying_threads(monkeypatch)
+    assert asyncio.run(one("h2", "Lampu jalan mati di Jl. Sudirman")).kind == "complaint"
+    assert threads == ["MainThread", "aduan-group-commit"]
+
+
+def test_on_postgresql_a_batch_commits_while_another_is_still_committing(
+    runtime: Runtime,
+) -> None:
+    """SQLite has one writer at a time; PostgreSQL's writers do not wait on each other."""
+    first_commit_may_finish = threading.Event()
+    held: list[int] = []
+
+    @event.listens_for(runtime.engine, "commit")
+    def _hold_the_first(_connection: object) -> None:
+        if not held:
+            held.append(1)
+            assert first_commit_may_finish.wait(10)
+
+    async def scenario() -> tuple[bool, Outcome, Outcome]:
+        first = asyncio.ensure_future(runtime.pipeline.submit(message("i1", ROAD)))
+        while not held:
+            await asyncio.sleep(0.01)
+        second = asyncio.ensure_future(
+            runtime.pipeline.submit(message("i2", "Sampah menumpuk di gang Mawar"))
+        )
+        await asyncio.wait([second], timeout=3)
+        second_done_first = second.done()
+        first_commit_may_finish.set()
+        return second_done_first, await first, await second
+
+    second_done_first, first, second = asyncio.run(scenario())
+    assert (first.kind, second.kind) == ("complaint", "complaint")
+    postgres = runtime.engine.dialect.name == "postgresql"
+    assert second_done_first == postgres

@@ -12,6 +12,7 @@ from pathlib import Path
 import httpx
 
 from aduan.logs import mask_every_handler
+from channels import masking
 from channels.meta_whatsapp.adapter import MetaWhatsAppAdapter
 from tests.channels.standins import graph_api
 from tests.channels.standins.base import wait_until
@@ -132,3 +133,29 @@ def test_warnings_of_commands_without_logging_set_up_are_masked_too() -> None:
     )
     mask_every_handler()
     assert logging.lastResort.format(record) == "cannot reach +628*******890"
+
+
+def _every_pattern(text: str) -> str:
+    """`mask_text` as it was before its shortcuts: every pattern over every line."""
+    text = masking._SECRET_PARAM.sub(r"\1***", text)
+    text = masking._SECRET_FIELD.sub(r"\1***", text)
+    text = masking._AUTHORIZATION.sub(r"\1\2***", text)
+    text = masking._TELEGRAM_TOKEN.sub("<telegram-bot-token>", text)
+    text = masking._EMAIL.sub(lambda found: masking.mask_address(found.group(0)), text)
+    return masking._PHONE.sub(lambda found: masking.mask_address(found.group(0)), text)
+
+
+def test_the_quick_masking_path_hides_what_every_pattern_hides() -> None:
+    lines = [
+        "INFO aduan.complaints.receive message web/k-1 from web:anon-k-1",
+        'GET /webhook?hub.verify_token=abc123&hub.challenge=9 HTTP/1.1" 200',
+        'POST body {"Access_Token": "EAAG1234", "PassWord": "hunter2", "X-SIG=abc"}',
+        "Authorization: BEARER abcdefghijk from warga.kota@example.go.id",
+        "bot 123456789:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw4 failed for +6281234567890",
+        "ſecret=abc KEY=zzz ṫoken=1 sıg=2 APIKEY=3",  # non-ASCII: the patterns decide alone
+        "api_key=s3cr3t&signature=deadbeef; secret_value: 'x'",
+        "nothing to hide here: 12:30 ADU-7K3Q9 routed to DPUPR",
+    ]
+    for line in lines:
+        assert masking.mask_text(line) == _every_pattern(line), line
+    assert "hunter2" not in masking.mask_text(lines[2])

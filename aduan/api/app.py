@@ -44,6 +44,7 @@ def create_app(
         yield
         stop.set()
         await asyncio.gather(*tasks, return_exceptions=True)
+        await asyncio.to_thread(runtime.pipeline.close)  # answers what is queued, then stops
 
     # /docs is served from the app's own Swagger UI (aduan.web.routes); ReDoc would need a CDN.
     app = FastAPI(title="Aduan", version="0.1.0", lifespan=lifespan, docs_url=None, redoc_url=None)

@@ -42,7 +42,8 @@ async def submit(request: Request, runtime: RuntimeDep) -> JSONResponse:
         raise error(404, "the web channel is disabled")
     inbound = await _parse(request, runtime, adapter)
     # Answered once the complaint is committed, together with the others queued meanwhile.
-    outcome = await runtime.pipeline.submit(inbound)
+    # Without a callback the citizen reads the reply in this answer: it is sent with the commit.
+    outcome = await runtime.pipeline.submit(inbound, reply_shown=not adapter.config.callback_url)
     return JSONResponse(
         _answer(request, outcome), status_code=201 if outcome.kind == "complaint" else 200
     )

@@ -59,12 +59,30 @@ def serve(
         str, typer.Option(envvar="ADUAN_HOST", help="address to listen on")
     ] = "127.0.0.1",
     port: Annotated[int, typer.Option(envvar="ADUAN_PORT", help="port to listen on")] = 8000,
+    loop: Annotated[
+        str,
+        typer.Option(
+            envvar="ADUAN_LOOP", help="event loop: auto (uvloop when installed), asyncio, uvloop"
+        ),
+    ] = "auto",
+    http: Annotated[
+        str,
+        typer.Option(
+            envvar="ADUAN_HTTP", help="HTTP parser: auto (httptools when installed), h11, httptools"
+        ),
+    ] = "auto",
 ) -> None:
     """Run the web app, channel pollers and outbox worker (migrates the database first)."""
-    from aduan.serve import run_server
+    from aduan.serve import LOOPS, PARSERS, run_server
 
+    if loop not in LOOPS or http not in PARSERS:
+        raise typer.BadParameter(
+            f"--loop is one of {', '.join(LOOPS)}; --http of {', '.join(PARSERS)}"
+        )
     configure_logging()
-    run_server(open_runtime(config, migrate=True), host, port, echo=typer.echo)
+    run_server(
+        open_runtime(config, migrate=True), host, port, echo=typer.echo, loop=loop, http=http
+    )
 
 
 @app.command()

@@ -31,6 +31,7 @@ def acknowledge(
         reply_to=turn.inbound.external_id,
         buttons=buttons,
         known_last_inbound_at=last_inbound_at,
+        sent=turn.reply_sent,
     )
     return text, buttons
 

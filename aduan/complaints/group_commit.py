@@ -16,17 +16,19 @@ import queue
 import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-
-from channels.message import InboundMessage
+from typing import Generic, TypeVar
 
 log = logging.getLogger("aduan.complaints.group_commit")
 
 MAX_BATCH = 64  # messages per commit at most: bounds the wait of the first in the batch
+IDLE_SECONDS = 5.0  # an idle writer thread ends; the next message starts another
+
+Item = TypeVar("Item")
 
 
 @dataclass
-class _Waiting:
-    inbound: InboundMessage
+class _Waiting(Generic[Item]):
+    item: Item
     loop: asyncio.AbstractEventLoop
     future: asyncio.Future
 
@@ -40,50 +42,91 @@ def _settle(future: asyncio.Future, result: object) -> None:
         future.set_result(result)
 
 
-class GroupCommit:
-    """Queue messages for `handle_batch`, which returns one outcome or exception per message."""
+class GroupCommit(Generic[Item]):
+    """Queue items for `handle_batch`, which returns one outcome or exception per item.
+
+    Up to `writers` threads take batches (one for SQLite, which has one writer anyway; more
+    for PostgreSQL, whose transactions run side by side). A thread starts with work, ends
+    after `idle_seconds` without any (or at `close`), and starts again with the next item.
+    """
 
     def __init__(
         self,
-        handle_batch: Callable[[Sequence[InboundMessage]], Sequence[object]],
+        handle_batch: Callable[[Sequence[Item]], Sequence[object]],
         max_batch: int = MAX_BATCH,
+        idle_seconds: float = IDLE_SECONDS,
+        writers: int = 1,
     ) -> None:
         self._handle_batch = handle_batch
         self._max_batch = max_batch
-        self._queue: queue.SimpleQueue[_Waiting] = queue.SimpleQueue()
+        self._idle_seconds = idle_seconds
+        self._writers = writers
+        self._queue: queue.SimpleQueue[_Waiting[Item] | None] = queue.SimpleQueue()
+        # Guards `_threads` and the queue's emptiness when a thread decides to end.
         self._start = threading.Lock()
-        self._thread: threading.Thread | None = None
+        self._threads: set[threading.Thread] = set()
 
-    async def handle(self, inbound: InboundMessage) -> object:
-        """The message's outcome, once the transaction holding it has committed."""
-        self._ensure_started()
-        future = asyncio.get_running_loop().create_future()
-        self._queue.put(_Waiting(inbound, asyncio.get_running_loop(), future))
+    @property
+    def running(self) -> int:
+        """How many writer threads are running now."""
+        with self._start:
+            return len(self._threads)
+
+    async def handle(self, item: Item) -> object:
+        """The item's outcome, once the transaction holding it has committed."""
+        loop = asyncio.get_running_loop()
+        future = loop.create_future()
+        with self._start:
+            self._queue.put(_Waiting(item, loop, future))
+            if len(self._threads) < self._writers:
+                thread = threading.Thread(target=self._run, name="aduan-group-commit", daemon=True)
+                self._threads.add(thread)
+                thread.start()
         return await future
 
-    def _ensure_started(self) -> None:
+    def close(self, timeout: float = 10.0) -> None:
+        """Stop the writer threads once they have handled what is queued (they may start
+        again)."""
         with self._start:
-            if self._thread is None or not self._thread.is_alive():
-                self._thread = threading.Thread(
-                    target=self._run, name="aduan-group-commit", daemon=True
-                )
-                self._thread.start()
+            threads = list(self._threads)
+            for _ in threads:
+                self._queue.put(None)
+        for thread in threads:
+            thread.join(timeout)
 
-    def _next_batch(self) -> list[_Waiting]:
-        batch = [self._queue.get()]
+    def _first(self) -> _Waiting[Item] | None:
+        """The next item, or None when the thread should end (idle, or told to stop)."""
+        while True:
+            try:
+                first = self._queue.get(timeout=self._idle_seconds)
+            except queue.Empty:
+                first = None
+            with self._start:
+                if first is None and self._queue.empty():
+                    self._threads.discard(threading.current_thread())  # `handle` starts more
+                    return None
+            if first is not None:
+                return first
+
+    def _next_batch(self, first: _Waiting[Item]) -> list[_Waiting[Item]]:
+        batch = [first]
         while len(batch) < self._max_batch:
             try:
-                batch.append(self._queue.get_nowait())
+                waiting = self._queue.get_nowait()
             except queue.Empty:
                 break
+            if waiting is None:  # a stop request behind new work: honour it after this batch
+                self._queue.put(None)
+                break
+            batch.append(waiting)
         return batch
 
     def _run(self) -> None:
-        while True:
-            batch = self._next_batch()
+        while (first := self._first()) is not None:
+            batch = self._next_batch(first)
             try:
-                results = self._handle_batch([waiting.inbound for waiting in batch])
-            except Exception as exc:  # the commit failed: no message of the batch is stored
+                results = self._handle_batch([waiting.item for waiting in batch])
+            except Exception as exc:  # the commit failed: no item of the batch is stored
                 log.exception("group commit of %d messages failed", len(batch))
                 results = [exc] * len(batch)
             for waiting, result in zip(batch, results, strict=True):

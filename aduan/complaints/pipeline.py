@@ -11,6 +11,7 @@ import logging
 from collections.abc import Callable, Sequence
 from dataclasses import replace
 from datetime import datetime
+from typing import TypeVar
 
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
@@ -38,8 +39,9 @@ from aduan.complaints.staff_business import (
     opd_chat_addresses,
 )
 from aduan.complaints.staff_directory import StaffDirectory
+from aduan.complaints.submission import Submission
 from aduan.complaints.turn import Turn
-from aduan.rules.rulebook import RulebookProvider
+from aduan.rules.rulebook import Rulebook, RulebookProvider
 from channels.contract import Cursor
 from channels.message import InboundMessage
 from classifier import classify, with_category
@@ -47,13 +49,31 @@ from dispatch.context import DispatchContext
 from dispatch.enqueue import dispatch_to_opd
 from dispatch.media import queue_media
 from storage.cursors import save_cursor
-from storage.engine import transaction
+from storage.engine import connection_lost, transaction
 from storage.messages import link_to_complaint
 from storage.models import Complaint, Status
 
 __all__ = ["Outcome", "Pipeline"]
 
 log = logging.getLogger("aduan.complaints.pipeline")
+
+Result = TypeVar("Result")
+PG_WRITERS = 4  # group-commit threads per process on PostgreSQL
+
+
+def again_if_lost(work: Callable[[], Result]) -> Result:
+    """`work` (one transaction), run once more if the database connection broke under it.
+
+    The broken connection's transaction rolled back (or, lost during its commit, may have
+    committed: the second run then finds the deliveries stored and answers them as such).
+    """
+    try:
+        return work()
+    except Exception as exc:
+        if not connection_lost(exc):
+            raise
+        log.warning("database connection lost (%s); trying once more", type(exc).__name__)
+    return work()
 
 
 class Pipeline:
@@ -72,38 +92,71 @@ class Pipeline:
         self.clock = clock or ctx.clock  # one clock with the actions it takes
         self.staff = staff or StaffDirectory()
         self.boundaries = boundaries  # places a GPS point in its kecamatan (areas.boundaries)
-        self._group = GroupCommit(self.handle_batch)
+        # SQLite has one writer at a time; PostgreSQL's transactions run side by side, and a
+        # writer there mostly waits on round trips.
+        writers = 1 if engine.dialect.name == "sqlite" else PG_WRITERS
+        self._group: GroupCommit[Submission] = GroupCommit(self.handle_batch, writers=writers)
+        self._rules_seen: Rulebook | None = None  # the rules the writer last found in force
 
-    async def submit(self, inbound: InboundMessage) -> Outcome:
+    async def submit(self, inbound: InboundMessage, reply_shown: bool = False) -> Outcome:
         """Handle `inbound` on the process's writer, committed with whatever else is queued.
 
-        Returns once the transaction holding it has committed (raises if it failed).
+        `reply_shown`: the caller shows the reply in its response and nothing else delivers
+        it (see `Submission`). Returns once the transaction holding it has committed (raises
+        if it failed).
         """
-        outcome = await self._group.handle(inbound)
+        outcome = await self._group.handle(self._prepare(inbound, reply_shown))
         assert isinstance(outcome, Outcome)
         return outcome
 
-    def handle_batch(self, inbounds: Sequence[InboundMessage]) -> list[Outcome | Exception]:
+    def _prepare(self, inbound: InboundMessage, reply_shown: bool) -> Submission:
+        """Classify the text here, on the caller's side, under the rules last seen in force:
+        the writer, which serialises every message of the process, is spared it."""
+        rules = self._rules_seen
+        if rules is None:
+            return Submission(inbound, reply_shown=reply_shown)
+        try:
+            classification = classify(inbound.text, rules.compiled)
+        except Exception:  # the writer classifies again, and fails only this message
+            log.exception("early classification of %s failed", inbound.external_id)
+            return Submission(inbound, reply_shown=reply_shown)
+        return Submission(inbound, reply_shown, rules, classification)
+
+    def close(self) -> None:
+        """Stop the writer thread (a later `submit` starts it again)."""
+        self._group.close()
+
+    def handle_batch(
+        self, items: Sequence[InboundMessage | Submission]
+    ) -> list[Outcome | Exception]:
         """Handle each message in its own savepoint of one transaction; commit once.
 
         A message that fails gets its exception in its place and changes nothing; the others
         commit. Raises if the commit itself fails (then none of them is stored).
         """
+        submissions = [i if isinstance(i, Submission) else Submission(i) for i in items]
+        return again_if_lost(lambda: self._commit_batch(submissions))
+
+    def _commit_batch(self, submissions: Sequence[Submission]) -> list[Outcome | Exception]:
         results: list[Outcome | Exception] = []
         with transaction(self.engine) as session:
-            for inbound in inbounds:
+            for submission in submissions:
                 try:
-                    results.append(self._handle_saved(session, inbound))
+                    results.append(self._handle_saved(session, submission))
                 except Exception as exc:
+                    if connection_lost(exc):
+                        raise  # not this message's fault: the whole batch is handled again
+                    inbound = submission.inbound
                     log.exception("message %s/%s failed", inbound.channel, inbound.external_id)
                     results.append(exc)
         return results
 
-    def _handle_saved(self, session: Session, inbound: InboundMessage) -> Outcome:
+    def _handle_saved(self, session: Session, submission: Submission) -> Outcome:
         """`_handle` in a savepoint: on failure the message leaves nothing behind."""
+        inbound = submission.inbound
         try:
             with session.begin_nested():
-                return self._handle(session, inbound)
+                return self._handle(session, submission)
         except Exception as exc:
             # Rows written by Core inserts stay in the identity map past the rollback to the
             # savepoint; drop them all (earlier messages were flushed when it began).
@@ -118,11 +171,14 @@ class Pipeline:
 
     def handle(self, inbound: InboundMessage, cursor: Cursor | None = None) -> Outcome:
         """Handle one message; a polling channel's `cursor` commits in the same transaction."""
+        return again_if_lost(lambda: self._handle_one(inbound, cursor))
+
+    def _handle_one(self, inbound: InboundMessage, cursor: Cursor | None) -> Outcome:
         try:
             with transaction(self.engine) as session:
                 if cursor is not None:
                     save_cursor(session, inbound.channel, cursor)
-                return self._handle(session, inbound)
+                return self._handle(session, Submission(inbound))
         except IntegrityError:
             # Another worker stored the same delivery between our check and our commit.
             with transaction(self.engine) as session:
@@ -133,11 +189,12 @@ class Pipeline:
                     save_cursor(session, inbound.channel, cursor)
                 return duplicate(session, seen)
 
-    def _handle(self, session: Session, inbound: InboundMessage) -> Outcome:
+    def _handle(self, session: Session, submission: Submission) -> Outcome:
+        inbound = submission.inbound
         seen = find_delivery(session, inbound)
         if seen is not None:
             return duplicate(session, seen)
-        turn = self._receive(session, inbound)
+        turn = self._receive(session, submission)
         outcome = self._converse(turn) or self._classify_and_file(turn)
         if turn.complaint_id is not None:
             link_to_complaint(session, turn.message_id, turn.complaint_id)
@@ -153,9 +210,10 @@ class Pipeline:
         if complaint is not None:
             queue_media(turn.session, complaint, turn.ctx.media, turn.inbound.channel, urls)
 
-    def _receive(self, session: Session, inbound: InboundMessage) -> Turn:
+    def _receive(self, session: Session, submission: Submission) -> Turn:
         """Store the message; fetch the rules in force, once, for every later step."""
-        rules = self.rules()
+        inbound = submission.inbound
+        rules = self._rules_seen = self.rules()
         ctx = replace(self.ctx, category_names=rules.category_names)
         contact, new_contact = find_or_add_contact(session, inbound, ctx)
         return Turn(
@@ -168,6 +226,9 @@ class Pipeline:
             new_contact=new_contact,
             message_id=store_inbound(session, inbound, contact),
             staff=self.staff.find(session, inbound.sender),
+            reply_shown=submission.reply_shown,
+            # Classified before the writer under these very rules: valid for its text.
+            early=submission.classification if submission.rules is rules else None,
         )
 
     def _converse(self, turn: Turn) -> Outcome | None:
@@ -188,7 +249,9 @@ class Pipeline:
         )
 
     def _classify_and_file(self, turn: Turn) -> Outcome:
-        turn.classification = classify(turn.text, turn.rules.compiled)
+        early_fits = turn.early is not None and turn.text == turn.inbound.text
+        turn.classification = turn.early if early_fits else classify(turn.text, turn.rules.compiled)
+        assert turn.classification is not None
         if turn.inbound.category is not None:
             turn.classification = with_category(
                 turn.classification, turn.inbound.category, turn.rules.compiled

@@ -31,6 +31,13 @@ class Turn:
     text: str = ""  # what the sender means: a numbered choice expanded to its command
     complaint_id: int | None = None  # the complaint the message turns out to concern
     classification: Classification | None = None
+    reply_shown: bool = False  # the caller shows the reply; nothing else delivers it
+    early: Classification | None = None  # of the inbound text under `rules`, made beforehand
+
+    @property
+    def reply_sent(self) -> bool:
+        """Whether the reply to this message is delivered by being shown (stored as sent)."""
+        return self.reply_shown and self.contact.channel == self.inbound.channel
 
     @property
     def reply_key(self) -> str:
@@ -51,4 +58,5 @@ class Turn:
             self.reply_key,
             complaint,
             reply_to=self.inbound.external_id,
+            sent=self.reply_sent,
         )
