@@ -44,9 +44,7 @@ def message_to_contact(
     blocked = contact.opted_out or contact.unreachable
     sent = sent and not blocked
     complaint_id = complaint.id if complaint else None
-    message_id = _store_outbound(
-        session, contact, text, complaint_id, extra.get("buttons"), blocked, sent
-    )
+    message_id = _store_outbound(session, contact, text, complaint_id, extra, blocked, sent)
     outbound = OutboundMessage(
         channel=contact.channel,
         recipient=contact.address,
@@ -74,12 +72,13 @@ def _store_outbound(
     contact: Contact,
     text: str,
     complaint_id: int | None,
-    buttons: Sequence[Button] | None,
+    extra: dict[str, Any],
     blocked: bool,
     sent: bool,
 ) -> int:
     """Store the outbound Message (failed at once for a blocked contact, sent when `sent`);
     returns its id."""
+    buttons: Sequence[Button] | None = extra.get("buttons")
     # Core inserts on the session's connection: this runs for every acknowledgement, and ORM
     # objects cost far more to build and flush than the rows cost to write. Nothing reads them
     # back in this session, and they refer only to rows already inserted.
