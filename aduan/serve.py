@@ -138,7 +138,9 @@ def run_server(
     for line in startup_report(runtime, statuses, senders):
         echo(line)
     given_up = {MEDIA: media_given_up(runtime.ctx)}
-    worker = OutboxWorker(runtime.engine, senders, runtime.ctx.settings, given_up=given_up)
+    worker = OutboxWorker(
+        runtime.engine, senders, runtime.ctx.settings, clock=runtime.ctx.clock, given_up=given_up
+    )
     background: list[Background] = [
         worker.run_forever,
         SlaTimer(runtime.engine, runtime.ctx).run_forever,

@@ -77,6 +77,7 @@ def _notify(
     attachments: list[dict[str, Any]] | None = None,
 ) -> None:
     """Tell every follower of `complaint` about its new status, once each."""
+    now = ctx.clock()
     sequence = _sequence(session, complaint)
     rows = followers(session, complaint)
     told: set[int | None] = set()
@@ -90,7 +91,14 @@ def _notify(
             buttons = _rating_buttons(row, language)
         key = f"status:{complaint.code}:{sequence}:{contact.id}"
         message_to_contact(
-            session, contact, text, key, row, buttons=buttons, attachments=attachments or []
+            session,
+            contact,
+            text,
+            key,
+            row,
+            buttons=buttons,
+            attachments=attachments or [],
+            now=now,
         )
     _notify_confirmed(session, complaint, [row for row, _ in rows], goal, ctx, note, sequence, told)
 
@@ -107,6 +115,7 @@ def _notify_confirmed(
 ) -> None:
     """Tell the confirmed contacts given on web forms (the status alone: they rate and reopen
     on the tracking page, not by answering)."""
+    now = ctx.clock()
     for row in rows:
         for contact in confirmed_followers(session, row.id):
             if contact.id in told:
@@ -114,7 +123,7 @@ def _notify_confirmed(
             told.add(contact.id)
             text = _status_text(ctx, contact.language, row.code, goal, note, complaint.opd)
             key = f"status:{complaint.code}:{sequence}:{contact.id}"
-            message_to_contact(session, contact, text, key, row)
+            message_to_contact(session, contact, text, key, row, now=now)
 
 
 def _record(
@@ -269,7 +278,7 @@ def message_citizen(
         text=text.strip(),
     )
     key = f"staff:{complaint.code}:{_sequence(session, complaint)}"
-    message_to_contact(session, contact, rendered, key, complaint)
+    message_to_contact(session, contact, rendered, key, complaint, now=now)
     return event
 
 

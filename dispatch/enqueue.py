@@ -33,6 +33,7 @@ def message_to_contact(
     complaint: Complaint | None = None,
     known_last_inbound_at: datetime | None = None,
     sent: bool = False,
+    now: datetime | None = None,
     **extra: Any,
 ) -> int:
     """Queue `text` for `contact` on their own channel, storing the outbound Message (with its
@@ -40,11 +41,13 @@ def message_to_contact(
 
     `known_last_inbound_at` spares the lookup of the contact's latest inbound message; `sent`:
     the text is shown in the response already, so the row is stored sent and no worker sends it.
+    `now`: the caller's clock (its context's), else the wall clock.
     """
+    now = now or utcnow()
     blocked = contact.opted_out or contact.unreachable
     sent = sent and not blocked
     complaint_id = complaint.id if complaint else None
-    message_id = _store_outbound(session, contact, text, complaint_id, extra, blocked, sent)
+    message_id = _store_outbound(session, contact, text, complaint_id, extra, blocked, sent, now)
     outbound = OutboundMessage(
         channel=contact.channel,
         recipient=contact.address,
@@ -64,6 +67,7 @@ def message_to_contact(
         message_id=message_id,
         dead_because="contact opted out or unreachable" if blocked else None,
         sent=sent,
+        now=now,
     )
 
 
@@ -75,6 +79,7 @@ def _store_outbound(
     extra: dict[str, Any],
     blocked: bool,
     sent: bool,
+    now: datetime,
 ) -> int:
     """Store the outbound Message (failed at once for a blocked contact, sent when `sent`);
     returns its id."""
@@ -93,7 +98,7 @@ def _store_outbound(
         payload={"buttons": [b.model_dump() for b in buttons]} if buttons else None,
         delivery_state="failed" if blocked else "sent" if sent else "queued",
         delivery_error=None,
-        created_at=utcnow(),
+        created_at=now,
     )
 
 
@@ -104,10 +109,12 @@ def queue_dispatch(
     key: str,
     complaint_id: int | None,
     text: str | None = None,
+    now: datetime | None = None,
 ) -> int:
     """Queue `document` for a webhook or email destination; returns the outbox id.
 
-    `text` is what an email says, rendered now in the instance's language.
+    `text` is what an email says, rendered now in the instance's language; `now`: the
+    caller's clock, else the wall clock.
     """
     payload: dict[str, Any] = {
         "destination": destination.model_dump(mode="json"),
@@ -122,6 +129,7 @@ def queue_dispatch(
         payload=payload,
         key=key,
         complaint_id=complaint_id,
+        now=now,
     )
 
 
@@ -136,12 +144,14 @@ def queue_item(
     message_id: int | None = None,
     dead_because: str | None = None,
     sent: bool = False,
+    now: datetime | None = None,
 ) -> int:
     """Insert one outbox row (a repeated key fails here, as a unique violation).
 
-    A `sent` row is delivered already: stored as one attempt that succeeded now.
+    A `sent` row is delivered already: stored as one attempt that succeeded now. `now`: the
+    caller's clock (its context's), else the wall clock.
     """
-    now = utcnow()
+    now = now or utcnow()
     status = OutboxStatus.sent if sent else OutboxStatus.pending
     return insert_item(
         session,
@@ -230,6 +240,7 @@ def _post_to_chat(
     destination: ChatDestination,
     document: dict[str, Any],
     key: str,
+    now: datetime,
 ) -> int:
     """Post the complaint in the OPD's chat, with buttons for the usual staff actions."""
     chat = chat_contact(session, destination, ctx.opd_name(complaint.opd), ctx.default_language)
@@ -258,6 +269,7 @@ def _post_to_chat(
         buttons=buttons,
         attachments=chat_attachments(complaint, ctx.media_links, destination.channel),
         location=location if location.get("lat") is not None else None,
+        now=now,
     )
 
 
@@ -272,19 +284,21 @@ def dispatch_to_opd(
     notice: Callable[[str | None], str] | None = None,
     extra: Mapping[str, Any] | None = None,
     destinations: Sequence[Destination] | None = None,
+    now: datetime | None = None,
 ) -> list[int]:
     """Queue the complaint for every destination of its OPD; `message` is news about it.
 
     A `notice` (a reminder, an escalation) goes to `destinations` (default: the OPD's) in
     place of the complaint post: chats get `notice(language)`, webhooks and email the
     document with the notice and the `extra` fields. Keys are `{key}:{index}`; returns the
-    outbox ids.
+    outbox ids. `now` (default: the context's clock) stamps the rows.
     """
+    now = now or ctx.clock()
     document = _opd_document(complaint, ctx, event, message, notice, extra)
     if destinations is None:
         destinations = ctx.destinations_of(complaint.opd, complaint.kecamatan)
     return [
-        _queue_for(session, complaint, ctx, destination, document, f"{key}:{index}", notice)
+        _queue_for(session, complaint, ctx, destination, document, f"{key}:{index}", notice, now)
         for index, destination in enumerate(destinations)
     ]
 
@@ -315,14 +329,15 @@ def _queue_for(
     document: dict[str, Any],
     key: str,
     notice: Callable[[str | None], str] | None,
+    now: datetime,
 ) -> int:
     """Queue one destination's item: a webhook/email document, a chat post or a chat notice."""
     if not isinstance(destination, ChatDestination):
         text = None
         if destination.kind == "email":
             text = ctx.text_lines(None, "opd_email", **email_values(document))
-        return queue_dispatch(session, destination, document, key, complaint.id, text)
+        return queue_dispatch(session, destination, document, key, complaint.id, text, now)
     if notice is None:
-        return _post_to_chat(session, complaint, ctx, destination, document, key)
+        return _post_to_chat(session, complaint, ctx, destination, document, key, now)
     chat = chat_contact(session, destination, ctx.opd_name(complaint.opd), ctx.default_language)
-    return message_to_contact(session, chat, notice(chat.language), key, complaint)
+    return message_to_contact(session, chat, notice(chat.language), key, complaint, now=now)

@@ -72,5 +72,6 @@ def send_tracking_link(
         category=ctx.category_name(contact.language, complaint.category),
         link=wanted.link,
     )
-    message_to_contact(session, contact, text, f"link:{complaint.code}:{contact.id}", complaint)
+    key = f"link:{complaint.code}:{contact.id}"
+    message_to_contact(session, contact, text, key, complaint, now=now)
     return "sent"

@@ -14,7 +14,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Mapping
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy.engine import Engine
@@ -67,10 +67,17 @@ def sniff(data: bytes) -> tuple[str, str] | None:
 
 
 def queue_media(
-    session: Session, complaint: Complaint, settings: MediaSettings, channel: str, urls: list[str]
+    session: Session,
+    complaint: Complaint,
+    settings: MediaSettings,
+    channel: str,
+    urls: list[str],
+    now: datetime | None = None,
 ) -> int:
     """An outbox item per attachment of this turn (the last ones with these `urls`), fetched
-    through `channel`'s adapter; the complaint's pending dispatch waits for them."""
+    through `channel`'s adapter; the complaint's pending dispatch waits for them. `now`: the
+    turn's clock, else the wall clock."""
+    now = now or utcnow()
     items = complaint.attachments or []
     start = max(0, len(items) - len(urls))
     indexes = [i for i in range(start, len(items)) if items[i].get("url") in urls]
@@ -84,9 +91,10 @@ def queue_media(
             payload=payload,
             key=f"media:{complaint.code}:{index}",
             complaint_id=complaint.id,
+            now=now,
         )
     if indexes and complaint.id is not None:
-        until = utcnow() + timedelta(seconds=settings.hold_dispatch_seconds)
+        until = now + timedelta(seconds=settings.hold_dispatch_seconds)
         hold_dispatch(session, complaint.id, until)
     return len(indexes)
 
@@ -180,6 +188,7 @@ def _record(
 ) -> None:
     """Record one attachment's fate, tell the citizen with template `tell` (if given), and
     bring the complaint's waiting dispatch up to date and on its way."""
+    now = ctx.clock()
     complaint = complaint_by_code(session, code)
     if complaint is None:
         return
@@ -192,7 +201,7 @@ def _record(
         if contact is not None:
             text = ctx.text(contact.language, tell, code=code, limit=limit)
             key = f"{tell.replace('_', '-')}:{code}:{index}"  # media-refused:ADU-…:0
-            message_to_contact(session, contact, text, key, complaint)
+            message_to_contact(session, contact, text, key, complaint, now=now)
     assert complaint.id is not None
     attachments = opd_attachments(complaint, ctx.media_links, ctx.media_channels)
     for item in pending_dispatches(session, complaint.id):
@@ -204,4 +213,4 @@ def _record(
             kept = chat_attachments(complaint, ctx.media_links, item.payload["channel"])
             item.payload = {**item.payload, "attachments": kept}
         session.add(item)
-    release_dispatch(session, complaint.id, utcnow(), f"media:{code}:{index}")
+    release_dispatch(session, complaint.id, now, f"media:{code}:{index}")

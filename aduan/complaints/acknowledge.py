@@ -32,6 +32,7 @@ def acknowledge(
         buttons=buttons,
         known_last_inbound_at=last_inbound_at,
         sent=turn.reply_sent,
+        now=turn.now,
     )
     return text, buttons
 

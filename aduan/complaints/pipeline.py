@@ -208,7 +208,9 @@ class Pipeline:
             return  # links the sender gave (the web channel) stay what they are
         complaint = turn.session.get(Complaint, turn.complaint_id) if urls else None
         if complaint is not None:
-            queue_media(turn.session, complaint, turn.ctx.media, turn.inbound.channel, urls)
+            queue_media(
+                turn.session, complaint, turn.ctx.media, turn.inbound.channel, urls, turn.now
+            )
 
     def _receive(self, session: Session, submission: Submission) -> Turn:
         """Store the message; fetch the rules in force, once, for every later step."""
@@ -289,4 +291,6 @@ class Pipeline:
         """Send a routed complaint to its OPD (one waiting for review waits for an admin)."""
         if complaint.status == Status.routed:
             key = f"dispatch:{complaint.code}:1"
-            dispatch_to_opd(turn.session, complaint, turn.ctx, "complaint.created", key)
+            dispatch_to_opd(
+                turn.session, complaint, turn.ctx, "complaint.created", key, now=turn.now
+            )

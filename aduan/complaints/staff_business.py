@@ -60,6 +60,7 @@ def answer_staff(turn: Turn, opd_chat: bool) -> Outcome:
         turn.reply_key,
         result.complaint,
         reply_to=inbound.external_id,
+        now=turn.now,
     )
     return Outcome(
         kind="staff",

@@ -59,4 +59,5 @@ class Turn:
             complaint,
             reply_to=self.inbound.external_id,
             sent=self.reply_sent,
+            now=self.now,
         )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -10,12 +11,15 @@ from sqlmodel import select
 
 from aduan.complaints.pipeline import Pipeline
 from aduan.runtime import build_runtime
-from channels.message import InboundMessage
+from channels.message import InboundMessage, SendResult
 from dispatch.actions import change_status, reopen
+from dispatch.outbox import OutboxWorker
+from dispatch.senders import destination_senders
 from dispatch.sla import SlaTimer
 from storage.engine import transaction
-from storage.models import Complaint, Contact, Event, Status
-from tests.support.deployment import write_config
+from storage.models import Complaint, Contact, Event, Message, OutboxItem, Status
+from tests.support.deployment import WEBHOOK_SECRET, write_config
+from tests.support.http_recorder import Recorder
 
 FILED = datetime(2031, 3, 3, 1, 0, tzinfo=UTC)  # a Monday, 08:00 WIB
 
@@ -71,4 +75,44 @@ def test_the_contexts_clock_dates_the_complaint_its_events_and_the_sla(
         assert complaint.due_at < FILED + timedelta(days=30)
     # The timer, given no clock of its own, keeps the same time: nothing is due in 2031 yet.
     assert SlaTimer(runtime.engine, ctx).clock() == FILED + timedelta(days=1)
+    runtime.engine.dispose()
+
+
+async def test_the_outbox_keeps_the_contexts_time_and_a_worker_on_it_sends(
+    tmp_path: Path, database_url: str, opd_system: Recorder
+) -> None:
+    config = write_config(tmp_path / "config.yaml", opd_webhook=opd_system.url)
+    runtime = build_runtime(config, database_url, migrate=True)
+    ctx = replace(runtime.ctx, clock=lambda: FILED)
+    pipeline = Pipeline(runtime.engine, ctx, runtime.pipeline.rules)
+    outcome = pipeline.handle(
+        InboundMessage(
+            channel="web",
+            external_id="clock-2",
+            sender="web:clock-2",
+            text="Jalan berlubang besar di Jl. Merdeka km 3, motor sering jatuh",
+        )
+    )
+    code = outcome.complaint_code
+    with transaction(runtime.engine) as session:
+        items = {i.idempotency_key: i for i in session.exec(select(OutboxItem)).all()}
+        ack, opd = items[f"ack:{code}"], items[f"dispatch:{code}:1:0"]
+        assert [(i.created_at, i.next_attempt_at) for i in (ack, opd)] == [(FILED, FILED)] * 2
+        message = session.get(Message, ack.message_id)
+        assert message is not None and message.created_at == FILED
+
+    delivered: list[dict[str, object]] = []
+
+    async def web(payload: dict[str, object]) -> SendResult:
+        delivered.append(payload)
+        return SendResult()
+
+    senders = {**destination_senders({"ADUAN_OPD_WEBHOOK_SECRET": WEBHOOK_SECRET}), "web": web}
+    # On the wall clock, work stamped in 2031 is not due yet; on the context's clock it is.
+    assert await OutboxWorker(runtime.engine, senders, ctx.settings).run_once() == 0
+    assert await OutboxWorker(runtime.engine, senders, ctx.settings, clock=ctx.clock).run_once()
+    (delivery,) = opd_system.wait_for(1)
+    assert delivery.path == "/opd/DPUPR"
+    assert json.loads(delivery.body)["code"] == code
+    assert [p["idempotency_key"] for p in delivered] == [f"ack:{code}"]
     runtime.engine.dispose()
