@@ -21,6 +21,7 @@ async def chat(runtime: Runtime, user: str) -> None:
         {"console": _channel_sender(adapter)},
         runtime.ctx.settings,
         recipient=adapter.address(user),
+        clock=runtime.ctx.clock,  # the clock the outbox rows were stamped with
     )
     stop = asyncio.Event()
     task = asyncio.create_task(worker.run_forever(stop, idle_seconds=0.3))
