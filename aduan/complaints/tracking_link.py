@@ -15,6 +15,7 @@ from typing import Literal
 from urllib.parse import quote
 
 from aduan.access.credentials import digest, new_secret
+from aduan.complaints.contact_address import international
 from aduan.runtime import Runtime
 from channels.masking import mask_address
 from dispatch.followers import LinkRequest, send_tracking_link
@@ -30,19 +31,6 @@ LinkNotice = Literal["sent", "limited", "blocked", "unavailable"]
 
 def tracking_path(code: str, secret: str) -> str:
     return f"/lacak/{code}?secret={quote(secret)}"
-
-
-def international(contact: str) -> str | None:
-    """`tel:0812…` (as Indonesians write it) as `tel:+62812…`, which SMS needs; an e-mail
-    address as it is; None for a number that names no country."""
-    scheme, _, number = contact.partition(":")
-    if scheme != "tel" or number.startswith("+"):
-        return contact
-    if number.startswith("0") and not number.startswith("00"):
-        return f"tel:+62{number[1:]}"
-    if number.startswith("62"):
-        return f"tel:+{number}"
-    return None
 
 
 def send_link(

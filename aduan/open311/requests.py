@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from aduan.complaints.codes import find_code
+from aduan.complaints.contact_address import phone_address
 from aduan.open311.formats import Open311Error
 from aduan.open311.services import PUBLIC_STATUSES, STATUSES
 from channels.fetching import check_link
@@ -57,6 +58,12 @@ class NewRequest(BaseModel):
             raise ValueError("must be a finite number")
         return value
 
+    @field_validator("phone")
+    @classmethod
+    def _phone(cls, value: str | None) -> str | None:
+        """The number in E.164 (`+62812…`), as every channel keeps phones."""
+        return phone_address(value).removeprefix("tel:") if value else value
+
     @field_validator("media_url")
     @classmethod
     def _link(cls, value: str | None) -> str | None:
@@ -77,7 +84,7 @@ class NewRequest(BaseModel):
         if self.email:
             return f"mailto:{self.email.lower()}"
         if self.phone:
-            return "tel:" + "".join(c for c in self.phone if c.isdigit() or c == "+")
+            return f"tel:{self.phone}"
         if self.account_id:
             return f"account:{self.account_id}"
         if self.device_id:

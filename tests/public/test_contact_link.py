@@ -230,3 +230,37 @@ def test_logs_show_the_contact_masked(client: TestClient, caplog: pytest.LogCapt
     )
     assert "si***@example.id" in ours
     assert CITIZEN not in ours
+
+
+def test_one_phone_written_three_ways_is_one_contact(
+    client: TestClient, twilio: TwilioStandIn
+) -> None:
+    """Kept in E.164 at intake: the daily limit cannot be dodged by rewriting the number, and
+    every link goes to the one number."""
+    texts = [f"{POTHOLE} di Jalan Mawar no. {n}" for n in (3, 9, 14)]
+    first, _ = report(client, "0812-3456-7890", texts[0])
+    second, _ = report(client, "+62 812 3456 7890", texts[1])
+    third, _ = report(client, "62 812-3456-7890", texts[2])
+    assert "Tautan ini juga kami kirim" in first and "Tautan ini juga kami kirim" in second
+    assert "sudah menerima cukup banyak pesan hari ini" in third
+    send_outbox(client)
+    assert [s.get("To") for s in twilio.wait_for(2)] == [PHONE, PHONE]
+
+
+def test_an_open311_phone_is_kept_in_e164_and_a_bad_one_is_refused(
+    client: TestClient, twilio: TwilioStandIn
+) -> None:
+    key = create_key(runtime_of(client).engine, "aplikasi-kota")
+    fields = {"api_key": key, "service_code": "jalan_rusak", "lat": "-6.9147", "long": "107.6098"}
+    bad = client.post(
+        "/open311/v2/requests.json", data={**fields, "description": POTHOLE, "phone": "1234567"}
+    )
+    assert bad.status_code == 400 and "phone" in bad.text
+    good = client.post(
+        "/open311/v2/requests.json",
+        data={**fields, "description": POTHOLE, "phone": "(0812) 3456-7890"},
+    )
+    assert good.status_code == 201, good.text
+    send_outbox(client)
+    (sms,) = [s for s in twilio.wait_for(1) if s.get("To") == PHONE]
+    assert good.json()[0]["service_request_id"] in (sms.get("Body") or "")

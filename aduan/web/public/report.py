@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import hashlib
 import math
-import re
 import secrets
 import uuid
 from dataclasses import dataclass, field
@@ -24,6 +23,7 @@ from starlette.datastructures import FormData, UploadFile
 from starlette.responses import Response
 
 from aduan.api.deps import RuntimeDep
+from aduan.complaints.contact_address import contact_address
 from aduan.complaints.tracking_link import send_link
 from aduan.runtime import Runtime
 from aduan.web.csrf import verify_csrf
@@ -38,8 +38,6 @@ from storage.photos import add_photo
 
 router = APIRouter(include_in_schema=False)
 PATH = "/lapor"
-EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]+\.[^@\s]{2,}$")
-PHONE = re.compile(r"^\+?[\d\s().-]{6,31}$")
 SHORT = 200  # name, contact, address
 MB = 1_048_576
 
@@ -105,19 +103,6 @@ def _point(draft: Draft) -> tuple[float, float] | None:
     if not (math.isfinite(lat) and math.isfinite(lon) and -90 <= lat <= 90 and -180 <= lon <= 180):
         raise ValueError("not a place")
     return lat, lon
-
-
-def contact_address(contact: str) -> str | None:
-    """`mailto:…` or `tel:…` for what the citizen typed; ValueError if it is neither."""
-    if not contact:
-        return None
-    if EMAIL.match(contact):
-        return f"mailto:{contact.lower()}"
-    if PHONE.match(contact):
-        digits = "".join(c for c in contact if c.isdigit() or c == "+")
-        if sum(c.isdigit() for c in digits) >= 6:
-            return f"tel:{digits}"
-    raise ValueError("not an e-mail address or phone number")
 
 
 async def _photos(
