@@ -9,10 +9,9 @@ with 100,000 complaints stored. The map and rapor are cached for `public.map_cac
 the map's 90 days, a third resolved (rated) and a third in progress, so that the rapor's
 medians have work to do.
 
-Then the rapor alone, interleaved in the same run: the scorecard computed from every row
-(`build_scorecard`, what the public rapor did before) against the one the database adds up
-(`aggregate_scorecard`, what it does now), checked equal. The load average is printed before
-and after: the machine is shared.
+Then the rapor alone (`build_scorecard`, added up by the database), by OPD and by kecamatan,
+interleaved in the same run. The load average is printed before and after: the machine is
+shared.
 
     .venv/bin/python -m benchmarks.public_pages [--complaints 100000] [--requests 100] [--no-cache]
 """
@@ -35,7 +34,7 @@ from aduan.api.app import create_app
 from aduan.runtime import build_runtime
 from channels.message import InboundMessage, Location
 from channels.registry import build_adapters
-from dispatch.scorecard import aggregate_scorecard, build_scorecard
+from dispatch.scorecard import build_scorecard
 from storage.engine import transaction
 from storage.models import Complaint, Status
 
@@ -88,22 +87,19 @@ def load() -> str:
 
 
 def rapor(runtime: object, rounds: int) -> None:
-    """The public rapor's scorecard both ways, interleaved; p50 of each, and whether equal."""
+    """The rapor's scorecard by OPD and by kecamatan, interleaved; p50 of each."""
     ctx = runtime.ctx  # type: ignore[attr-defined]
-    took: dict[str, list[float]] = {"rows": [], "sql": []}
+    took: dict[str, list[float]] = {"opd": [], "kecamatan": []}
     now = datetime.now(UTC)
     since = now - timedelta(days=90)
-    cards = {}
     for _ in range(rounds):
-        for name, build in (("rows", build_scorecard), ("sql", aggregate_scorecard)):
+        for by in ("opd", "kecamatan"):
             with transaction(runtime.engine) as session:  # type: ignore[attr-defined]
                 started = time.perf_counter()
-                cards[name] = build(session, ctx.opd_names, ctx.sla.red_threshold, now, since)
-                took[name].append((time.perf_counter() - started) * 1000)
-    rows, sql = (statistics.median(took[name]) for name in ("rows", "sql"))
-    print(f"rapor, every row read  p50 {rows:7.1f} ms")
-    print(f"rapor, added up in SQL p50 {sql:7.1f} ms   ({rows / sql:.1f}x; {rounds} rounds)")
-    print(f"same figures: {cards['rows'] == cards['sql']}")
+                build_scorecard(session, ctx.opd_names, ctx.sla.red_threshold, now, since, by=by)  # type: ignore[arg-type]
+                took[by].append((time.perf_counter() - started) * 1000)
+    for by, values in took.items():
+        print(f"rapor by {by:9} p50 {statistics.median(values):7.1f} ms ({rounds} rounds)")
 
 
 def grow(runtime: object, filed: int, target: int) -> None:

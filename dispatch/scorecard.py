@@ -33,12 +33,11 @@ from zoneinfo import ZoneInfo
 
 from sqlmodel import Session
 
-from storage.models import OPEN_STATUSES
 from storage.scorecard import (
     GroupCounts,
+    Grouping,
     Measure,
     Middle,
-    ScoreRow,
     group_counts,
     middles,
     score_rows,
@@ -46,7 +45,6 @@ from storage.scorecard import (
 
 TOTAL = "TOTAL"
 UNKNOWN_AREA = "-"  # complaints whose text named no kecamatan, in a scorecard by kecamatan
-Grouping = Literal["opd", "kecamatan"]
 Grade = Literal["red", "green", "none"]
 
 
@@ -201,43 +199,26 @@ def _graded(
     )
 
 
-def _score(
-    opd: str,
-    name: str,
-    rows: Iterable[ScoreRow],
-    inside: Any,
-    now: datetime,
-    threshold: float,
-) -> OpdScore:
-    rows = list(rows)
-    resolved = [r for r in rows if r.resolved_at is not None and inside(r.resolved_at)]
-    on_time = [
-        r for r in resolved if r.due_at is None or (r.resolved_at and r.resolved_at <= r.due_at)
-    ]
-    open_now = [r for r in rows if r.status in OPEN_STATUSES]
-    overdue = [r for r in open_now if r.due_at is not None and r.due_at <= now]
-    due_unresolved = [r for r in overdue if r.due_at is not None and inside(r.due_at)]
-    ratings = [r.rating for r in resolved if r.rating is not None]
-    counts = GroupCounts(
-        opd=opd,
-        received=sum(1 for r in rows if inside(r.created_at)),
-        resolved=len(resolved),
-        resolved_on_time=len(on_time),
-        due_unresolved=len(due_unresolved),
-        open_now=len(open_now),
-        overdue_now=len(overdue),
-        ratings=len(ratings),
-        rating_sum=sum(ratings),
-    )
-    first_response = _median(
-        [
-            _hours(r.created_at, r.first_response_at)
-            for r in rows
-            if r.first_response_at is not None and inside(r.first_response_at)
+def _middle_median(rows: Iterable[Middle]) -> dict[str | None, float]:
+    """The median per group (`TOTAL` for all together) from its one or two middle complaints."""
+    hours: dict[str | None, list[float]] = {}
+    for row in rows:
+        hours.setdefault(TOTAL if row.overall else row.group, []).append(_hours(row.start, row.end))
+    return {group: statistics.fmean(values) for group, values in hours.items()}
+
+
+def _groups(
+    counts: Mapping[str | None, GroupCounts], opd_names: Mapping[str, str], by: Grouping
+) -> list[tuple[str | None, str, str]]:
+    """(group, code, name) of each line: every configured OPD, then any other holding
+    complaints; or the kecamatan named, by name, with those naming none last."""
+    if by == "kecamatan":
+        lines: list[tuple[str | None, str, str]] = [
+            (k, k, k) for k in sorted(k for k in counts if k is not None)
         ]
-    )
-    resolution = _median([_hours(r.created_at, r.resolved_at) for r in resolved if r.resolved_at])
-    return _graded(opd, name, counts, first_response, resolution, threshold)
+        return lines + ([(None, UNKNOWN_AREA, UNKNOWN_AREA)] if None in counts else [])
+    others = sorted({g for g in counts if g is not None} - set(opd_names))
+    return [(code, code, opd_names.get(code, code)) for code in [*opd_names, *others]]
 
 
 def build_scorecard(
@@ -248,85 +229,23 @@ def build_scorecard(
     since: datetime | None = None,
     until: datetime | None = None,
     by: Grouping = "opd",
-) -> Scorecard:
-    """The scorecard of every OPD in `opd_names` (and any other holding complaints); `by`
-    kecamatan: one line per kecamatan named by the complaints (`UNKNOWN_AREA` for the rest)."""
-    end = until or now
-
-    def inside(moment: datetime) -> bool:
-        return (since is None or moment >= since) and moment < end
-
-    rows = score_rows(session, since, end)
-    if by == "kecamatan":
-        names: Mapping[str, str] = {}
-        codes = sorted(
-            {r.kecamatan or UNKNOWN_AREA for r in rows}, key=lambda k: (k == UNKNOWN_AREA, k)
-        )
-
-        def group(row: ScoreRow) -> str:
-            return row.kecamatan or UNKNOWN_AREA
-    else:
-        names = opd_names
-        codes = list(opd_names) + sorted({r.opd for r in rows} - set(opd_names))
-
-        def group(row: ScoreRow) -> str:
-            return row.opd
-
-    scores = [
-        _score(
-            code,
-            names.get(code, code),
-            (r for r in rows if group(r) == code),
-            inside,
-            now,
-            red_threshold,
-        )
-        for code in codes
-    ]
-    total = _score(TOTAL, TOTAL, rows, inside, now, red_threshold)
-    return Scorecard(
-        since=since,
-        until=end,
-        generated_at=now,
-        red_threshold=red_threshold,
-        opds=scores,
-        total=total,
-    )
-
-
-def _middle_median(rows: Iterable[Middle]) -> dict[str | None, float]:
-    """The median per group from its one or two middle complaints."""
-    hours: dict[str | None, list[float]] = {}
-    for row in rows:
-        hours.setdefault(row.opd, []).append(_hours(row.start, row.end))
-    return {group: statistics.fmean(values) for group, values in hours.items()}
-
-
-def aggregate_scorecard(
-    session: Session,
-    opd_names: Mapping[str, str],
-    red_threshold: float,
-    now: datetime,
-    since: datetime | None = None,
-    until: datetime | None = None,
     categories: list[str] | None = None,
 ) -> Scorecard:
-    """`build_scorecard` by OPD, with the database adding up (a few small queries instead of
-    every complaint read); only complaints of `categories` when given."""
+    """The scorecard of every OPD in `opd_names` (and any other holding complaints), added up
+    by the database (a few small queries, never every complaint read); `by` kecamatan: one
+    line per kecamatan named (`UNKNOWN_AREA` for the rest); only `categories` when given."""
     end = until or now
-    counts = {c.opd: c for c in group_counts(session, since, end, now, categories)}
+    counts = {c.group: c for c in group_counts(session, since, end, now, categories, by)}
 
     def medians(measure: Measure) -> dict[str | None, float]:
-        found = _middle_median(middles(session, since, end, measure, categories))
-        return {TOTAL if group is None else group: value for group, value in found.items()}
+        return _middle_median(middles(session, since, end, measure, categories, by))
 
     first, resolution = medians("first_response"), medians("resolution")
+    empty = GroupCounts(None, 0, 0, 0, 0, 0, 0, 0, 0)
 
-    def score(code: str, name: str, tally: GroupCounts) -> OpdScore:
-        return _graded(code, name, tally, first.get(code), resolution.get(code), red_threshold)
+    def score(group: str | None, code: str, name: str, tally: GroupCounts) -> OpdScore:
+        return _graded(code, name, tally, first.get(group), resolution.get(group), red_threshold)
 
-    codes = list(opd_names) + sorted(set(counts) - set(opd_names))
-    empty = GroupCounts("", 0, 0, 0, 0, 0, 0, 0, 0)
     sums = [sum(column) for column in zip(*(c[1:] for c in counts.values()), strict=True)]
     total = GroupCounts(TOTAL, *sums) if counts else empty
     return Scorecard(
@@ -334,6 +253,9 @@ def aggregate_scorecard(
         until=end,
         generated_at=now,
         red_threshold=red_threshold,
-        opds=[score(code, opd_names.get(code, code), counts.get(code, empty)) for code in codes],
-        total=score(TOTAL, TOTAL, total),
+        opds=[
+            score(group, code, name, counts.get(group, empty))
+            for group, code, name in _groups(counts, opd_names, by)
+        ],
+        total=score(TOTAL, TOTAL, TOTAL, total),
     )

@@ -42,12 +42,14 @@ def score_rows(session: Session, since: datetime | None, until: datetime) -> lis
 
 
 Measure = Literal["first_response", "resolution"]
+Grouping = Literal["opd", "kecamatan"]
 
 
 class GroupCounts(NamedTuple):
-    """The scorecard's counts for one OPD, as the database adds them up."""
+    """The scorecard's counts for one group (an OPD, or a kecamatan: None where the complaints
+    named none), as the database adds them up."""
 
-    opd: str
+    group: str | None
     received: int
     resolved: int
     resolved_on_time: int
@@ -61,9 +63,14 @@ class GroupCounts(NamedTuple):
 class Middle(NamedTuple):
     """One of the (one or two) middle complaints of a group, by time taken (for a median)."""
 
-    opd: str | None  # None: of all groups together
+    group: str | None
+    overall: bool  # of all groups together (then `group` is None)
     start: datetime
     end: datetime
+
+
+def _grouped_by(by: Grouping) -> Any:
+    return col(Complaint.kecamatan) if by == "kecamatan" else col(Complaint.opd)
 
 
 def _inside(column: Any, since: datetime | None, until: datetime) -> Any:
@@ -96,9 +103,10 @@ def group_counts(
     until: datetime,
     now: datetime,
     categories: list[str] | None = None,
+    by: Grouping = "opd",
 ) -> list[GroupCounts]:
-    """Per OPD, the scorecard's counts over [since, until), added up in the database (the
-    same definitions as `dispatch.scorecard`); only `categories` when given."""
+    """Per OPD (or kecamatan), the scorecard's counts over [since, until), added up in the
+    database (the definitions of `dispatch.scorecard`); only `categories` when given."""
     resolved = and_(
         col(Complaint.resolved_at).is_not(None), _inside(Complaint.resolved_at, since, until)
     )
@@ -109,9 +117,10 @@ def group_counts(
     open_now = col(Complaint.status).in_([s.value for s in OPEN_STATUSES])
     overdue = and_(open_now, col(Complaint.due_at).is_not(None), col(Complaint.due_at) <= now)
     rated = and_(resolved, col(Complaint.rating).is_not(None))
+    group = _grouped_by(by)
     query = (
         select(  # type: ignore[call-overload]
-            col(Complaint.opd),
+            group,
             _count(_inside(Complaint.created_at, since, until)),
             _count(resolved),
             _count(on_time),
@@ -122,7 +131,7 @@ def group_counts(
             func.coalesce(func.sum(case((rated, col(Complaint.rating)), else_=0)), 0),
         )
         .where(_concerned(since, until, categories))
-        .group_by(col(Complaint.opd))
+        .group_by(group)
     )
     return [GroupCounts(*(row[0], *map(int, row[1:]))) for row in session.exec(query)]
 
@@ -140,26 +149,28 @@ def middles(
     until: datetime,
     measure: Measure,
     categories: list[str] | None = None,
+    by: Grouping = "opd",
 ) -> list[Middle]:
     """The middle complaint(s) by time from filing to the first response (or resolution) in
-    the period, per OPD and of all together (`opd` None): the one or two values of each
+    the period, per OPD (or kecamatan) and of all together: the one or two values of each
     median. The database reads only the time taken (no timestamps to convert), the middle
     ones are then read back exactly."""
     start = col(Complaint.created_at)
     end = col(Complaint.first_response_at if measure == "first_response" else Complaint.resolved_at)
     taken = (
-        select(col(Complaint.opd), _elapsed(session, start, end), col(Complaint.id))
+        select(_grouped_by(by), _elapsed(session, start, end), col(Complaint.id))
         .where(col(Complaint.duplicate_of_id).is_(None))
         .where(end.is_not(None))
         .where(_inside(end, since, until))
     )
     if categories is not None:
         taken = taken.where(col(Complaint.category).in_(categories))
-    groups: dict[str | None, list[tuple[Any, int | None]]] = {None: []}
-    for opd, elapsed, complaint_id in session.connection().execute(taken):
-        groups.setdefault(opd, []).append((elapsed, complaint_id))
-        groups[None].append((elapsed, complaint_id))
-    wanted: dict[int | None, list[str | None]] = {}
+    everything: tuple[bool, str | None] = (True, None)
+    groups: dict[tuple[bool, str | None], list[tuple[Any, int | None]]] = {everything: []}
+    for group, elapsed, complaint_id in session.connection().execute(taken):
+        groups.setdefault((False, group), []).append((elapsed, complaint_id))
+        groups[everything].append((elapsed, complaint_id))
+    wanted: dict[int | None, list[tuple[bool, str | None]]] = {}
     for group, values in groups.items():
         values.sort()
         for index in {(len(values) - 1) // 2, len(values) // 2} if values else ():
@@ -168,5 +179,7 @@ def middles(
     found: list[Middle] = []
     for complaint_id, began, ended in session.exec(exact):
         assert ended is not None  # as selected
-        found.extend(Middle(group, began, ended) for group in wanted[complaint_id])
+        found.extend(
+            Middle(group, overall, began, ended) for overall, group in wanted[complaint_id]
+        )
     return found

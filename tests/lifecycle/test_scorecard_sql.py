@@ -6,13 +6,15 @@ import random
 from datetime import timedelta
 
 from aduan.runtime import Runtime
-from dispatch.scorecard import aggregate_scorecard, build_scorecard, period
+from dispatch.scorecard import UNKNOWN_AREA, build_scorecard, period
 from storage.engine import transaction
 from storage.models import Complaint, Contact, Status
+from tests.lifecycle.scorecard_oracle import scorecard_from_rows
 from tests.lifecycle.test_scorecard import FIXED_NOW, last_30_days, runtime, seed_history
 
 __all__ = ["runtime"]  # the fixture, on both databases
 OPDS = ["DPUPR", "DLH", "SATPOLPP", "DINKES", "TRIAGE", "GONE"]  # GONE: no longer configured
+KECAMATAN = ["Baleendah", "Cileunyi", "Soreang"]
 
 
 def seed_random(runtime: Runtime, count: int = 400) -> None:
@@ -37,6 +39,7 @@ def seed_random(runtime: Runtime, count: int = 400) -> None:
                     text="acak",
                     category=rng.choice(["jalan_rusak", "sampah", "pungli"]),
                     opd=rng.choice(OPDS),
+                    kecamatan=rng.choice([*KECAMATAN, None]),
                     status=status if done or status != Status.resolved else Status.routed,
                     created_at=created,
                     updated_at=created,
@@ -63,25 +66,29 @@ def test_the_sql_scorecard_equals_the_computed_one_for_every_period(runtime: Run
     names = runtime.ctx.opd_names
     with transaction(runtime.engine) as session:
         for since, until in periods:
-            computed = build_scorecard(session, names, 0.8, FIXED_NOW, since, until)
-            added_up = aggregate_scorecard(session, names, 0.8, FIXED_NOW, since, until)
-            assert added_up == computed, (since, until)
-        everything = aggregate_scorecard(session, names, 0.8, FIXED_NOW)
+            for by in ("opd", "kecamatan"):
+                computed = scorecard_from_rows(session, names, 0.8, FIXED_NOW, since, until, by)
+                added_up = build_scorecard(session, names, 0.8, FIXED_NOW, since, until, by)
+                assert added_up == computed, (since, until, by)
+        everything = build_scorecard(session, names, 0.8, FIXED_NOW)
+        areas = build_scorecard(session, names, 0.8, FIXED_NOW, by="kecamatan")
     # The data is varied enough for the comparison to mean something.
     assert everything.total.received > 400 and everything.total.ratings > 10
     assert everything.total.median_resolution_hours is not None
     assert len({s.on_time_pct for s in everything.opds if s.on_time_pct}) >= 4
     assert "GONE" in [s.opd for s in everything.opds]
+    assert [s.opd for s in areas.opds] == [*KECAMATAN, UNKNOWN_AREA]
+    assert areas.total == everything.total
 
 
 def test_only_the_categories_asked_for_are_counted(runtime: Runtime) -> None:
     seed_random(runtime)
     names = runtime.ctx.opd_names
     with transaction(runtime.engine) as session:
-        every = aggregate_scorecard(session, names, 0.8, FIXED_NOW)
-        public = aggregate_scorecard(session, names, 0.8, FIXED_NOW, categories=["sampah"])
-        private = aggregate_scorecard(session, names, 0.8, FIXED_NOW, categories=["pungli"])
-        others = aggregate_scorecard(
+        every = build_scorecard(session, names, 0.8, FIXED_NOW)
+        public = build_scorecard(session, names, 0.8, FIXED_NOW, categories=["sampah"])
+        private = build_scorecard(session, names, 0.8, FIXED_NOW, categories=["pungli"])
+        others = build_scorecard(
             session, names, 0.8, FIXED_NOW, categories=["jalan_rusak", "pungli"]
         )
     assert 0 < public.total.received < every.total.received

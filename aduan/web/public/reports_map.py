@@ -30,7 +30,7 @@ from aduan.runtime import Runtime
 from aduan.web.i18n import page_language
 from aduan.web.templating import render
 from aduan.web.timefmt import local_time
-from dispatch.scorecard import OpdScore, aggregate_scorecard
+from dispatch.scorecard import OpdScore, build_scorecard
 from storage.public import PublicRow, public_rows
 
 router = APIRouter(include_in_schema=False)
@@ -81,7 +81,7 @@ def report_card(session: Session, runtime: Runtime) -> list[OpdScore]:
     since = now - timedelta(days=runtime.config.public.map_days)
     public = public_categories(rules)
     handling = {rules.ruleset.categories[code].opd for code in public}
-    card = aggregate_scorecard(
+    card = build_scorecard(
         session, ctx.opd_names, ctx.sla.red_threshold, now, since, categories=public
     )
     return [
