@@ -56,6 +56,7 @@ def test_a_report_with_a_photo_gets_a_code_a_private_link_and_is_dispatched(
     (complaint,) = _complaints(client)
     assert complaint.code in answer.text
     assert f"/lacak/{complaint.code}?secret=" in answer.text
+    assert "STATUS" not in answer.text  # the chat's instruction means nothing on a web page
     # No pin: the photo's EXIF position stands for the place.
     assert complaint.location_lat == pytest.approx(-6.9201, abs=1e-4)
     assert complaint.location_lon == pytest.approx(107.6101, abs=1e-4)
