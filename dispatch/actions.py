@@ -14,13 +14,14 @@ from sqlmodel import Session
 from channels.message import Button
 from dispatch.business_hours import due_at_for
 from dispatch.context import DispatchContext
-from dispatch.enqueue import dispatch_to_opd, message_to_contact
+from dispatch.enqueue import complaint_document, dispatch_to_opd, message_to_contact, place
 from dispatch.lifecycle import CITIZEN_VISIBLE, TransitionError, check_transition
 from dispatch.templates import sentences
 from storage.complaints import linked_to
 from storage.events import count_of_complaint
 from storage.followers import confirmed_followers
 from storage.models import Complaint, Contact, Event, Status
+from storage.outbox import pending_dispatches
 
 
 class ActionError(ValueError):
@@ -301,6 +302,38 @@ def forward_citizen_answer(
         message=message,
     )
     return event
+
+
+# Statuses in which an OPD holds the complaint and so hears of what the citizen adds.
+HELD_BY_OPD = (Status.routed, Status.in_progress, Status.reassigned, Status.reopened)
+
+
+def forward_citizen_addition(
+    session: Session, complaint: Complaint, attachments: int, ctx: DispatchContext, now: datetime
+) -> None:
+    """The citizen sent a photo or a location after filing: the OPD holding the complaint
+    hears of it. A dispatch not yet sent goes out as the complaint now is; after it, the
+    OPD (its kecamatan's office, when the location placed it anew) is told, chats in a line,
+    webhooks and e-mail with the complaint's document as it now is."""
+    if complaint.status not in HELD_BY_OPD or complaint.duplicate_of_id is not None:
+        return  # still in review (the OPD will get it whole), closed, or another's duplicate
+    assert complaint.id is not None
+    fresh = complaint_document(complaint, ctx, "complaint.updated")
+    waiting = pending_dispatches(session, complaint.id)
+    news = {k: fresh[k] for k in ("location", "area", "attachments")}
+    for item in waiting:  # a chat post keeps its words; staff can open the complaint
+        if "document" in item.payload:
+            item.payload = {**item.payload, "document": {**item.payload["document"], **news}}
+            session.add(item)
+    if waiting:
+        return
+
+    def notice(language: str | None) -> str:
+        values = {"attachments": attachments, "location": place(fresh["location"])}
+        return ctx.text(language, "citizen_addition", code=complaint.code, **values)
+
+    key = f"addition:{complaint.code}:{_sequence(session, complaint)}"
+    dispatch_to_opd(session, complaint, ctx, "complaint.updated", key, notice=notice, now=now)
 
 
 def rate(session: Session, complaint: Complaint, stars: int, contact: Contact) -> Event:

@@ -63,6 +63,7 @@ PLACEHOLDERS: dict[str, set[str]] = {
     "sla_escalation": {"n", "late", "code", "category", "opd", "due", "status", "text"},
     "opd_email": {"code", "category", "opd", "due", "location", "text"},
     "opd_reopened": {"code", "category", "opd", "reason", "text"},
+    "citizen_addition": {"code", "attachments", "location"},
     "tracking_link": {"instance", "code", "category", "link"},
 }
 
@@ -70,6 +71,9 @@ PLACEHOLDERS: dict[str, set[str]] = {
 # a citizen reads is the config's (config.yaml's templates, in each language).
 DEFAULTS: dict[str, dict[str, str]] = {
     "id": {
+        "citizen_addition": (
+            "{code} - tambahan dari warga: {attachments} lampiran baru. Lokasi: {location}"
+        ),
         "opd_reopened": (
             "Dibuka kembali: warga menyatakan laporan {code} ({category}) untuk {opd} belum "
             "beres. Alasan warga: {reason}. Laporan: {text}"
@@ -105,6 +109,9 @@ DEFAULTS: dict[str, dict[str, str]] = {
         ),
     },
     "en": {
+        "citizen_addition": (
+            "{code} - the citizen added {attachments} new attachment(s). Location: {location}"
+        ),
         "opd_reopened": (
             "Reopened: the citizen says complaint {code} ({category}) for {opd} is not fixed. "
             "The citizen's reason: {reason}. Complaint: {text}"
@@ -223,6 +230,7 @@ class Templates(BaseModel):
     sla_escalation: str = DEFAULTS["id"]["sla_escalation"]
     opd_email: str = DEFAULTS["id"]["opd_email"]  # the body; its line breaks are kept
     opd_reopened: str = DEFAULTS["id"]["opd_reopened"]  # the OPD is told why
+    citizen_addition: str = DEFAULTS["id"]["citizen_addition"]  # a photo/location sent later
     # To the contact given on a web form: a fixed text, never the complaint's own words.
     tracking_link: str = DEFAULTS["id"]["tracking_link"]
     status_names: dict[Status, str]

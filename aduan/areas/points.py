@@ -27,18 +27,28 @@ def placed_by_point(
     nothing. When the file has no desa there, the desa the text names is kept if it lies in
     the same kecamatan.
     """
-    if boundaries is None or location is None or location.lat is None or location.lon is None:
-        return result
-    found = boundaries.locate(location.lat, location.lon)
+    found = place_of_point(session, location, boundaries)
     if found is None:
         return result
+    text = result.place
+    if found.desa is None and text is not None and text.kecamatan == found.kecamatan:
+        found = replace(found, desa=text.desa)
+    return replace(result, place=found)
+
+
+def place_of_point(
+    session: Session, location: Location | None, boundaries: Boundaries | None
+) -> Place | None:
+    """The kecamatan (and desa, when the file has it) of `location`, by the area list's
+    names; None when there is no file or point, or the point lies in no known polygon."""
+    if boundaries is None or location is None or location.lat is None or location.lon is None:
+        return None
+    found = boundaries.locate(location.lat, location.lon)
+    if found is None:
+        return None
     names = area_names(session, [c for c in (found.kecamatan, found.desa) if c])
     kecamatan = names.get(found.kecamatan)
     if kecamatan is None:
-        return result
+        return None
     desa = names.get(found.desa) if found.desa else None
-    text = result.place
-    if desa is None and text is not None and text.kecamatan == kecamatan:
-        desa = text.desa
-    where = f"gps {location.lat:.5f},{location.lon:.5f}"
-    return replace(result, place=Place(kecamatan, desa, where))
+    return Place(kecamatan, desa, f"gps {location.lat:.5f},{location.lon:.5f}")

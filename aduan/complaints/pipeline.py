@@ -246,7 +246,7 @@ class Pipeline:
         return (
             answer_unreadable(turn)
             or answer_command(turn)
-            or join_recent(turn)
+            or join_recent(turn, self.boundaries)
             or answer_citizen_action(turn)
         )
 

@@ -6,28 +6,33 @@ Baleendah 32.04.32 with its kelurahan Jelekong 32.04.32.1004, and Soreang 32.04.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import re
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 import yaml
 from fastapi.testclient import TestClient
-from sqlmodel import select
+from sqlmodel import col, select
 from typer.testing import CliRunner
 
 from aduan.api.app import create_app
 from aduan.areas.boundaries import Boundaries, BoundaryError, PointArea
 from aduan.areas.store import import_areas
 from aduan.cli.main import app
+from aduan.complaints.outcome import Outcome
 from aduan.config import ConfigError
 from aduan.runtime import build_runtime
+from channels.message import InboundMessage, Location, SendResult
 from channels.registry import build_adapters
+from dispatch.outbox import OutboxWorker
 from storage.complaints import complaint_by_code
 from storage.engine import transaction
-from storage.models import OutboxItem
+from storage.models import Event, OutboxItem
 from tests.support.deployment import write_config
 
 FIXTURE = Path(__file__).parent / "data" / "boundaries.geojson"
@@ -176,3 +181,110 @@ def test_the_point_wins_over_the_name_in_the_text(client: TestClient) -> None:
     # The desa the text names is kept when the point's kecamatan is its kecamatan.
     text = "Sampah menumpuk di Ds. Rancamanyar sudah seminggu tidak diangkut"
     assert report(client, text, (-6.985, 107.605))[:2] == ("Baleendah", "Rancamanyar")
+
+
+def _say(runtime: Any, sender: str, key: str, text: str, pin: Location | None = None) -> Outcome:
+    """A chat message, as a channel adapter hands it to the pipeline."""
+    inbound = InboundMessage(channel="web", external_id=key, sender=sender, text=text, location=pin)
+    return runtime.pipeline.handle(inbound)  # type: ignore[no-any-return]
+
+
+def _dispatched(runtime: Any, code: str | None) -> list[tuple[str, dict[str, Any], str]]:
+    """(address, document, status) of each item to the OPD about complaint `code`."""
+    with transaction(runtime.engine) as session:
+        complaint = complaint_by_code(session, code or "")
+        assert complaint is not None
+        items = session.exec(
+            select(OutboxItem)
+            .where(OutboxItem.kind == "dispatch")
+            .where(OutboxItem.complaint_id == complaint.id)
+            .order_by(col(OutboxItem.id))
+        ).all()
+        return [
+            (i.payload["destination"]["address"], i.payload["document"], i.status) for i in items
+        ]
+
+
+def _send_to_opds(runtime: Any) -> None:
+    """The outbox worker's round, with the OPDs' mail server standing in as a recorder."""
+
+    async def mailbox(payload: dict[str, Any]) -> SendResult:
+        return SendResult()
+
+    worker = OutboxWorker(runtime.engine, {"smtp": mailbox}, runtime.ctx.settings)
+    while asyncio.run(worker.run_once()):
+        pass
+
+
+GARBAGE = "Sampah menumpuk di pinggir jalan sudah seminggu tidak diangkut"
+
+
+def test_a_location_sent_after_the_dispatch_tells_the_kecamatan_office(client: TestClient) -> None:
+    """As on WhatsApp: the words first, then the shared location. The desk got the complaint
+    (no place named); the pin places it in Baleendah, whose office is told, and the console's
+    history says where it moved."""
+    runtime = client.runtime  # type: ignore[attr-defined]
+    filed = _say(runtime, "web:warga-berbagi", "w1", GARBAGE)
+    _send_to_opds(runtime)
+    pin = Location(lat=IN_JELEKONG[0], lon=IN_JELEKONG[1], address="Gang Melati")
+    joined = _say(runtime, "web:warga-berbagi", "w2", "", pin)
+    assert joined.kind == "joined" and joined.complaint_code == filed.complaint_code
+    sent = _dispatched(runtime, filed.complaint_code)
+    assert [(to, doc["event"], status) for to, doc, status in sent] == [
+        ("dlh@bandungkab.example", "complaint.created", "sent"),
+        ("dlh-baleendah@bandungkab.example", "complaint.updated", "pending"),
+    ]
+    update = sent[1][1]
+    assert update["area"] == {"kecamatan": "Baleendah", "desa": "Jelekong"}
+    assert update["location"]["address"] == "Gang Melati"
+    assert update["notice"].startswith(str(filed.complaint_code))
+    assert update["notice"].endswith("Lokasi: Gang Melati")
+    with transaction(runtime.engine) as session:
+        complaint = complaint_by_code(session, filed.complaint_code or "")
+        assert complaint is not None and (complaint.kecamatan, complaint.desa) == (
+            "Baleendah",
+            "Jelekong",
+        )
+        events = session.exec(select(Event).where(Event.complaint_id == complaint.id)).all()
+    assert any(e.kind == "located" and e.note == "- -> Baleendah" for e in events)
+
+
+def test_a_location_before_the_dispatch_left_goes_with_it(client: TestClient) -> None:
+    runtime = client.runtime  # type: ignore[attr-defined]
+    filed = _say(runtime, "web:warga-cepat", "c1", GARBAGE)
+    pin = Location(lat=IN_SOREANG[0], lon=IN_SOREANG[1])
+    _say(runtime, "web:warga-cepat", "c2", "", pin)
+    ((to, document, status),) = _dispatched(runtime, filed.complaint_code)  # one, not two
+    assert (to, status) == ("dlh@bandungkab.example", "pending")
+    assert document["location"]["lat"] == IN_SOREANG[0]
+    assert document["area"]["kecamatan"] == "Soreang"
+
+
+def test_a_location_for_a_complaint_in_review_waits_for_the_triage(client: TestClient) -> None:
+    runtime = client.runtime  # type: ignore[attr-defined]
+    sender = "web:warga-ragu"
+    filed = runtime.pipeline.handle(
+        InboundMessage(
+            channel="web",
+            external_id="r1",
+            sender=sender,
+            text="Ada masalah di dekat rumah saya sudah lama belum ada tindakan mohon dibantu",
+        )
+    )
+    if filed.status != "needs_review":
+        pytest.fail(f"the text was routed ({filed.status}); pick one the rules cannot place")
+    lat, lon = IN_SOREANG
+    runtime.pipeline.handle(
+        InboundMessage(
+            channel="web",
+            external_id="r2",
+            sender=sender,
+            text="",
+            location=Location(lat=lat, lon=lon),
+        )
+    )
+    with transaction(runtime.engine) as session:
+        complaint = complaint_by_code(session, filed.complaint_code)
+        assert complaint is not None and complaint.kecamatan == "Soreang"
+        updates = session.exec(select(OutboxItem).where(OutboxItem.kind == "dispatch")).all()
+    assert updates == []  # nobody holds it yet: the OPD picked at triage gets it whole
