@@ -21,7 +21,7 @@ from aduan.api.app import Background, create_app
 from aduan.complaints.receipts import Intake
 from aduan.logs import configure_logging, mask_every_handler
 from aduan.runtime import Runtime, build_runtime
-from aduan.worker_role import run_worker
+from aduan.worker_role import HEARTBEAT_SECONDS, run_worker
 from channels.contract import Adapter, Poller
 from channels.registry import ChannelStatus, build_adapters
 from dispatch.destinations import outbox_target
@@ -201,6 +201,7 @@ def run_server(
     role: str = "all",
     processes: int = 1,
     config_path: Path | None = None,
+    heartbeat_seconds: float = HEARTBEAT_SECONDS,
 ) -> None:
     """Serve `role` (see ROLES); `processes` > 1 web processes need `config_path` to rebuild."""
     if role not in ROLES or processes < 1 or (processes > 1 and role != "web"):
@@ -213,7 +214,8 @@ def run_server(
         echo(line)
     if role == "worker":
         echo(f"  event loop: {_resolve(loop, 'uvloop', 'asyncio')}")
-        run_worker(runtime, worker_jobs(runtime, adapters, senders), echo, loop_factory(loop))
+        jobs = worker_jobs(runtime, adapters, senders)
+        run_worker(runtime, jobs, echo, loop_factory(loop), heartbeat_seconds)
         return
     echo(f"  {io_report(loop, http)}")
     echo(f"Listening on http://{host}:{port} (health: /health, API docs: /docs)")

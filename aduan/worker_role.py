@@ -79,8 +79,9 @@ def run_worker(
     jobs: Sequence[Background],
     echo: Callable[[str], None] = print,
     loop_factory: Callable[[], asyncio.AbstractEventLoop] | None = None,
+    heartbeat_seconds: float = HEARTBEAT_SECONDS,
 ) -> None:
     """Run the worker role in this process, on `loop_factory`'s loop (default asyncio's)."""
     echo(f"Worker running (pid {os.getpid()}); no HTTP listener; stop with SIGTERM")
     with asyncio.Runner(loop_factory=loop_factory) as runner:
-        runner.run(work(runtime, jobs))
+        runner.run(work(runtime, jobs, heartbeat_seconds))

@@ -91,8 +91,11 @@ def _web(config: Path, env: dict[str, str], cwd: Path, processes: int = 1) -> tu
     return server, url
 
 
-def _worker(config: Path, env: dict[str, str], cwd: Path, name: str = "worker") -> Serving:
-    worker = Serving(["--config", str(config), "--role", "worker"], env, cwd, name)
+def _worker(
+    config: Path, env: dict[str, str], cwd: Path, name: str = "worker", heartbeat: float = 60
+) -> Serving:
+    args = ["--config", str(config), "--role", "worker", "--heartbeat", str(heartbeat)]
+    worker = Serving(args, env, cwd, name)
     worker.wait_for_line("running; stop it with SIGTERM")
     return worker
 
@@ -133,7 +136,9 @@ def _dispatched_codes(opd_system: Recorder, count: int) -> list[str]:
 def test_a_web_process_stores_and_sends_nothing_a_worker_sends_what_it_stored(
     database_url: str, tmp_path: Path, opd_system: Recorder
 ) -> None:
-    config = write_config(tmp_path / "config.yaml", opd_webhook=opd_system.url)
+    config = write_config(
+        tmp_path / "config.yaml", opd_webhook=opd_system.url, backoff_base_seconds=1
+    )
     env = aduan_env(database_url)
     web, url = _web(config, env, tmp_path)
     try:
@@ -146,8 +151,11 @@ def test_a_web_process_stores_and_sends_nothing_a_worker_sends_what_it_stored(
         if database_url.startswith("sqlite"):
             assert "several processes on one SQLite file" in web.output()
 
-        worker = _worker(config, env, tmp_path)
+        opd_system.status = 503  # the OPD is down: the worker says what waits while it runs
+        worker = _worker(config, env, tmp_path, heartbeat=0.5)
         try:
+            worker.wait_for_line("alive; outbox: 6 pending, 0 dead")
+            opd_system.status = 200
             assert _dispatched_codes(opd_system, len(codes)) == sorted(codes)
             assert "no HTTP listener" in worker.output()
             more = _file(url, range(6, 9))  # filed while the worker runs: sent as they come
@@ -156,7 +164,7 @@ def test_a_web_process_stores_and_sends_nothing_a_worker_sends_what_it_stored(
             assert worker.stop() == 0
         assert "stopped" in worker.output() and "Traceback" not in worker.output()
         time.sleep(1)
-        assert opd_system.attempts == 9  # each complaint reached its OPD once
+        assert len(opd_system.received) == 9  # each complaint reached its OPD once
         assert _stored(database_url)[1] == 0
     finally:
         web.stop()

@@ -83,6 +83,9 @@ def serve(
         int,
         typer.Option(envvar="ADUAN_PROCESSES", help="web processes on one port (--role web)"),
     ] = 1,
+    heartbeat: Annotated[
+        float, typer.Option(help="seconds between a worker's 'alive' log lines", min=0.1)
+    ] = 60.0,
 ) -> None:
     """Run the web app, channel pollers and outbox worker (migrates the database first)."""
     from aduan.serve import LOOPS, PARSERS, ROLES, run_server
@@ -109,6 +112,7 @@ def serve(
         role=role,
         processes=processes,
         config_path=config,
+        heartbeat_seconds=heartbeat,
     )
 
 
