@@ -17,6 +17,7 @@ import re
 import secrets
 import time
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -185,19 +186,38 @@ def replay_one(
             words.update({str(old): str(fresh) for old, fresh in ids.items()})
 
 
-def replay(url: str, captured: list[Captured], complaints: int, batch: int, run: str) -> float:
-    """Replay `complaints` new complaints (cycling through `captured`), committing each one
-    (`batch` 1) or every `batch`; returns the seconds it took."""
+def replay(
+    url: str, captured: list[Captured], complaints: int, batch: int, run: str, connections: int = 1
+) -> float:
+    """Replay `complaints` new complaints (cycling through `captured`) on `connections`
+    connections side by side, each committing every complaint (`batch` 1) or every `batch`;
+    returns the seconds it took."""
     with psycopg.connect(url) as connection:
         taken = {c for (c,) in connection.execute("SELECT code FROM complaint")}
-        codes = Codes(taken, random.randrange(len(ALPHABET) ** LENGTH // 2))
-        connection.commit()
-        cursor = connection.cursor()
+    space = len(ALPHABET) ** LENGTH // (connections + 1)
+    shares = [
+        (range(k, complaints, connections), Codes(taken, random.randrange(space) + k * space))
+        for k in range(connections)
+    ]
+    with ThreadPoolExecutor(connections) as pool:
         started = time.perf_counter()
-        for n in range(complaints):
+        done = [
+            pool.submit(_replay_share, url, captured, numbers, codes, batch, run)
+            for numbers, codes in shares
+        ]
+        for future in done:
+            future.result()
+        return time.perf_counter() - started
+
+
+def _replay_share(
+    url: str, captured: list[Captured], numbers: range, codes: Codes, batch: int, run: str
+) -> None:
+    with psycopg.connect(url) as connection:
+        cursor = connection.cursor()
+        for done, n in enumerate(numbers, start=1):
             template = captured[n % len(captured)]
             replay_one(cursor, template, f"rp{run}-{n}", codes(), commit=batch == 1)
-            if batch > 1 and (n + 1) % batch == 0:
+            if batch > 1 and done % batch == 0:
                 connection.commit()
         connection.commit()
-        return time.perf_counter() - started

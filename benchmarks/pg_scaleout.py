@@ -6,7 +6,9 @@ workers, and a raw psycopg replay of the statements a web complaint runs, in one
   process tree per request.
 - Replay: the statements one web complaint runs, captured from the pipeline at run time
   (`benchmarks.pg_replay`), sent with plain psycopg for `--replay` new complaints on one
-  connection, committing each complaint, then every `--batch`; client CPU per complaint.
+  connection, committing each complaint, then every `--batch`, and committing each on
+  `--replay-connections` connections side by side (as Aduan's writers run); client CPU per
+  complaint.
 - Outbox: `--items` webhook dispatches (`benchmarks.outbox_drain`'s queueing and receiver)
   committed at once while N `aduan serve --role worker` processes run; items/s until none is
   pending, and the workers' CPU per item.
@@ -145,13 +147,14 @@ class Bench:
             runtime.pipeline.close()
             runtime.engine.dispose()
 
-    def replay(self, captured: list[pg_replay.Captured], batch: int) -> None:
+    def replay(self, captured: list[pg_replay.Captured], batch: int, connections: int = 1) -> None:
         load, cpu = load_average(), time.process_time()
         self.seed += 1
-        n = self.args.replay
-        seconds = pg_replay.replay(self.urls["replay"], captured, n, batch, str(self.seed))
+        n, url = self.args.replay, self.urls["replay"]
+        seconds = pg_replay.replay(url, captured, n, batch, str(self.seed), connections)
         cpu_ms = (time.process_time() - cpu) / n * 1000
         row = "psycopg replay" + (" each" if batch == 1 else f" per {batch}")
+        row += f" x{connections}" if connections > 1 else ""
         self.report(row, n / seconds, "complaints/s", cpu_ms, load)
 
     def outbox(self, workers: int) -> None:
@@ -206,6 +209,9 @@ def main() -> None:
     parser.add_argument("--connections", type=int, default=32)
     parser.add_argument("--replay", type=int, default=1000, help="complaints per replay row")
     parser.add_argument("--batch", type=int, default=50, help="complaints per replay commit")
+    parser.add_argument(
+        "--replay-connections", type=int, default=4, help="a replay row on this many connections"
+    )
     parser.add_argument("--captured", type=int, default=8, help="complaints captured")
     parser.add_argument("--items", type=int, default=2000, help="outbox items per drain")
     parser.add_argument("--loop", default="auto")
@@ -231,6 +237,7 @@ def main() -> None:
                 lambda: bench.web(2),
                 lambda: bench.replay(captured, 1),
                 lambda: bench.replay(captured, args.batch),
+                lambda: bench.replay(captured, 1, args.replay_connections),
             ]
             for round_ in range(args.rounds):
                 turn = round_ % len(rows)
@@ -243,13 +250,14 @@ def main() -> None:
     medians = {row: statistics.median(rates) for row, rates in bench.rates.items()}
     for row, rates in bench.rates.items():
         print(f"{row:<22} median {medians[row]:7.0f} (min {min(rates):.0f}, max {max(rates):.0f})")
-    replay = medians["psycopg replay each"]
     for processes in (1, 2):
         web = medians[f"aduan web x{processes}"]
-        print(
-            f"aduan web x{processes} / psycopg replay: {web / replay:.2f}x committing each, "
-            f"{web / medians[f'psycopg replay per {args.batch}']:.2f}x per {args.batch}"
-        )
+        ratios = [
+            f"{web / rate:.2f}x {row.removeprefix('psycopg replay ')}"
+            for row, rate in medians.items()
+            if row.startswith("psycopg replay")
+        ]
+        print(f"aduan web x{processes} / psycopg replay: {', '.join(ratios)}")
 
 
 if __name__ == "__main__":
