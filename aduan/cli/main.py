@@ -71,17 +71,48 @@ def serve(
             envvar="ADUAN_HTTP", help="HTTP parser: auto (httptools when installed), h11, httptools"
         ),
     ] = "auto",
+    role: Annotated[
+        str,
+        typer.Option(
+            envvar="ADUAN_ROLE",
+            help="all: everything in one process; web: HTTP only; worker: outbox, SLA timer "
+            "and pollers, no listener (docs/scaling.md)",
+        ),
+    ] = "all",
+    processes: Annotated[
+        int,
+        typer.Option(envvar="ADUAN_PROCESSES", help="web processes on one port (--role web)"),
+    ] = 1,
+    heartbeat: Annotated[
+        float, typer.Option(help="seconds between a worker's 'alive' log lines", min=0.1)
+    ] = 60.0,
 ) -> None:
     """Run the web app, channel pollers and outbox worker (migrates the database first)."""
-    from aduan.serve import LOOPS, PARSERS, run_server
+    from aduan.serve import LOOPS, PARSERS, ROLES, run_server
 
     if loop not in LOOPS or http not in PARSERS:
         raise typer.BadParameter(
             f"--loop is one of {', '.join(LOOPS)}; --http of {', '.join(PARSERS)}"
         )
+    if role not in ROLES:
+        raise typer.BadParameter(f"--role is one of {', '.join(ROLES)}, not {role!r}")
+    if processes < 1 or (processes > 1 and role != "web"):
+        raise typer.BadParameter(
+            "--processes N (at least 1) runs N web processes with --role web; start more "
+            "workers as more `aduan serve --role worker` commands"
+        )
     configure_logging()
     run_server(
-        open_runtime(config, migrate=True), host, port, echo=typer.echo, loop=loop, http=http
+        open_runtime(config, migrate=True),
+        host,
+        port,
+        echo=typer.echo,
+        loop=loop,
+        http=http,
+        role=role,
+        processes=processes,
+        config_path=config,
+        heartbeat_seconds=heartbeat,
     )
 
 
