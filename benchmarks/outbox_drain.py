@@ -7,7 +7,9 @@ items/s, the worker's CPU per item and the load average (the machine may be shar
 SQLite by default; ADUAN_DATABASE_URL (e.g. PostgreSQL) is used when set, emptied of outbox
 rows first.
 
-    .venv/bin/python -m benchmarks.outbox_drain [--items 2000] [--rounds 3]
+    .venv/bin/python -m benchmarks.outbox_drain [--items 2000] [--rounds 3] [--loop auto]
+
+`--loop auto` runs the worker on uvloop when it is installed, as `aduan serve` does.
 """
 
 from __future__ import annotations
@@ -19,12 +21,14 @@ import statistics
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime
 
 from sqlalchemy import delete, func, select
 from sqlalchemy.engine import Engine
 
 from aduan.runtime import build_runtime
+from aduan.serve import LOOPS
 from benchmarks.intake import ROOT
 from benchmarks.servers import load_average, start
 from dispatch.outbox import OutboxWorker
@@ -83,11 +87,25 @@ async def drain(worker: OutboxWorker, engine: Engine) -> float:
     return elapsed
 
 
+def loop_factory(loop: str) -> Callable[[], asyncio.AbstractEventLoop] | None:
+    """uvloop's loop for "uvloop" (and "auto" when installed), else asyncio's own (None)."""
+    if loop == "asyncio":
+        return None
+    try:
+        import uvloop
+    except ImportError:
+        if loop == "uvloop":
+            raise
+        return None
+    return uvloop.new_event_loop
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--items", type=int, default=2000)
     parser.add_argument("--destinations", type=int, default=8)
     parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--loop", choices=LOOPS, default="auto")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         url = os.environ.get("ADUAN_DATABASE_URL") or f"sqlite:///{tmp}/outbox.db"
@@ -101,7 +119,8 @@ def main() -> None:
         print(
             f"database: {engine.dialect.name}, cores: {os.cpu_count()}, {args.items} items to "
             f"{args.destinations} destinations, concurrency {settings.concurrency}, "
-            f"{settings.per_destination} per destination; the machine may be shared"
+            f"{settings.per_destination} per destination, loop {args.loop}; the machine may "
+            "be shared"
         )
         rates = []
         try:
@@ -109,7 +128,8 @@ def main() -> None:
                 queue(engine, receiver_url, args.items, args.destinations, f"{time.time()}")
                 worker = OutboxWorker(engine, destination_senders(env), settings)
                 load, cpu = load_average(), time.process_time()
-                elapsed = asyncio.run(drain(worker, engine))
+                with asyncio.Runner(loop_factory=loop_factory(args.loop)) as runner:
+                    elapsed = runner.run(drain(worker, engine))
                 cpu_ms = (time.process_time() - cpu) / args.items * 1000
                 rates.append(args.items / elapsed)
                 print(
