@@ -7,24 +7,32 @@ items/s, the worker's CPU per item and the load average (the machine may be shar
 SQLite by default; ADUAN_DATABASE_URL (e.g. PostgreSQL) is used when set, emptied of outbox
 rows first.
 
-    .venv/bin/python -m benchmarks.outbox_drain [--items 2000] [--rounds 3]
+    .venv/bin/python -m benchmarks.outbox_drain [--items 2000] [--rounds 3] [--loop auto]
+
+`--loop auto` runs the worker on uvloop when it is installed, as `aduan serve` does.
+`--workers N` (N > 1) runs N worker processes side by side on the one queue (PostgreSQL); CPU
+per item is then theirs together.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import multiprocessing
 import os
 import statistics
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime
+from typing import Any
 
 from sqlalchemy import delete, func, select
 from sqlalchemy.engine import Engine
 
 from aduan.runtime import build_runtime
+from aduan.serve import LOOPS
 from benchmarks.intake import ROOT
 from benchmarks.servers import load_average, start
 from dispatch.outbox import OutboxWorker
@@ -83,11 +91,61 @@ async def drain(worker: OutboxWorker, engine: Engine) -> float:
     return elapsed
 
 
+def loop_factory(loop: str) -> Callable[[], asyncio.AbstractEventLoop] | None:
+    """uvloop's loop for "uvloop" (and "auto" when installed), else asyncio's own (None)."""
+    if loop == "asyncio":
+        return None
+    try:
+        import uvloop
+    except ImportError:
+        if loop == "uvloop":
+            raise
+        return None
+    return uvloop.new_event_loop
+
+
+def worker_process(url: str, env: dict[str, str], loop: str, ready: Any, go: Any) -> None:
+    """One worker process: set up, say ready, drain once told to go, report its CPU seconds."""
+    runtime = build_runtime(ROOT / "config.yaml", url)
+    worker = OutboxWorker(runtime.engine, destination_senders(env), runtime.ctx.settings)
+    ready.put(None)
+    go.wait()
+    cpu = time.process_time()
+    with asyncio.Runner(loop_factory=loop_factory(loop)) as runner:
+        runner.run(drain(worker, runtime.engine))
+    ready.put(time.process_time() - cpu)
+
+
+def drain_in_processes(
+    url: str, env: dict[str, str], loop: str, workers: int
+) -> tuple[float, float]:
+    """Seconds until `workers` processes have drained the queue, and their CPU seconds."""
+    context = multiprocessing.get_context("spawn")
+    ready, go = context.Queue(), context.Event()
+    processes = [
+        context.Process(target=worker_process, args=(url, env, loop, ready, go))
+        for _ in range(workers)
+    ]
+    for process in processes:
+        process.start()
+    for _ in processes:
+        ready.get()
+    started = time.perf_counter()
+    go.set()
+    cpu = sum(ready.get() for _ in processes)
+    elapsed = time.perf_counter() - started
+    for process in processes:
+        process.join()
+    return elapsed, cpu
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--items", type=int, default=2000)
     parser.add_argument("--destinations", type=int, default=8)
     parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--loop", choices=LOOPS, default="auto")
+    parser.add_argument("--workers", type=int, default=1)
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         url = os.environ.get("ADUAN_DATABASE_URL") or f"sqlite:///{tmp}/outbox.db"
@@ -101,16 +159,24 @@ def main() -> None:
         print(
             f"database: {engine.dialect.name}, cores: {os.cpu_count()}, {args.items} items to "
             f"{args.destinations} destinations, concurrency {settings.concurrency}, "
-            f"{settings.per_destination} per destination; the machine may be shared"
+            f"{settings.per_destination} per destination, loop {args.loop}, {args.workers} "
+            "worker process(es); the machine may "
+            "be shared"
         )
         rates = []
         try:
             for round_ in range(args.rounds):
                 queue(engine, receiver_url, args.items, args.destinations, f"{time.time()}")
-                worker = OutboxWorker(engine, destination_senders(env), settings)
-                load, cpu = load_average(), time.process_time()
-                elapsed = asyncio.run(drain(worker, engine))
-                cpu_ms = (time.process_time() - cpu) / args.items * 1000
+                load = load_average()
+                if args.workers > 1:
+                    elapsed, cpu = drain_in_processes(url, env, args.loop, args.workers)
+                else:
+                    worker = OutboxWorker(engine, destination_senders(env), settings)
+                    cpu = time.process_time()
+                    with asyncio.Runner(loop_factory=loop_factory(args.loop)) as runner:
+                        elapsed = runner.run(drain(worker, engine))
+                    cpu = time.process_time() - cpu
+                cpu_ms = cpu / args.items * 1000
                 rates.append(args.items / elapsed)
                 print(
                     f"round {round_ + 1}: {rates[-1]:7.0f} items/s, {cpu_ms:.2f} ms worker CPU "

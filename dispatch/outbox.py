@@ -1,9 +1,12 @@
 """The outbox worker: sends what was committed, retries with backoff, keeps dead letters.
 
-Rows are claimed with a short lease (and FOR UPDATE SKIP LOCKED on PostgreSQL), so several
-workers can share one database without sending anything twice; the lease is renewed while the
-send runs, so a killed worker's claims come free within seconds. Sends run side by side, a few
-per destination at most: one OPD endpoint that never answers holds only its own share.
+Rows are claimed in batches with a short lease (and FOR UPDATE SKIP LOCKED on PostgreSQL), so
+several workers can share one database without sending anything twice; the lease is renewed
+while the send runs, so a killed worker's claims come free within seconds. On PostgreSQL each
+claimed item is also held by an advisory lock on the worker's own connection
+(`storage.outbox_holds`): no other worker takes an item still being sent, even one whose lease
+ran out. Sends run side by side, a few per destination at most: one OPD endpoint that never
+answers holds only its own share. Deliveries are recorded sent in batches.
 """
 
 from __future__ import annotations
@@ -26,13 +29,16 @@ from channels.message import SendResult
 from dispatch.context import DispatchSettings
 from storage.engine import transaction
 from storage.models import Contact, Message, OutboxItem, OutboxStatus
-from storage.outbox import destination_of, due_items, mark_sent, set_leases
+from storage.outbox import Claimed, destination_of, due_items, mark_all_sent, set_leases
+from storage.outbox_holds import SendHolds
 
 log = logging.getLogger("aduan.outbox")
 
 Sender = Callable[[dict[str, Any]], Awaitable[SendResult]]
 # Told, in the transaction that makes it a dead letter, that an item of its kind was given up.
 GivenUp = Callable[[Session, OutboxItem, SendError], None]
+# After a few sends settle, wait this long for more before claiming again (one claim, not many).
+GATHER_SECONDS = 0.005
 
 
 def backoff_delay(attempts: int, settings: DispatchSettings) -> float:
@@ -62,36 +68,42 @@ class OutboxWorker:
         self.settings = settings
         self.clock = clock
         self._held: dict[int, str] = {}  # claimed and not yet settled: item id -> destination
+        self._holds = SendHolds(engine)
         self._sending: set[asyncio.Task[None]] = set()
         self._settled = asyncio.Event()
         # Delivered, waiting to be recorded sent: recorded together, in one transaction.
-        self._delivered: list[tuple[OutboxItem, SendResult, asyncio.Future[None]]] = []
+        self._delivered: list[tuple[Claimed, SendResult, asyncio.Future[None]]] = []
         self._recording: asyncio.Task[None] | None = None
 
     @property
     def lease(self) -> timedelta:
         return timedelta(seconds=self.settings.lease_seconds)
 
-    def _claim(self, limit: int, busy: Mapping[str, int]) -> list[OutboxItem]:
-        """Lease up to `limit` due items, none past its destination's share given `busy`."""
-        now = self.clock()
+    def _claim(self, limit: int, busy: Mapping[str, int]) -> list[Claimed]:
+        """Lease up to `limit` due items, none past its destination's share given `busy`.
+
+        One SELECT, one UPDATE: the chosen rows are leased together (and held, on PostgreSQL).
+        """
         share = self.settings.per_destination
         full = [destination for destination, n in busy.items() if n >= share]
         with transaction(self.engine) as session:
+            now = self.clock()
             # Room to pass over a busy destination's backlog.
             due = due_items(session, now, list(self.senders), limit * 4, full, self.recipient)
             counts = Counter(busy)
-            items: list[OutboxItem] = []
+            chosen: list[Claimed] = []
             for item in due:
                 destination = destination_of(item)
-                if len(items) == limit:
+                if len(chosen) == limit:
                     break
-                if counts[destination] >= share:
+                if counts[destination] >= share or item.id in self._held:
                     continue
                 counts[destination] += 1
-                item.locked_until = now + self.lease
-                session.add(item)
-                items.append(item)
+                chosen.append(item)
+            held = self._holds.take([item.id for item in chosen])
+            items = [item for item in chosen if item.id in held]  # the rest: still being sent
+            if items:
+                set_leases(session, [item.id for item in items], now + self.lease)
         return items
 
     async def _start_sends(self, limit: int) -> list[asyncio.Task[None]]:
@@ -102,22 +114,31 @@ class OutboxWorker:
         items = await asyncio.to_thread(self._claim, room, Counter(self._held.values()))
         started = []
         for item in items:
-            assert item.id is not None
             self._held[item.id] = destination_of(item)
             task = asyncio.create_task(self._send(item))
             self._sending.add(task)
             started.append(task)
         return started
 
-    async def _send(self, item: OutboxItem) -> None:
+    async def _send(self, item: Claimed) -> None:
         try:
             await self._deliver(item)
         except Exception:  # settling failed (database): the lease runs out, it is sent again
             log.exception("outbox %s: could not record the send", item.id)
         finally:
-            self._held.pop(item.id or 0, None)
             self._sending.discard(asyncio.current_task())
+            await self._let_go([item.id])
             self._settled.set()
+
+    async def _let_go(self, item_ids: list[int]) -> None:
+        """Stop holding settled (or abandoned) items: the hold first, then the heartbeat."""
+        if self._holds.enabled:
+            try:
+                await asyncio.to_thread(self._holds.release, item_ids)
+            except Exception:  # the hold connection is gone, and its holds with it
+                log.exception("outbox holds not released")
+        for item_id in item_ids:
+            self._held.pop(item_id, None)
 
     async def run_once(self, limit: int = 50) -> int:
         """Send the due items the limits allow (up to `limit`); return how many were attempted."""
@@ -127,6 +148,7 @@ class OutboxWorker:
             await asyncio.gather(*started)
         finally:
             renewing.cancel()
+            self._holds.close()
         return len(started)
 
     async def run_forever(self, stop: asyncio.Event, idle_seconds: float = 0.5) -> None:
@@ -141,9 +163,12 @@ class OutboxWorker:
                     started = []
                 if not started:
                     await _first(stop.wait(), self._settled.wait(), timeout=idle_seconds)
+                    if self._held and not stop.is_set():
+                        await asyncio.sleep(GATHER_SECONDS)  # let more settle: claim them together
         finally:
             renewing.cancel()
             await self._abandon()
+            self._holds.close()
 
     async def _renew_leases(self) -> None:
         """Keep the leases of the items being sent; a killed worker's run out in seconds."""
@@ -168,12 +193,13 @@ class OutboxWorker:
         if held:
             with contextlib.suppress(Exception):
                 await asyncio.to_thread(self._release, held)
+            await self._let_go(held)
 
     def _release(self, item_ids: list[int]) -> None:
         with transaction(self.engine) as session:
             set_leases(session, item_ids, None)
 
-    async def _deliver(self, item: OutboxItem) -> None:
+    async def _deliver(self, item: Claimed) -> None:
         payload = dict(item.payload)
         payload.setdefault("idempotency_key", item.idempotency_key)
         try:
@@ -194,7 +220,7 @@ class OutboxWorker:
         else:
             await self._record_sent(item, result)
 
-    async def _record_sent(self, item: OutboxItem, result: SendResult) -> None:
+    async def _record_sent(self, item: Claimed, result: SendResult) -> None:
         """Record `item` sent, in one commit with the others delivered meanwhile."""
         recorded = asyncio.get_running_loop().create_future()
         self._delivered.append((item, result, recorded))
@@ -216,13 +242,16 @@ class OutboxWorker:
                     if not recorded.done():
                         recorded.set_result(None)
 
-    def _sent(self, delivered: list[tuple[OutboxItem, SendResult]]) -> None:
-        now = self.clock()
+    def _sent(self, delivered: list[tuple[Claimed, SendResult]]) -> None:
+        rows = [
+            (item.id, item.message_id, result.external_id or None) for item, result in delivered
+        ]
         with transaction(self.engine) as session:
-            for item, result in delivered:
-                mark_sent(session, item.id, now, item.message_id, result.external_id or None)
-        for item, _ in delivered:
-            log.info("outbox %s sent (%s, %s)", item.id, item.kind, item.target)
+            mark_all_sent(session, rows, self.clock())
+        if log.isEnabledFor(logging.INFO):  # one line per batch, not per item
+            log.info(
+                "outbox sent %s", ", ".join(f"{i.id} ({i.kind}, {i.target})" for i, _ in delivered)
+            )
 
     def _failed(self, item_id: int | None, error: SendError) -> None:
         with transaction(self.engine) as session:

@@ -21,6 +21,8 @@ from dispatch.enqueue import email_values
 from dispatch.templates import DEFAULTS
 
 RETRYABLE_HTTP = frozenset({408, 425, 429})
+# One pool per OPD endpoint: the worker sends a few at a time to each (dispatch.per_destination).
+DESTINATION_LIMITS = httpx.Limits(max_connections=None, max_keepalive_connections=16)
 
 
 async def send_webhook(
@@ -28,7 +30,8 @@ async def send_webhook(
 ) -> SendResult:
     """POST the complaint document; 2xx is success, 408/429/5xx and network errors retry.
 
-    `client` keeps connections open between sends (without it, this send opens its own).
+    `client` keeps connections open between sends, one pool per destination (without it,
+    this send opens its own).
     """
     destination = payload["destination"]
     secret = env.get(destination["secret_env"])
@@ -49,7 +52,7 @@ async def send_webhook(
                     destination["url"], content=body, headers=headers, timeout=timeout
                 )
         else:
-            response = await client.get().post(
+            response = await client.get(destination["url"]).post(
                 destination["url"], content=body, headers=headers, timeout=timeout
             )
     except httpx.HTTPError as exc:
@@ -151,7 +154,7 @@ def destination_senders(env: Mapping[str, str]) -> dict[str, Any]:
     OPD email is "smtp" (see `dispatch.destinations.OUTBOX_TARGETS`). The webhook sender
     keeps one client (per event loop) for all its sends.
     """
-    client = SharedClient()
+    client = SharedClient(DESTINATION_LIMITS)
     senders: dict[str, Any] = {"webhook": lambda p: send_webhook(p, env, client)}
     if SmtpSettings.from_env(env):
         senders["smtp"] = lambda p: send_email(p, env)

@@ -7,11 +7,13 @@ them, and loading ORM rows to change two columns costs more still.
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable, Sequence
+from collections.abc import Collection, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Table, bindparam, case, func, insert, or_, update
+from sqlalchemy import select as select_columns
 from sqlmodel import Session, col, select
 
 from storage.models import Message, OutboxItem, OutboxStatus
@@ -37,9 +39,19 @@ DESTINATION = case(
     else_=col(OutboxItem.target),
 )
 
+CLAIMED_COLUMNS = (
+    col(OutboxItem.id),
+    col(OutboxItem.kind),
+    col(OutboxItem.target),
+    col(OutboxItem.payload),
+    col(OutboxItem.idempotency_key),
+    col(OutboxItem.message_id),
+)
+
 MARK_SENT = (
     update(OUTBOX)
     .where(col(OutboxItem.id) == bindparam("item_id"))
+    .where(col(OutboxItem.status) == OutboxStatus.pending)
     .values(
         status=OutboxStatus.sent,
         attempts=col(OutboxItem.attempts) + 1,
@@ -58,7 +70,19 @@ MESSAGE_SENT = (
 )
 
 
-def destination_of(item: OutboxItem) -> str:
+@dataclass(frozen=True, slots=True)
+class Claimed:
+    """What a send needs of a leased outbox row (read without building an ORM object)."""
+
+    id: int
+    kind: str
+    target: str
+    payload: dict[str, Any]
+    idempotency_key: str
+    message_id: int | None
+
+
+def destination_of(item: OutboxItem | Claimed) -> str:
     """`DESTINATION` of one loaded item."""
     if item.kind != "dispatch":
         return item.target
@@ -80,15 +104,15 @@ def due_items(
     limit: int,
     skip_destinations: Collection[str] = (),
     recipient: str | None = None,
-) -> Iterable[OutboxItem]:
+) -> list[Claimed]:
     """Pending items due at `now` and not leased, oldest first, locked for the caller.
 
     Only items for `targets` (and messages to `recipient`, when given), none waiting on one of
     `skip_destinations`; rows another worker holds locked are passed over (FOR UPDATE SKIP
-    LOCKED on PostgreSQL).
+    LOCKED on PostgreSQL). One Core statement: no ORM object per row.
     """
     query = (
-        select(OutboxItem)
+        select_columns(*CLAIMED_COLUMNS)
         .where(col(OutboxItem.status) == OutboxStatus.pending)
         .where(col(OutboxItem.next_attempt_at) <= now)
         .where(or_(col(OutboxItem.locked_until).is_(None), col(OutboxItem.locked_until) < now))
@@ -101,7 +125,7 @@ def due_items(
         query = query.where(DESTINATION.not_in(list(skip_destinations)))
     if recipient is not None:
         query = query.where(col(OutboxItem.payload)["recipient"].as_string() == recipient)
-    return session.exec(query)
+    return [Claimed(*row) for row in session.connection().execute(query)]
 
 
 def set_leases(session: Session, item_ids: Collection[int], until: datetime | None) -> None:
@@ -122,10 +146,27 @@ def mark_sent(
     external_id: str | None = None,
 ) -> None:
     """Settle a delivered item, and its stored message (with the provider's id, if any)."""
+    mark_all_sent(session, [(item_id, message_id, external_id)], sent_at)
+
+
+def mark_all_sent(
+    session: Session,
+    delivered: Sequence[tuple[int | None, int | None, str | None]],
+    sent_at: datetime,
+) -> None:
+    """Settle delivered items, given as (item id, message id, provider's id), in two
+    executemany statements: the items, then the stored messages of those that have one."""
+    if not delivered:
+        return
     connection = session.connection()
-    connection.execute(MARK_SENT, {"item_id": item_id, "sent_at": sent_at})
-    if message_id:
-        connection.execute(MESSAGE_SENT, {"message_id": message_id, "external_id": external_id})
+    connection.execute(MARK_SENT, [{"item_id": item, "sent_at": sent_at} for item, *_ in delivered])
+    messages = [
+        {"message_id": message, "external_id": external}
+        for _, message, external in delivered
+        if message
+    ]
+    if messages:
+        connection.execute(MESSAGE_SENT, messages)
 
 
 # A complaint's dispatch: its webhook and email items, and its posts in OPD chats.

@@ -115,21 +115,20 @@ def test_an_opd_that_never_answers_holds_no_citizen_acknowledgement(
     adapters, _ = build_adapters(runtime.config.channels, env)
     worker = OutboxWorker(runtime.engine, senders_for(adapters, env), runtime.ctx.settings)
 
-    async def run() -> float:
+    async def run() -> int:
         stop = asyncio.Event()
         task = asyncio.create_task(worker.run_forever(stop, idle_seconds=0.1))
-        started = time.monotonic()
         await asyncio.to_thread(_wait, lambda: len(city_app.received) >= 12, 8)
-        took = time.monotonic() - started
+        still_open = silent_opd.open  # the OPD's requests, as the last acknowledgement arrived
         stop.set()
         await task
-        return took
+        return still_open
 
-    took = asyncio.run(run())
+    still_open = asyncio.run(run())
     assert sorted(r.json()["complaint_code"] for r in city_app.received) == sorted(codes)
-    # The webhook's own timeout is 10 s: an acknowledgement that waited on it would arrive
-    # after 10 s; well under that (and room for a loaded machine) means nobody waited.
-    assert took < 7
+    # Every acknowledgement went out while the OPD's requests were still hanging (the webhook
+    # gives up after 10 s): none of them waited on the silent OPD.
+    assert still_open == runtime.ctx.settings.per_destination
     assert silent_opd.most_open == runtime.ctx.settings.per_destination
     runtime.engine.dispose()
 
@@ -220,4 +219,71 @@ def test_a_send_longer_than_the_lease_is_not_taken_by_another_worker(
 
     asyncio.run(run())
     assert calls == ["slow"]
+    runtime.engine.dispose()
+
+
+SENDING_WORKER = """
+import asyncio, signal, sys
+from aduan.runtime import build_runtime
+from aduan.serve import senders_for
+from channels.registry import build_adapters
+from dispatch.outbox import OutboxWorker
+from tests.support.deployment import aduan_env
+
+runtime = build_runtime(sys.argv[1], sys.argv[2])
+env = aduan_env(sys.argv[2])
+adapters, _ = build_adapters(runtime.config.channels, env)
+worker = OutboxWorker(runtime.engine, senders_for(adapters, env), runtime.ctx.settings)
+
+async def main():
+    stop = asyncio.Event()
+    asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, stop.set)
+    print("ready", flush=True)
+    await worker.run_forever(stop, idle_seconds=0.1)
+
+asyncio.run(main())
+"""
+
+
+def test_two_worker_processes_and_a_slow_opd_send_nothing_twice(
+    tmp_path: Path, database_url: str, city_app: Recorder, opd_system: Recorder
+) -> None:
+    """Each dispatch takes the OPD longer than a lease to answer; two workers share the queue."""
+    opd = opd_system
+    opd.delay = 2.5
+    config = write_config(
+        tmp_path / "config.yaml",
+        opd_webhook=opd.url,
+        web_callback=city_app.url,
+        lease_seconds=1,
+        per_destination=2,
+    )
+    _separate_reports(config)
+    runtime = build_runtime(config, database_url, migrate=True)
+    codes = _file(runtime, 6)  # six dispatches to one OPD endpoint, six acknowledgements
+    workers = [
+        subprocess.Popen(
+            [sys.executable, "-c", SENDING_WORKER, str(config), database_url],
+            cwd=ROOT,
+            env=aduan_env(database_url),
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        for _ in range(2)
+    ]
+    try:
+        for worker in workers:
+            assert worker.stdout is not None
+            assert worker.stdout.readline() == "ready\n"
+        opd.wait_for(6, timeout=30)
+        city_app.wait_for(6, timeout=30)
+        time.sleep(4)  # a lease lost under a slow send would show up here, sent again
+    finally:
+        for worker in workers:
+            worker.send_signal(signal.SIGTERM)
+        for worker in workers:
+            worker.wait(20)
+    dispatched = [r.headers["Idempotency-Key"] for r in opd.received]
+    assert len(dispatched) == len(set(dispatched)) == 6
+    assert sorted(r.json()["complaint_code"] for r in city_app.received) == sorted(codes)
     runtime.engine.dispose()

@@ -22,9 +22,11 @@ class Received:
 
 @dataclass
 class Recorder:
-    """Answers `status` to every POST (set it to 503 to play a server that is down)."""
+    """Answers `status` to every POST (set it to 503 to play a server that is down), after
+    `delay` seconds (a slow OPD); a request is recorded as it arrives."""
 
     status: int = 200
+    delay: float = 0.0
     received: list[Received] = field(default_factory=list)
     attempts: int = 0
 
@@ -37,6 +39,7 @@ class Recorder:
                 recorder.attempts += 1
                 if recorder.status < 300:
                     recorder.received.append(Received(self.path, dict(self.headers), body))
+                time.sleep(recorder.delay)
                 self.send_response(recorder.status)
                 self.send_header("Content-Length", "2")
                 self.end_headers()
