@@ -143,13 +143,15 @@ class CompiledRules:
 
 def compile_rules(rules: RuleSet, places: Gazetteer | None = None) -> CompiledRules:
     """Normalise every keyword the way messages are normalised and index them by first word."""
-    grouped = _grouped_terms(rules)
+    grouped, normalizer = _read_as_messages(rules)
     areas = rules.settings.areas
     area_office = _add_areas(grouped, areas) if areas is not None else {}
-    vocabulary = {word for words in grouped for word in words if not word.startswith("<")}
+    vocabulary = _vocabulary(grouped)
+    if vocabulary != normalizer.vocabulary:
+        normalizer = Normalizer(vocabulary)
     return CompiledRules(
         rules=rules,
-        normalizer=Normalizer(vocabulary),
+        normalizer=normalizer,
         index=_trie(grouped),
         opd={code: rule.opd for code, rule in rules.categories.items()},
         order={code: i for i, code in enumerate(rules.categories)},
@@ -166,14 +168,49 @@ def compile_rules(rules: RuleSet, places: Gazetteer | None = None) -> CompiledRu
     )
 
 
-def _grouped_terms(rules: RuleSet) -> dict[tuple[str, ...], list[_Entry]]:
-    """Keywords and negative terms by their normalised words."""
+def _vocabulary(grouped: dict[tuple[str, ...], list[_Entry]]) -> set[str]:
+    return {word for words in grouped for word in words if not word.startswith("<")}
+
+
+def _read_as_messages(
+    rules: RuleSet,
+) -> tuple[dict[tuple[str, ...], list[_Entry]], Normalizer]:
+    """The terms grouped by their words, a phrase's words read as a message's would be.
+
+    A word that only a phrase brings into the rules ("kebanjiran" of "kami kebanjiran") is
+    read as messages read it without the phrase: derived words by their stem (`banjir`),
+    when that is a word of the rules. So adding a phrase never changes how its words count
+    elsewhere: "kebanjiran" alone still counts for `banjir`.
+    """
+    reading: dict[str, tuple[str, ...]] = {}
+    grouped = _grouped_terms(rules, reading)
+    normalizer = Normalizer(_vocabulary(grouped))
+    for _ in range(3):  # a reading may make another one possible; settles at once in practice
+        single = {words[0] for words in grouped if len(words) == 1}
+        phrase_words = {w for words in grouped if len(words) > 1 for w in words} - single
+        found = {w: normalizer.derived_reading(w) for w in phrase_words}
+        changed = {w: r for w, r in found.items() if r != (w,)}
+        if not changed.keys() - reading.keys():
+            break
+        reading.update(changed)
+        grouped = _grouped_terms(rules, reading)
+        normalizer = Normalizer(_vocabulary(grouped))
+    return grouped, normalizer
+
+
+def _grouped_terms(
+    rules: RuleSet, reading: dict[str, tuple[str, ...]] | None = None
+) -> dict[tuple[str, ...], list[_Entry]]:
+    """Keywords and negative terms by their normalised words (a phrase's words as `reading`
+    says, if it has them)."""
     grouped: dict[tuple[str, ...], list[_Entry]] = {}
     for code, rule in rules.categories.items():
         terms = [(t, w, _KEYWORD) for t, w in rule.keywords.items()]
         terms += [(t, 0.0, _NEGATIVE) for t in rule.negative]
         for term, weight, kind in terms:
             words = tuple(base_tokens(term))
+            if len(words) > 1 and reading:
+                words = tuple(r for w in words for r in reading.get(w, (w,)))
             if not words:
                 continue
             entries = grouped.setdefault(words, [])

@@ -200,8 +200,8 @@ class Normalizer:
     def __init__(self, vocabulary: Iterable[str], *, max_cache: int = 200_000) -> None:
         self.vocabulary = frozenset(vocabulary)
         slang = slang_table()
-        self._known = self.vocabulary | common_words() | slang.keys()
-        self._known |= {w for words in slang.values() for w in words}
+        self._everyday = common_words() | slang.keys() | {w for ws in slang.values() for w in ws}
+        self._known = self.vocabulary | self._everyday
         # Typo candidates grouped by first letter: people rarely mistype the first letter,
         # and this keeps "mohon" from turning into "pohon".
         self._by_initial: dict[str, list[str]] = {}
@@ -278,6 +278,18 @@ class Normalizer:
         if root in root_words():
             return words  # a correctly spelt derived word the rules do not use
         return self._fuzzy(word) or words
+
+    def derived_reading(self, word: str) -> tuple[str, ...]:
+        """How a message's `word` would be read if no keyword contained it, typos aside: a
+        derived word as its stem when that is a word of the rules (`kebanjiran` -> `banjir`),
+        a colloquial form as the slang table says, any other word as itself."""
+        if word in self._everyday or word.startswith("<") or word in root_words():
+            return (word,)
+        stripped = self._strip_affixes(word)
+        if stripped:
+            return stripped
+        root = stem(word)
+        return (root,) if root != word and root in self.vocabulary else (word,)
 
     def _strip_affixes(self, word: str) -> tuple[str, ...] | None:
         slang = slang_table()
