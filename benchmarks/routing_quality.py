@@ -31,6 +31,7 @@ from __future__ import annotations
 import argparse
 import json
 import statistics
+from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
 
@@ -44,6 +45,7 @@ from aduan.areas.source import regency_areas
 from aduan.rules.datasets import load_dataset
 from classifier import CompiledRules, RuleSet, classify, compile_rules
 from classifier.calibrate import Calibration, Decision, choose, out_of_fold
+from classifier.engine import lead, runner_up
 from classifier.evaluate import Dataset, Example, evaluate, prediction, score
 from classifier.learn import LEARNED, MAX_TERMS, READABLE, cut_for, learned_ruleset
 from classifier.places import Gazetteer
@@ -213,6 +215,7 @@ def calibrate_linear(
     areas: AreaTable | None = None,
     target: float = TARGET_PRECISION,
     candidates: tuple[LinearOptions, ...] = LINEAR_CANDIDATES,
+    place_names: tuple[str, ...] = (),
 ) -> tuple[RuleSet, Calibration]:
     """Learned rules for `train`, every choice made by CV inside `train` only.
 
@@ -225,7 +228,7 @@ def calibrate_linear(
         decisions = out_of_fold(
             train,
             lambda part, options=options: learned_ruleset(
-                part, options, areas=areas, area_label=AREA_LABEL
+                part, options, areas=areas, area_label=AREA_LABEL, place_names=place_names
             ),
             folds=INNER_FOLDS,
         )
@@ -236,7 +239,12 @@ def calibrate_linear(
     _, options, decisions = best
     calibration = choose(decisions, target, cut=cut_for(options))
     rules = learned_ruleset(
-        train, options, areas=areas, area_label=AREA_LABEL, settings=calibration.settings
+        train,
+        options,
+        areas=areas,
+        area_label=AREA_LABEL,
+        settings=calibration.settings,
+        place_names=place_names,
     )
     return rules, calibration
 
@@ -256,14 +264,24 @@ def cross_validate(
     splitter = StratifiedKFold(n_splits=folds, shuffle=True, random_state=13)
     runs: dict[str, list[dict[str, float]]] = {
         "rules": [], "rules_calibrated": [], "rules_linear": [], "rules_linear_places": [],
-        "rules_readable": [], "rules_readable_places": [], "tfidf_svm": [], "tfidf_logreg": [],
+        "rules_readable": [], "rules_readable_list": [], "rules_readable_places": [],
+        "tfidf_svm": [], "tfidf_logreg": [],
     }  # fmt: skip
     places = bandung_places()
+    place_names = bandung_place_names()
+    # Diagnosis only (never a choice): (lead, right?) of every scored report, for the best cut
+    # that hindsight would have found on the scored folds themselves.
+    best_cut: dict[str, list[tuple[float, bool]]] = {
+        "rules_readable": [],
+        "rules_readable_places": [],
+    }
     inner_runs: list[dict[str, float]] = []
     # Baselines: (margin between their two best labels, right?) on every scored report.
     margins: dict[str, list[tuple[float, bool]]] = {"tfidf_svm": [], "tfidf_logreg": []}
     linear_inner: list[dict[str, float]] = []
-    terms: dict[str, list[tuple[int, float]]] = {"rules_linear": [], "rules_readable": []}
+    terms: dict[str, list[tuple[int, float]]] = {
+        "rules_linear": [], "rules_readable": [], "rules_readable_places": [],
+    }  # fmt: skip
     readable_inner: list[dict[str, float]] = []
     for train_idx, test_idx in splitter.split(texts, labels):
         train = [dataset.examples[i] for i in train_idx]
@@ -295,9 +313,20 @@ def cross_validate(
             {"coverage": inner_readable.coverage, "precision": inner_readable.precision}
         )
         runs["rules_readable"].append(evaluate(test, compile_rules(readable)).as_dict())
-        with_places = evaluate(test, compile_rules(readable, places)).as_dict()
-        runs["rules_readable_places"].append(with_places)
+        runs["rules_readable_list"].append(
+            evaluate(test, compile_rules(readable, places)).as_dict()
+        )
         terms["rules_readable"].append(_terms_per_category(readable))
+        # The same, learned with every kecamatan and desa name of the area list left out as a
+        # keyword (`rules suggest --places-of 32.04`), and classified with the list.
+        local, _ = calibrate_linear(
+            train, areas, candidates=READABLE_CANDIDATES, place_names=place_names
+        )
+        compiled = compile_rules(local, places)
+        runs["rules_readable_places"].append(evaluate(test, compiled).as_dict())
+        terms["rules_readable_places"].append(_terms_per_category(local))
+        for name, rules_of_fold in (("rules_readable", readable), ("rules_readable_places", local)):
+            best_cut[name] += _leads(compile_rules(rules_of_fold, places), test.examples)
         gold = [ex.label for ex in test.examples]
         vectorizer = TfidfVectorizer(sublinear_tf=True, ngram_range=(1, 2), min_df=2)
         x_train = vectorizer.fit_transform([ex.text for ex in train])
@@ -322,12 +351,15 @@ def cross_validate(
     for name, found in terms.items():
         out[name]["terms_max"] = max(most for most, _ in found)
         out[name]["terms_mean"] = statistics.mean(mean for _, mean in found)
-    for name in ("rules_linear", "rules_linear_places", "rules_readable", "rules_readable_places"):
+    for name in ("rules_linear", "rules_linear_places", "rules_readable", "rules_readable_list",
+                 "rules_readable_places"):  # fmt: skip
         named = [float(r["kecamatan_accuracy"]) for r in runs[name] if "kecamatan_accuracy" in r]
         if named:
             out[name]["kecamatan_accuracy"] = statistics.mean(named)
     for name, found in margins.items():
         out[name]["half_precision"] = _most_confident_half(found)
+    for name, found in best_cut.items():
+        out[name]["hindsight_coverage"] = _hindsight_coverage(found, TARGET_PRECISION)
     out["rules_calibrated"]["inner_coverage"] = statistics.mean(r["coverage"] for r in inner_runs)
     out["rules_calibrated"]["inner_precision"] = statistics.mean(r["precision"] for r in inner_runs)
     out["rules_linear"]["inner_coverage"] = statistics.mean(r["coverage"] for r in linear_inner)
@@ -352,10 +384,39 @@ def _margins(decision: object, predicted: list[str], gold: list[str]) -> list[tu
     return [(float(g), p == y) for g, p, y in zip(gaps, predicted, gold, strict=True)]
 
 
+def _leads(rules: CompiledRules, examples: Sequence[Example]) -> list[tuple[float, bool]]:
+    """(the winner's lead, right?) of every example: what the lead confidence ranks by."""
+    out = []
+    for ex in examples:
+        result = classify(ex.text, rules)
+        best, scores = result.category, result.scores
+        ranked = lead(scores[best], runner_up(scores, best)) if best in scores else -1.0
+        out.append((ranked, prediction(result, "opd") == ex.label))
+    return out
+
+
+def _hindsight_coverage(found: list[tuple[float, bool]], target: float) -> float:
+    """The most that one cut on the lead could have routed at >= target precision, chosen on
+    the scored reports themselves (a bound for the honest cut, not a result)."""
+    ranked = sorted(found, key=lambda item: -item[0])
+    best, good = 0.0, 0
+    for k, (_, ok) in enumerate(ranked, 1):
+        good += ok
+        if k >= 20 and good / k >= target:
+            best = k / len(ranked)
+    return best
+
+
 def _most_confident_half(found: list[tuple[float, bool]]) -> float:
     """Precision on the half of the reports the model is surest of."""
     ranked = sorted(found, key=lambda item: -item[0])[: len(found) // 2]
     return sum(ok for _, ok in ranked) / len(ranked)
+
+
+def bandung_place_names() -> tuple[str, ...]:
+    """Every kecamatan and desa/kelurahan name of Kabupaten Bandung (idn-area-data)."""
+    rows = regency_areas("32.04")
+    return tuple(r.name for r in rows if r.level not in ("province", "regency"))
 
 
 def bandung_places() -> Gazetteer:
@@ -406,6 +467,8 @@ def main() -> None:
                 extra += f"  kecamatan named {row['kecamatan_accuracy']:.1%}"
             if "terms_max" in row:
                 extra += f"  terms/category max {row['terms_max']} mean {row['terms_mean']:.0f}"
+            if "hindsight_coverage" in row:
+                extra += f"  (best cut in hindsight: {row['hindsight_coverage']:.1%})"
         else:  # what the baseline would give if it routed only the half it is surest of
             extra = f"  (surest half: {row['half_precision']:.1%} right)"
         print(f"  {name:19} accuracy {row['accuracy']:.1%}  macro-F1 {row['macro_f1']:.3f}{extra}")

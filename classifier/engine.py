@@ -42,7 +42,7 @@ from typing import NamedTuple
 
 from classifier.intent import detect_intent
 from classifier.landmarks import landmark_positions
-from classifier.normalize import Normalizer, base_tokens
+from classifier.normalize import Normalizer, base_tokens, derived_reading
 from classifier.places import Gazetteer, Place, squash
 from classifier.result import Classification, Match
 from classifier.rules import AreaTable, RuleSet
@@ -143,13 +143,12 @@ class CompiledRules:
 
 def compile_rules(rules: RuleSet, places: Gazetteer | None = None) -> CompiledRules:
     """Normalise every keyword the way messages are normalised and index them by first word."""
-    grouped = _grouped_terms(rules)
     areas = rules.settings.areas
+    grouped = _read_as_messages(rules)
     area_office = _add_areas(grouped, areas) if areas is not None else {}
-    vocabulary = {word for words in grouped for word in words if not word.startswith("<")}
     return CompiledRules(
         rules=rules,
-        normalizer=Normalizer(vocabulary),
+        normalizer=Normalizer(_vocabulary(grouped)),
         index=_trie(grouped),
         opd={code: rule.opd for code, rule in rules.categories.items()},
         order={code: i for i, code in enumerate(rules.categories)},
@@ -166,23 +165,64 @@ def compile_rules(rules: RuleSet, places: Gazetteer | None = None) -> CompiledRu
     )
 
 
-def _grouped_terms(rules: RuleSet) -> dict[tuple[str, ...], list[_Entry]]:
-    """Keywords and negative terms by their normalised words."""
-    grouped: dict[tuple[str, ...], list[_Entry]] = {}
+def _vocabulary(grouped: dict[tuple[str, ...], list[_Entry]]) -> set[str]:
+    return {word for words in grouped for word in words if not word.startswith("<")}
+
+
+def _read_as_messages(rules: RuleSet) -> dict[tuple[str, ...], list[_Entry]]:
+    """The terms grouped by their words, a phrase's words read as a message's would be.
+
+    A word that only a phrase brings into the rules ("kebanjiran" of "kami kebanjiran") is
+    read as messages read it without the phrase: derived words by their stem (`banjir`),
+    when that is a word of the rules. So adding a phrase never changes how its words count
+    elsewhere: "kebanjiran" alone still counts for `banjir`.
+    """
+    areas = rules.settings.areas
+    spelled = {w for s in areas.spellings() for w in base_tokens(s)} if areas else set()
+    terms = _terms(rules)
+    reading: dict[str, tuple[str, ...]] = {}
+    grouped = _grouped_terms(terms, reading)
+    for _ in range(3):  # a reading may make another one possible; settles at once in practice
+        vocabulary = _vocabulary(grouped) | spelled
+        single = {words[0] for words in grouped if len(words) == 1}
+        phrase_words = {w for words in grouped if len(words) > 1 for w in words} - single
+        found = {w: derived_reading(w, vocabulary) for w in phrase_words - reading.keys()}
+        changed = {w: r for w, r in found.items() if r != (w,)}
+        if not changed:
+            break
+        reading.update(changed)
+        grouped = _grouped_terms(terms, reading)
+    return grouped
+
+
+def _terms(rules: RuleSet) -> list[tuple[tuple[str, ...], _Entry]]:
+    """Every keyword and negative term with its normalised words, in the rules' order."""
+    out: list[tuple[tuple[str, ...], _Entry]] = []
     for code, rule in rules.categories.items():
         terms = [(t, w, _KEYWORD) for t, w in rule.keywords.items()]
         terms += [(t, 0.0, _NEGATIVE) for t in rule.negative]
         for term, weight, kind in terms:
             words = tuple(base_tokens(term))
-            if not words:
-                continue
-            entries = grouped.setdefault(words, [])
-            # Spellings that normalise alike ("jln rusak", "jalan rusak") count once.
-            same = [e for e in entries if e.category == code and e.kind == kind]
-            if same and same[0].weight >= weight:
-                continue
-            entries[:] = [e for e in entries if e not in same]
-            entries.append(_Entry(code, term, weight, kind))
+            if words:
+                out.append((words, _Entry(code, term, weight, kind)))
+    return out
+
+
+def _grouped_terms(
+    terms: list[tuple[tuple[str, ...], _Entry]], reading: dict[str, tuple[str, ...]]
+) -> dict[tuple[str, ...], list[_Entry]]:
+    """The terms by their words (a phrase's words as `reading` says, if it has them)."""
+    grouped: dict[tuple[str, ...], list[_Entry]] = {}
+    for words, entry in terms:
+        if len(words) > 1 and reading:
+            words = tuple(r for w in words for r in reading.get(w, (w,)))
+        entries = grouped.setdefault(words, [])
+        # Spellings that normalise alike ("jln rusak", "jalan rusak") count once.
+        same = [e for e in entries if e.category == entry.category and e.kind == entry.kind]
+        if same and same[0].weight >= entry.weight:
+            continue
+        entries[:] = [e for e in entries if e not in same]
+        entries.append(entry)
     return grouped
 
 

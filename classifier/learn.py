@@ -6,7 +6,7 @@ from `calibrate`, on out-of-fold decisions of rules learned the same way from pa
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import replace
 from typing import Literal
 
@@ -42,6 +42,16 @@ def linear_options(max_terms: int) -> LinearOptions:
     return replace(READABLE, top=max_terms) if max_terms > 0 else LEARNED
 
 
+def place_spellings(
+    areas: AreaTable | None, place_names: Collection[str] = ()
+) -> Mapping[str, str] | None:
+    """The names learning leaves out as keywords and reads as "an area is named": the area
+    table's spellings and `place_names` (e.g. every kecamatan and desa of the official list)."""
+    found = {name.lower(): name for name in place_names}
+    found.update(areas.spellings() if areas else {})
+    return found or None
+
+
 def learned_ruleset(
     examples: Sequence[Example],
     options: LinearOptions,
@@ -49,9 +59,11 @@ def learned_ruleset(
     areas: AreaTable | None = None,
     area_label: str | None = None,
     settings: dict[str, object] | None = None,
+    place_names: Collection[str] = (),
 ) -> RuleSet:
-    """Rules whose weights were learned from `examples` (confidence settings as given)."""
-    draft = suggest_linear(examples, options, areas=areas.spellings() if areas else None)
+    """Rules whose weights were learned from `examples` (confidence settings as given);
+    `place_names` are never keywords."""
+    draft = suggest_linear(examples, options, areas=place_spellings(areas, place_names))
     return draft_ruleset(
         draft.keywords,
         {**linear_settings(options), **(settings or {})},
@@ -69,14 +81,18 @@ def learn_rules(
     areas: AreaTable | None = None,
     area_label: str | None = None,
     folds: int = 4,
+    place_names: Collection[str] = (),
 ) -> tuple[LinearDraft, Calibration]:
-    """Weights learned from all `examples`, and thresholds set for `precision` by CV."""
+    """Weights learned from all `examples`, and thresholds set for `precision` by CV;
+    `place_names` are never keywords."""
     decisions = out_of_fold(
         examples,
-        lambda train: learned_ruleset(train, options, areas=areas, area_label=area_label),
+        lambda train: learned_ruleset(
+            train, options, areas=areas, area_label=area_label, place_names=place_names
+        ),
         folds=folds,
     )
-    draft = suggest_linear(examples, options, areas=areas.spellings() if areas else None)
+    draft = suggest_linear(examples, options, areas=place_spellings(areas, place_names))
     return draft, choose(decisions, precision, cut=cut_for(options))
 
 

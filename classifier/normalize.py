@@ -16,6 +16,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Iterable
+from collections.abc import Set as AbstractSet
 from functools import lru_cache
 from importlib import resources
 
@@ -199,9 +200,7 @@ class Normalizer:
 
     def __init__(self, vocabulary: Iterable[str], *, max_cache: int = 200_000) -> None:
         self.vocabulary = frozenset(vocabulary)
-        slang = slang_table()
-        self._known = self.vocabulary | common_words() | slang.keys()
-        self._known |= {w for words in slang.values() for w in words}
+        self._known = self.vocabulary | everyday_words()
         # Typo candidates grouped by first letter: people rarely mistype the first letter,
         # and this keeps "mohon" from turning into "pohon".
         self._by_initial: dict[str, list[str]] = {}
@@ -280,13 +279,7 @@ class Normalizer:
         return self._fuzzy(word) or words
 
     def _strip_affixes(self, word: str) -> tuple[str, ...] | None:
-        slang = slang_table()
-        for stem in _affix_variants(word):
-            if stem in self.vocabulary:
-                return (stem,)
-            if stem in slang:
-                return slang[stem]
-        return None
+        return strip_affixes(word, self.vocabulary)
 
     def _fuzzy(self, word: str) -> tuple[str, ...] | None:
         if len(word) < _MIN_FUZZY_LEN:
@@ -307,6 +300,38 @@ class Normalizer:
         if len(word) < 7 and len(best) != len(word) + 1 and sorted(best) != sorted(word):
             return None
         return (best,)
+
+
+@lru_cache(maxsize=1)
+def everyday_words() -> frozenset[str]:
+    """Words read as themselves whatever the rules: common words and the slang table's."""
+    slang = slang_table()
+    return common_words() | slang.keys() | {w for words in slang.values() for w in words}
+
+
+def strip_affixes(word: str, vocabulary: AbstractSet[str]) -> tuple[str, ...] | None:
+    """`word` without a colloquial clitic or affix, when that is a word of `vocabulary` or of
+    the slang table (then as the table reads it); None otherwise."""
+    slang = slang_table()
+    for stem in _affix_variants(word):
+        if stem in vocabulary:
+            return (stem,)
+        if stem in slang:
+            return slang[stem]
+    return None
+
+
+def derived_reading(word: str, vocabulary: AbstractSet[str]) -> tuple[str, ...]:
+    """How a message's `word` is read when `vocabulary` (the rules' words) lacks it, typos
+    aside: a derived word as its stem when that is in `vocabulary` (`kebanjiran` -> `banjir`),
+    a colloquial form as the slang table says, any other word as itself."""
+    if word in everyday_words() or word.startswith("<") or word in root_words():
+        return (word,)
+    stripped = strip_affixes(word, vocabulary)
+    if stripped:
+        return stripped
+    root = stem(word)
+    return (root,) if root != word and root in vocabulary else (word,)
 
 
 def _affix_variants(word: str) -> list[str]:

@@ -197,6 +197,13 @@ def suggest_command(
     area_label: Annotated[
         str, typer.Option(help="the label of reports routed to the area named in them")
     ] = "KECAMATAN",
+    places_of: Annotated[
+        str | None,
+        typer.Option(
+            help="linear: a regency (code or name) whose kecamatan and desa names, from the"
+            " official area list, are never keywords"
+        ),
+    ] = None,
     precision: Annotated[
         float,
         typer.Option(min=0.5, max=1.0, help="linear: set the threshold for this precision"),
@@ -244,7 +251,12 @@ def suggest_command(
     linear = linear_options(top or max_terms)
     try:
         draft, calibration = learn_rules(
-            dataset.examples, linear, precision, areas=areas, area_label=area_label
+            dataset.examples,
+            linear,
+            precision,
+            areas=areas,
+            area_label=area_label,
+            place_names=_place_names(places_of) if places_of else (),
         )
     except RuntimeError as error:  # scikit-learn missing
         typer.echo(str(error), err=True)
@@ -272,6 +284,18 @@ def suggest_command(
         ),
         nl=False,
     )
+
+
+def _place_names(regency: str) -> list[str]:
+    """Every kecamatan and desa/kelurahan name of `regency` in the official area list."""
+    from aduan.areas.source import AreaSourceError, regency_areas
+
+    try:
+        rows = regency_areas(regency)
+    except AreaSourceError as error:
+        typer.echo(str(error), err=True)
+        raise typer.Exit(2) from None
+    return [row.name for row in rows if row.level not in ("province", "regency")]
 
 
 def _areas_of(config: Path) -> AreaTable | None:

@@ -116,9 +116,11 @@ def _check(ruleset: RuleSet, texts: list[str], draws: int, seed: int) -> int:
     old = {t: classify(t, before) for t in texts}
     checked = 0
     for keyword, code, weight in _draws(ruleset, texts, draws, seed):
-        if any(before.normalizer.resolve(w) != (w,) for w in base_tokens(keyword)):
-            # Known limit (docs/routing.md): a new derived word ("kebanjiran" beside "banjir")
-            # is read as itself once it is a keyword, no longer as the keyword it stems to.
+        words = base_tokens(keyword)
+        if len(words) == 1 and before.normalizer.resolve(words[0]) != (words[0],):
+            # Known limit (docs/routing.md): a derived word made a keyword on its own
+            # ("kebanjiran" beside "banjir") is read as itself, no longer as its stem. In a
+            # phrase ("kami kebanjiran") it is read as messages read it, so phrases are drawn.
             continue
         after = compile_rules(_with_keyword(ruleset, code, keyword, weight))
         for text in texts:
@@ -136,6 +138,61 @@ def _check(ruleset: RuleSet, texts: list[str], draws: int, seed: int) -> int:
                 assert now.category == code, context
                 assert now.confidence >= was.confidence - EPS, context
     return checked
+
+
+def _derived_phrases(ruleset: RuleSet, texts: list[str]) -> int:
+    """Phrases around a derived word whose stem is a keyword, each added to the stem's
+    category; returns how many (text, phrase) pairs were checked."""
+    rules = compile_rules(ruleset)
+    pairs = 0
+    for text in texts:
+        raw = base_tokens(text)
+        words, _ = rules.normalizer.tokens(text)
+        for i in range(1, min(len(raw), len(words))):
+            read = rules.normalizer.resolve(raw[i])
+            owner = [c for c, r in ruleset.categories.items() if read[0] in r.keywords]
+            if len(read) != 1 or read[0] == raw[i] or not owner or len(raw) != len(words):
+                continue
+            phrase = f"{raw[i - 1]} {raw[i]}"
+            for weight in (0.5, 3.0):
+                _assert_not_lower(ruleset, text, owner[0], phrase, weight)
+                pairs += 1
+    return pairs
+
+
+def _assert_not_lower(ruleset: RuleSet, text: str, code: str, keyword: str, weight: float) -> None:
+    was = classify(text, compile_rules(ruleset))
+    now = classify(text, compile_rules(_with_keyword(ruleset, code, keyword, weight)))
+    context = f"adding {keyword!r} ({weight}) to {code}: {text[:80]!r}"
+    assert now.scores.get(code, 0.0) >= was.scores.get(code, 0.0) - EPS, context
+    if was.category == code:
+        assert now.category == code and now.confidence >= was.confidence - EPS, context
+
+
+def test_a_phrase_with_a_derived_word_keeps_the_word_counting_alone() -> None:
+    """Issue 17: "kami kebanjiran" added to banjir made "kebanjiran" stop counting as banjir."""
+    ruleset = _ruleset(ROOT / "config.yaml")
+    text = "kampung kami kebanjiran lagi"
+    was = classify(text, compile_rules(ruleset))
+    assert was.category == "banjir"
+    after = compile_rules(_with_keyword(ruleset, "banjir", "kami kebanjiran", 1.0))
+    now = classify(text, after)
+    assert now.category == "banjir"
+    assert now.scores["banjir"] >= was.scores["banjir"]
+    assert now.confidence >= was.confidence
+    alone = classify("rumah warga kebanjiran sejak subuh", after)
+    assert alone.category == "banjir" and alone.scores["banjir"] >= was.scores["banjir"]
+
+
+def test_phrases_around_derived_words_never_lower_their_stems_category() -> None:
+    texts = [
+        *_chat_texts(),
+        "rumah kami kebanjiran sejak semalam",
+        "jalannya berlubang besar sekali",
+        "sampahnya menumpuk di pinggir jalan",
+        "lampunya padam sudah seminggu",
+    ]
+    assert _derived_phrases(_ruleset(ROOT / "config.yaml"), texts) >= 8
 
 
 def test_adding_a_keyword_never_lowers_confidence_default_rules() -> None:

@@ -40,6 +40,24 @@ def test_the_boilerplate_list_is_data_and_covers_lapor_phrases() -> None:
     assert "banjir" not in words and "bantuan" not in words  # topic words stay usable
 
 
+def test_no_kecamatan_or_desa_name_is_a_keyword_of_the_bandung_rules() -> None:
+    """Village names only say where (issue 17): "cinunuk" voted for DLH, "malakasari" for
+    INSPEKTORAT. The area list knows every kecamatan and desa of the regency."""
+    from aduan.areas.source import regency_areas
+
+    places = {
+        " ".join(base_tokens(r.name))
+        for r in regency_areas("32.04")
+        if r.level not in ("province", "regency")
+    }
+    for code, rule in _bandung().categories.items():
+        for term in rule.keywords:
+            tokens = base_tokens(term)
+            n = len(tokens)
+            spans = {" ".join(tokens[i:j]) for i in range(n) for j in range(i + 1, n + 1)}
+            assert not spans & places, (code, term)
+
+
 def test_bandung_rules_are_short_and_free_of_boilerplate() -> None:
     rules = _bandung()
     stops = stop_words()

@@ -66,6 +66,37 @@ def test_rules_suggest(tmp_path: Path) -> None:
     assert "pdam" in " ".join(draft["categories"]["pdam"]["keywords"])
 
 
+def _village_history() -> list[tuple[str, str, str]]:
+    """Road reports all from Cinunuk, waste reports all from Jelegong: the village names are
+    as telling as the topics in this history, and must still not become keywords."""
+    roads = [("Jalan", f"jalan berlubang di desa cinunuk gang {c}", "DPUTR") for c in "abcdef"]
+    waste = [("Sampah", f"sampah menumpuk di jelegong blok {c}", "DLH") for c in "abcdef"]
+    return roads + waste
+
+
+def _keywords(output: str) -> set[str]:
+    draft = yaml.safe_load(output)
+    return {t for rule in draft["categories"].values() for t in rule.get("keywords") or {}}
+
+
+def test_rules_suggest_linear_leaves_out_the_place_names_of_a_regency(tmp_path: Path) -> None:
+    path = write_csv(tmp_path / "h.csv", _village_history())
+    learn = ["rules", "suggest", str(path), "--method", "linear", "--max-terms", "10"]
+    plain = runner.invoke(make_app(), learn)
+    assert plain.exit_code == 0, plain.output
+    assert {"cinunuk", "jelegong"} & _keywords(plain.output)  # without the list: learned
+
+    placed = runner.invoke(make_app(), [*learn, "--places-of", "32.04"])
+    assert placed.exit_code == 0, placed.output
+    terms = _keywords(placed.output)
+    assert not any(w in {"cinunuk", "jelegong"} for t in terms for w in t.split()), terms
+    assert {"berlubang", "menumpuk", "sampah"} & terms  # the topics still are
+
+    unknown = runner.invoke(make_app(), [*learn, "--places-of", "Kabupaten Atlantis"])
+    assert unknown.exit_code == 2
+    assert "no regency" in unknown.output
+
+
 def test_bandung_example_config_is_valid() -> None:
     from aduan.config import load_config
 
