@@ -8,6 +8,7 @@ from typing import Any
 
 from sqlalchemy import Row, and_, bindparam, func, insert, or_
 from sqlalchemy import select as core_select
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 from sqlmodel.sql.expression import SelectOfScalar
 
@@ -47,6 +48,12 @@ SAME_PROBLEM_CANDIDATES = (
 
 def code_taken(session: Session, code: str) -> bool:
     return session.connection().execute(CODE_TAKEN, {"code": code}).first() is not None
+
+
+def code_clash(exc: IntegrityError) -> bool:
+    """Whether `exc` is a complaint code already taken (as SQLite and PostgreSQL word it)."""
+    text = str(exc.orig)
+    return "complaint.code" in text or "ix_complaint_code" in text
 
 
 def insert_events(session: Session, rows: Sequence[dict[str, Any]]) -> None:

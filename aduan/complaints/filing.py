@@ -10,7 +10,7 @@ from aduan.complaints.codes import new_code
 from aduan.complaints.turn import Turn
 from classifier import Classification
 from dispatch.business_hours import due_at_for
-from storage.complaints import code_taken, insert_events
+from storage.complaints import insert_events
 from storage.models import Complaint, Status
 from storage.rows import insert_now
 
@@ -49,7 +49,7 @@ def new_complaint(turn: Turn, same: Complaint | None, secret_hash: str) -> Compl
     category = category_of(turn)
     assert turn.contact.id is not None
     return Complaint(
-        code=unused_code(turn),
+        code=new_code(),  # a code drawn twice fails the insert and is drawn again
         secret_hash=secret_hash,
         contact_id=turn.contact.id,
         channel=inbound.channel,
@@ -86,13 +86,6 @@ def due_at(turn: Turn, category: str) -> datetime:
     return due_at_for(
         turn.now, turn.rules.sla_hours(category), ctx.sla.business_hours, ctx.timezone
     )
-
-
-def unused_code(turn: Turn) -> str:
-    while True:
-        code = new_code()
-        if not code_taken(turn.session, code):
-            return code
 
 
 def record_filing(turn: Turn, complaint: Complaint, same: Complaint | None) -> None:
