@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from functools import cache
 from typing import Any, TypeVar
 
+from pydantic.fields import FieldInfo
 from sqlalchemy import Insert, Table, insert
 from sqlalchemy.orm import make_transient_to_detached
 from sqlmodel import Session, SQLModel
@@ -17,6 +18,23 @@ Row = TypeVar("Row", bound=SQLModel)
 def _insert(table: Table) -> tuple[Insert, tuple[str, ...]]:
     """The prebuilt INSERT for `table` and the columns it takes (all but the id)."""
     return insert(table), tuple(c.name for c in table.columns if c.name != "id")
+
+
+@cache
+def _optional_fields(model: type[SQLModel]) -> tuple[tuple[str, FieldInfo], ...]:
+    return tuple((name, f) for name, f in model.model_fields.items() if not f.is_required())
+
+
+def built(model: type[Row], values: Mapping[str, Any]) -> Row:
+    """A new `model` object of `values` (the fields' defaults for the rest), as `model(**values)`
+    makes it but built as SQLAlchemy builds a loaded row: without an attribute event per field,
+    which costs more than the INSERT on the intake hot path. Values are taken as they are."""
+    row: Row = model._sa_class_manager.new_instance()  # type: ignore[attr-defined]
+    fields = {name: f.get_default(call_default_factory=True) for name, f in _optional_fields(model)}
+    fields.update(values)
+    row.__dict__.update(fields)
+    row.__pydantic_fields_set__.update(values)
+    return row
 
 
 def insert_now(session: Session, row: SQLModel) -> None:
@@ -44,7 +62,7 @@ def persistent(session: Session, model: type[Row], values: Mapping[Any, Any]) ->
     held = session.identity_map.get(session.identity_key(model, values["id"]))
     if held is not None:
         return held
-    row = model(**values)
+    row = built(model, values)
     make_transient_to_detached(row)
     session.add(row)
     return row
