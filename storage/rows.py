@@ -21,8 +21,19 @@ def _insert(table: Table) -> tuple[Insert, tuple[str, ...]]:
 
 
 @cache
-def _optional_fields(model: type[SQLModel]) -> tuple[tuple[str, FieldInfo], ...]:
-    return tuple((name, f) for name, f in model.model_fields.items() if not f.is_required())
+def _defaults(model: type[SQLModel]) -> tuple[dict[str, Any], tuple[tuple[str, FieldInfo], ...]]:
+    """The fields' defaults that can be shared as they are, and the fields whose default is
+    made anew for each object (a factory, or a mutable value)."""
+    shared: dict[str, Any] = {}
+    made: list[tuple[str, FieldInfo]] = []
+    for name, field in model.model_fields.items():
+        if field.is_required():
+            continue
+        if field.default_factory is None and not isinstance(field.default, list | dict | set):
+            shared[name] = field.default
+        else:
+            made.append((name, field))
+    return shared, tuple(made)
 
 
 def built(model: type[Row], values: Mapping[str, Any]) -> Row:
@@ -30,7 +41,11 @@ def built(model: type[Row], values: Mapping[str, Any]) -> Row:
     makes it but built as SQLAlchemy builds a loaded row: without an attribute event per field,
     which costs more than the INSERT on the intake hot path. Values are taken as they are."""
     row: Row = model._sa_class_manager.new_instance()  # type: ignore[attr-defined]
-    fields = {name: f.get_default(call_default_factory=True) for name, f in _optional_fields(model)}
+    shared, made = _defaults(model)
+    fields = dict(shared)
+    for name, field in made:
+        if name not in values:
+            fields[name] = field.get_default(call_default_factory=True)
     fields.update(values)
     row.__dict__.update(fields)
     row.__pydantic_fields_set__.update(values)
