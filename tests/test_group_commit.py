@@ -111,6 +111,22 @@ def test_a_failing_message_fails_alone(runtime: Runtime, monkeypatch: pytest.Mon
     assert complaints == 2
 
 
+def test_a_citizens_own_report_far_away_still_joins_their_open_complaint(
+    runtime: Runtime,
+) -> None:
+    far = Location(lat=-7.1, lon=107.6)  # about 11 km south: far outside the radius
+    own = [
+        InboundMessage(
+            channel="web", external_id=key, sender="web:anon-same", text=ROAD, location=place
+        )
+        for key, place in (("o1", PASAR), ("o2", far))
+    ]
+    first, again = runtime.pipeline.handle_batch(own)
+    assert isinstance(first, Outcome) and isinstance(again, Outcome)
+    assert (first.kind, again.kind) == ("complaint", "joined")
+    assert again.complaint_code == first.complaint_code
+
+
 def test_a_batch_that_fails_nowhere_needs_no_savepoint(runtime: Runtime) -> None:
     statements: list[str] = []
     event.listen(runtime.engine, "before_cursor_execute", lambda *args: statements.append(args[2]))
