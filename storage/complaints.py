@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Collection, Sequence
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Row, and_, bindparam, func, insert, or_
 from sqlalchemy import select as core_select
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 from sqlmodel.sql.expression import SelectOfScalar
 
@@ -43,10 +45,35 @@ SAME_PROBLEM_CANDIDATES = (
     .order_by(col(Complaint.created_at).desc())
     .limit(MAX_CANDIDATES)
 )
+# The same newest candidates, less those placed outside a box around a point (the citizen's
+# own always stay): the database drops the far ones before Python builds a row of each.
+_newest = SAME_PROBLEM_CANDIDATES.add_columns(col(Complaint.created_at)).subquery()
+SAME_PROBLEM_NEAR = (
+    core_select(*(c for c in _newest.c if c.name != "created_at"))
+    .where(
+        or_(
+            _newest.c.contact_id == bindparam("contact_id"),
+            _newest.c.location_lat.is_(None),
+            _newest.c.location_lon.is_(None),
+            and_(
+                _newest.c.location_lat.between(bindparam("lat_min"), bindparam("lat_max")),
+                _newest.c.location_lon.between(bindparam("lon_min"), bindparam("lon_max")),
+            ),
+        )
+    )
+    .order_by(_newest.c.created_at.desc())
+)
+METRES_PER_DEGREE = 111_320  # of latitude, and of longitude at the equator
 
 
 def code_taken(session: Session, code: str) -> bool:
     return session.connection().execute(CODE_TAKEN, {"code": code}).first() is not None
+
+
+def code_clash(exc: IntegrityError) -> bool:
+    """Whether `exc` is a complaint code already taken (as SQLite and PostgreSQL word it)."""
+    text = str(exc.orig)
+    return "complaint.code" in text or "ix_complaint_code" in text
 
 
 def insert_events(session: Session, rows: Sequence[dict[str, Any]]) -> None:
@@ -85,10 +112,36 @@ def awaiting_answer(session: Session, contact_id: int) -> Complaint | None:
     return session.exec(AWAITING_ANSWER, params={"contact_id": contact_id}).first()
 
 
-def same_problem_candidates(session: Session, category: str, since: datetime) -> Sequence[Row]:
-    """Open, original complaints of `category` since `since`, newest first (compared columns)."""
-    params = {"category": category, "since": since}
-    return session.connection().execute(SAME_PROBLEM_CANDIDATES, params).all()
+def same_problem_candidates(
+    session: Session,
+    category: str,
+    since: datetime,
+    near: tuple[tuple[float, float], float, int] | None = None,
+) -> Sequence[Row]:
+    """Open, original complaints of `category` since `since`, newest first (compared columns):
+    at most MAX_CANDIDATES of them. `near` (a point, a radius in metres, the contact's id)
+    leaves out those placed clearly further away, unless they are the contact's own."""
+    params: dict[str, Any] = {"category": category, "since": since}
+    box = _box(*near[:2]) if near else None
+    if near is None or box is None:
+        return session.connection().execute(SAME_PROBLEM_CANDIDATES, params).all()
+    lat_min, lat_max, lon_min, lon_max = box
+    params |= {"contact_id": near[2], "lat_min": lat_min, "lat_max": lat_max}
+    params |= {"lon_min": lon_min, "lon_max": lon_max}
+    return session.connection().execute(SAME_PROBLEM_NEAR, params).all()
+
+
+def _box(point: tuple[float, float], radius_m: float) -> tuple[float, float, float, float] | None:
+    """Latitudes and longitudes holding every place within `radius_m` of `point` (a little
+    more); None near a pole or the antimeridian, where a box of degrees does not hold it."""
+    lat, lon = point
+    dlat = radius_m / METRES_PER_DEGREE * 1.01
+    if abs(lat) + dlat > 85:
+        return None
+    dlon = radius_m / (METRES_PER_DEGREE * math.cos(math.radians(abs(lat) + dlat))) * 1.01
+    if abs(lon) + dlon > 180:
+        return None
+    return lat - dlat, lat + dlat, lon - dlon, lon + dlon
 
 
 def own_complaint(

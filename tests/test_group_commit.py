@@ -14,6 +14,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import event, func
 from sqlmodel import select
 
+import aduan.complaints.filing as filing_module
 import aduan.complaints.pipeline as pipeline_module
 from aduan.api.app import create_app
 from aduan.complaints.group_commit import GroupCommit
@@ -108,6 +109,57 @@ def test_a_failing_message_fails_alone(runtime: Runtime, monkeypatch: pytest.Mon
         complaints = session.exec(select(func.count()).select_from(Complaint)).one()
     assert inbound == {"c1", "c3"}  # the failed message left nothing behind
     assert complaints == 2
+
+
+def test_a_citizens_own_report_far_away_still_joins_their_open_complaint(
+    runtime: Runtime,
+) -> None:
+    far = Location(lat=-7.1, lon=107.6)  # about 11 km south: far outside the radius
+    own = [
+        InboundMessage(
+            channel="web", external_id=key, sender="web:anon-same", text=ROAD, location=place
+        )
+        for key, place in (("o1", PASAR), ("o2", far))
+    ]
+    first, again = runtime.pipeline.handle_batch(own)
+    assert isinstance(first, Outcome) and isinstance(again, Outcome)
+    assert (first.kind, again.kind) == ("complaint", "joined")
+    assert again.complaint_code == first.complaint_code
+
+
+def test_a_batch_that_fails_nowhere_needs_no_savepoint(runtime: Runtime) -> None:
+    statements: list[str] = []
+    event.listen(runtime.engine, "before_cursor_execute", lambda *args: statements.append(args[2]))
+    results = runtime.pipeline.handle_batch([message(f"s{n}", ROAD) for n in range(5)])
+    assert all(isinstance(r, Outcome) for r in results)
+    assert not [s for s in statements if "SAVEPOINT" in s.upper()]
+    assert len(stored_codes(runtime.engine.url.render_as_string(False))) == 5
+
+
+def taken_code_drawn(monkeypatch: pytest.MonkeyPatch, taken: str, times: int) -> None:
+    """The code generator draws `taken` `times` times, then draws as usual."""
+    draw = filing_module.new_code
+    clashes = iter([taken] * times)
+    monkeypatch.setattr(filing_module, "new_code", lambda: next(clashes, None) or draw())
+
+
+@pytest.mark.parametrize("in_batch", [True, False], ids=["group commit", "one message"])
+def test_a_code_drawn_twice_is_drawn_again(
+    runtime: Runtime, monkeypatch: pytest.MonkeyPatch, in_batch: bool
+) -> None:
+    first = runtime.pipeline.handle(message("k1", ROAD))
+    assert first.complaint_code is not None
+    # In a batch the clash fails the batch, then the message's savepoint in the replay.
+    taken_code_drawn(monkeypatch, first.complaint_code, 2 if in_batch else 1)
+    others = [message("k2", "Sampah menumpuk di gang Mawar"), message("k3", "Lampu jalan mati")]
+    if in_batch:
+        results = runtime.pipeline.handle_batch(others)
+    else:
+        results = [runtime.pipeline.handle(m) for m in others]
+    assert all(isinstance(r, Outcome) and r.kind == "complaint" for r in results)
+    codes = stored_codes(runtime.engine.url.render_as_string(False))
+    assert len(codes) == 3
+    assert first.complaint_code in codes
 
 
 def test_a_delivery_repeated_in_one_batch_files_once(runtime: Runtime) -> None:

@@ -14,7 +14,9 @@ from storage.engine import reading, transaction
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
-def get_runtime(request: Request) -> Runtime:
+async def get_runtime(request: Request) -> Runtime:
+    """Async so that FastAPI calls it on the event loop: a plain function would cost every
+    request a hop to the thread pool and back."""
     return request.app.state.runtime
 
 

@@ -170,9 +170,10 @@ def find_same_problem(
     policy = ctx.lifecycle
     since = now - timedelta(hours=policy.duplicate_window_hours)
     # At most MAX_CANDIDATES rows, the newest in the window, through a partial index.
-    rows = same_problem_candidates(session, category, since)
     here = inbound.location
     point = (here.lat, here.lon) if here and here.lat is not None and here.lon is not None else None
+    near = (point, policy.duplicate_radius_m, contact.id) if point and contact.id else None
+    rows = same_problem_candidates(session, category, since, near)
     # The cheap tests first (the citizen's own complaint, the distance); the texts left are
     # compared in one rapidfuzz call, which prepares the new text once.
     kept, others = [], []

@@ -10,9 +10,9 @@ from aduan.complaints.codes import new_code
 from aduan.complaints.turn import Turn
 from classifier import Classification
 from dispatch.business_hours import due_at_for
-from storage.complaints import code_taken, insert_events
+from storage.complaints import insert_events
 from storage.models import Complaint, Status
-from storage.rows import insert_now
+from storage.rows import built, insert_now
 
 
 def category_of(turn: Turn) -> str:
@@ -48,28 +48,31 @@ def new_complaint(turn: Turn, same: Complaint | None, secret_hash: str) -> Compl
     result, inbound, location = classification(turn), turn.inbound, turn.inbound.location
     category = category_of(turn)
     assert turn.contact.id is not None
-    return Complaint(
-        code=unused_code(turn),
-        secret_hash=secret_hash,
-        contact_id=turn.contact.id,
-        channel=inbound.channel,
-        text=inbound.text,
-        category=category,
-        opd=same.opd if same else result.opd or turn.rules.ruleset.categories[category].opd,
-        confidence=result.confidence,
-        explanation={**result.as_dict(), "rules_version": turn.rules.version},
-        status=initial_status(result, same),
-        language=turn.contact.language,
-        location_lat=location.lat if location else None,
-        location_lon=location.lon if location else None,
-        location_address=location.address if location else None,
-        kecamatan=result.place.kecamatan if result.place else None,
-        desa=result.place.desa if result.place else None,
-        attachments=[a.model_dump(mode="json") for a in inbound.attachments],
-        due_at=same.due_at if same else due_at(turn, category),
-        duplicate_of_id=same.id if same else None,
-        created_at=turn.now,
-        updated_at=turn.now,
+    return built(
+        Complaint,
+        dict(
+            code=new_code(),  # a code drawn twice fails the insert and is drawn again
+            secret_hash=secret_hash,
+            contact_id=turn.contact.id,
+            channel=inbound.channel,
+            text=inbound.text,
+            category=category,
+            opd=same.opd if same else result.opd or turn.rules.ruleset.categories[category].opd,
+            confidence=result.confidence,
+            explanation={**result.as_dict(), "rules_version": turn.rules.version},
+            status=initial_status(result, same),
+            language=turn.contact.language,
+            location_lat=location.lat if location else None,
+            location_lon=location.lon if location else None,
+            location_address=location.address if location else None,
+            kecamatan=result.place.kecamatan if result.place else None,
+            desa=result.place.desa if result.place else None,
+            attachments=[a.model_dump(mode="json") for a in inbound.attachments],
+            due_at=same.due_at if same else due_at(turn, category),
+            duplicate_of_id=same.id if same else None,
+            created_at=turn.now,
+            updated_at=turn.now,
+        ),
     )
 
 
@@ -86,13 +89,6 @@ def due_at(turn: Turn, category: str) -> datetime:
     return due_at_for(
         turn.now, turn.rules.sla_hours(category), ctx.sla.business_hours, ctx.timezone
     )
-
-
-def unused_code(turn: Turn) -> str:
-    while True:
-        code = new_code()
-        if not code_taken(turn.session, code):
-            return code
 
 
 def record_filing(turn: Turn, complaint: Complaint, same: Complaint | None) -> None:

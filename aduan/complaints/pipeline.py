@@ -48,6 +48,7 @@ from classifier import classify, with_category
 from dispatch.context import DispatchContext
 from dispatch.enqueue import dispatch_to_opd
 from dispatch.media import queue_media
+from storage.complaints import code_clash
 from storage.cursors import save_cursor
 from storage.engine import connection_lost, transaction
 from storage.messages import link_to_complaint
@@ -59,6 +60,7 @@ log = logging.getLogger("aduan.complaints.pipeline")
 
 Result = TypeVar("Result")
 PG_WRITERS = 4  # group-commit threads per process on PostgreSQL
+CODE_DRAWS = 3  # complaint codes drawn for one message at most (31**5 of them: clashes are rare)
 
 
 def again_if_lost(work: Callable[[], Result]) -> Result:
@@ -138,6 +140,27 @@ class Pipeline:
         return again_if_lost(lambda: self._commit_batch(submissions))
 
     def _commit_batch(self, submissions: Sequence[Submission]) -> list[Outcome | Exception]:
+        """Every message in one transaction, without a savepoint each (they cost more than
+        the rest of the writer's statements); if any fails, the transaction rolls back and
+        each message runs again in a savepoint of its own."""
+        try:
+            with transaction(self.engine) as session:
+                results: list[Outcome | Exception] = []
+                for submission in submissions:
+                    results.append(self._handle(session, submission))
+                    session.flush()  # the next message's Core reads see this one's ORM changes
+                return results
+        except Exception as exc:
+            if connection_lost(exc):
+                raise  # not a message's fault: the whole batch is handled again
+            log.warning(
+                "a batch of %d rolled back (%s): each message again in its own savepoint",
+                len(submissions),
+                type(exc).__name__,
+            )
+        return self._commit_each_saved(submissions)
+
+    def _commit_each_saved(self, submissions: Sequence[Submission]) -> list[Outcome | Exception]:
         results: list[Outcome | Exception] = []
         with transaction(self.engine) as session:
             for submission in submissions:
@@ -152,42 +175,50 @@ class Pipeline:
         return results
 
     def _handle_saved(self, session: Session, submission: Submission) -> Outcome:
-        """`_handle` in a savepoint: on failure the message leaves nothing behind."""
-        inbound = submission.inbound
-        try:
-            with session.begin_nested():
-                return self._handle(session, submission)
-        except Exception as exc:
-            # Rows written by Core inserts stay in the identity map past the rollback to the
-            # savepoint; drop them all (earlier messages were flushed when it began).
-            session.expunge_all()
-            if not isinstance(exc, IntegrityError):
-                raise
-            # Another process stored the same delivery between our check and our insert.
-            seen = find_delivery(session, inbound)
-            if seen is None:
-                raise
-        return duplicate(session, seen)
+        """`_handle` in a savepoint: on failure the message leaves nothing behind. A complaint
+        code drawn twice is drawn again."""
+        for draw in range(1, CODE_DRAWS + 1):
+            try:
+                with session.begin_nested():
+                    return self._handle(session, submission)
+            except Exception as exc:
+                # Rows written by Core inserts stay in the identity map past the rollback to
+                # the savepoint; drop them all (earlier messages were flushed when it began).
+                session.expunge_all()
+                if not isinstance(exc, IntegrityError):
+                    raise
+                if code_clash(exc) and draw < CODE_DRAWS:
+                    continue
+                # Another process stored the same delivery between our check and our insert.
+                seen = find_delivery(session, submission.inbound)
+                if seen is None:
+                    raise
+                return duplicate(session, seen)
+        raise AssertionError("unreachable: the last draw returns or raises")
 
     def handle(self, inbound: InboundMessage, cursor: Cursor | None = None) -> Outcome:
         """Handle one message; a polling channel's `cursor` commits in the same transaction."""
         return again_if_lost(lambda: self._handle_one(inbound, cursor))
 
     def _handle_one(self, inbound: InboundMessage, cursor: Cursor | None) -> Outcome:
-        try:
-            with transaction(self.engine) as session:
-                if cursor is not None:
-                    save_cursor(session, inbound.channel, cursor)
-                return self._handle(session, Submission(inbound))
-        except IntegrityError:
-            # Another worker stored the same delivery between our check and our commit.
-            with transaction(self.engine) as session:
-                seen = find_delivery(session, inbound)
-                if seen is None:
-                    raise
-                if cursor is not None:
-                    save_cursor(session, inbound.channel, cursor)
-                return duplicate(session, seen)
+        for draw in range(1, CODE_DRAWS + 1):
+            try:
+                with transaction(self.engine) as session:
+                    if cursor is not None:
+                        save_cursor(session, inbound.channel, cursor)
+                    return self._handle(session, Submission(inbound))
+            except IntegrityError as exc:
+                if not (code_clash(exc) and draw < CODE_DRAWS):
+                    failure = exc
+                    break
+        # Another worker stored the same delivery between our check and our commit.
+        with transaction(self.engine) as session:
+            seen = find_delivery(session, inbound)
+            if seen is None:
+                raise failure
+            if cursor is not None:
+                save_cursor(session, inbound.channel, cursor)
+            return duplicate(session, seen)
 
     def _handle(self, session: Session, submission: Submission) -> Outcome:
         inbound = submission.inbound

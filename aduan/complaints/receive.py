@@ -14,7 +14,7 @@ from dispatch.context import DispatchContext
 from storage.contacts import contact_by_address
 from storage.messages import inbound_by_id, insert_message
 from storage.models import Complaint, Contact
-from storage.rows import insert_now
+from storage.rows import built, insert_now
 
 log = logging.getLogger("aduan.complaints.receive")
 
@@ -38,12 +38,13 @@ def find_or_add_contact(
     """The sender's contact, and whether it was created just now (so has no history)."""
     contact = contact_by_address(session, inbound.channel, inbound.sender)
     if contact is None:
-        contact = Contact(
-            channel=inbound.channel,
-            address=inbound.sender,
-            display_name=inbound.sender_name,
-            language=ctx.language(inbound.language),
-        )
+        values = {
+            "channel": inbound.channel,
+            "address": inbound.sender,
+            "display_name": inbound.sender_name,
+            "language": ctx.language(inbound.language),
+        }
+        contact = built(Contact, values)
         insert_now(session, contact)
         return contact, True
     if inbound.language and inbound.language != contact.language:
