@@ -48,20 +48,12 @@ def message_to_contact(
     sent = sent and not blocked
     complaint_id = complaint.id if complaint else None
     message_id = _store_outbound(session, contact, text, complaint_id, extra, blocked, sent, now)
-    outbound = OutboundMessage(
-        channel=contact.channel,
-        recipient=contact.address,
-        text=text,
-        complaint_code=complaint.code if complaint else None,
-        idempotency_key=key,
-        last_inbound_at=known_last_inbound_at or last_inbound_at(session, contact.id),
-        **extra,
-    )
+    last_in = known_last_inbound_at or last_inbound_at(session, contact.id)
     return queue_item(
         session,
         kind="message",
         target=contact.channel,
-        payload=outbound.model_dump(mode="json"),
+        payload=_outbound(contact, text, key, complaint, last_in, extra),
         key=key,
         complaint_id=complaint_id,
         message_id=message_id,
@@ -69,6 +61,26 @@ def message_to_contact(
         sent=sent,
         now=now,
     )
+
+
+def _outbound(
+    contact: Contact,
+    text: str,
+    key: str,
+    complaint: Complaint | None,
+    last_in: datetime | None,
+    extra: dict[str, Any],
+) -> dict[str, Any]:
+    """The outbox payload of a message to `contact`: what the channel's sender reads."""
+    return OutboundMessage(
+        channel=contact.channel,
+        recipient=contact.address,
+        text=text,
+        complaint_code=complaint.code if complaint else None,
+        idempotency_key=key,
+        last_inbound_at=last_in,
+        **extra,
+    ).model_dump(mode="json")
 
 
 def _store_outbound(
