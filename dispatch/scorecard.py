@@ -165,10 +165,6 @@ def _hours(start: datetime, end: datetime) -> float:
     return (end - start) / timedelta(hours=1)
 
 
-def _median(values: list[float]) -> float | None:
-    return statistics.median(values) if values else None
-
-
 def _graded(
     opd: str,
     name: str,

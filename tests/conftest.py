@@ -20,12 +20,7 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
     if request.param == "sqlite":
         yield f"sqlite:///{tmp_path / 'aduan.db'}"
         return
-    reason = postgres.ensure_running()
-    if reason:
-        pytest.fail(reason)
-    url = postgres.create_database()
-    yield url
-    postgres.drop_database(url)
+    yield from postgres.fresh_database()
 
 
 @pytest.fixture

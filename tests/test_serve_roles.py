@@ -173,12 +173,7 @@ def test_a_web_process_stores_and_sends_nothing_a_worker_sends_what_it_stored(
 @pytest.fixture
 def postgres_url() -> Iterator[str]:
     """Several web processes are the PostgreSQL scale-out (on SQLite they share one writer)."""
-    reason = postgres.ensure_running()
-    if reason:
-        pytest.fail(reason)
-    url = postgres.create_database()
-    yield url
-    postgres.drop_database(url)
+    yield from postgres.fresh_database()
 
 
 def test_two_web_processes_on_one_port_store_every_complaint_once(

@@ -5,18 +5,14 @@ from __future__ import annotations
 
 import statistics
 from collections.abc import Iterable, Mapping
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from sqlmodel import Session
 
-from dispatch.scorecard import TOTAL, UNKNOWN_AREA, OpdScore, Scorecard, _graded
+from dispatch.scorecard import TOTAL, UNKNOWN_AREA, OpdScore, Scorecard, _graded, _hours
 from storage.models import OPEN_STATUSES
 from storage.scorecard import GroupCounts, Grouping, ScoreRow, score_rows
-
-
-def _hours(start: datetime, end: datetime) -> float:
-    return (end - start) / timedelta(hours=1)
 
 
 def _median(values: list[float]) -> float | None:

@@ -6,8 +6,10 @@ import glob
 import os
 import subprocess
 import uuid
+from collections.abc import Iterator
 
 import psycopg
+import pytest
 
 ADMIN_DSN = os.environ.get("ADUAN_TEST_PG_DSN", "postgresql://postgres@127.0.0.1:5432/postgres")
 
@@ -47,3 +49,14 @@ def drop_database(url: str) -> None:
     name = url.rsplit("/", 1)[1]
     with psycopg.connect(ADMIN_DSN, autocommit=True) as conn:
         conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def fresh_database() -> Iterator[str]:
+    """A new, empty database on the real server (started if it is down), dropped after; the
+    test fails, never skips, when the server cannot be had."""
+    reason = ensure_running()
+    if reason:
+        pytest.fail(reason)
+    url = create_database()
+    yield url
+    drop_database(url)
