@@ -21,9 +21,11 @@ def mask_address(address: str) -> str:
     return f"{scheme}:{masked}" if scheme else masked
 
 
-# A value after a query or form parameter whose name says it is secret (hub.verify_token=…).
+# A value after a query or form parameter whose name says it is secret (hub.verify_token=…,
+# the tracking link's secret=… and its contact-confirming konfirmasi=…).
 _SECRET_PARAM = re.compile(
-    r"(?i)(?<![\w.-])([\w.-]*(?:token|secret|key|password|passwd|signature|sig)[\w.-]*=)"
+    r"(?i)(?<![\w.-])([\w.-]*(?:token|secret|key|password|passwd|signature|sig|konfirmasi)"
+    r"[\w.-]*=)"
     r"[^&\s\"'<>]+"
 )
 # `"access_token": "…"`, `password: …` in a dict, JSON or header dump.
@@ -33,7 +35,7 @@ _SECRET_FIELD = re.compile(
 # The words the two patterns above need: most log lines have none, and the patterns' leading
 # `[\w.-]*` makes them cost 0.05-0.15 ms on every line. Looked for in the lower-cased line when
 # it is ASCII (where lower-casing is exactly the patterns' case rule), else not looked for.
-_PARAM_WORDS = ("token", "secret", "key", "passw", "sig")
+_PARAM_WORDS = ("token", "secret", "key", "passw", "sig", "konfirmasi")
 _FIELD_WORDS = ("token", "secret", "passw")
 
 

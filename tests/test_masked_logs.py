@@ -155,7 +155,10 @@ def test_the_quick_masking_path_hides_what_every_pattern_hides() -> None:
         "ſecret=abc KEY=zzz ṫoken=1 sıg=2 APIKEY=3",  # non-ASCII: the patterns decide alone
         "api_key=s3cr3t&signature=deadbeef; secret_value: 'x'",
         "nothing to hide here: 12:30 ADU-7K3Q9 routed to DPUPR",
+        '"GET /lacak/ADU-7K3Q9?secret=Qqipf9Jg_xZk&konfirmasi=abcDEF1234 HTTP/1.1" 200',
     ]
     for line in lines:
         assert masking.mask_text(line) == _every_pattern(line), line
     assert "hunter2" not in masking.mask_text(lines[2])
+    tracking = masking.mask_text(lines[-1])  # uvicorn's access line of a tracking link
+    assert "Qqipf9Jg" not in tracking and "abcDEF1234" not in tracking
