@@ -14,30 +14,15 @@ import os
 import signal
 from collections.abc import Callable, Sequence
 
-from sqlalchemy import func, select
 from sqlalchemy.engine import Engine
-from sqlmodel import col
 
 from aduan.api.app import Background
 from aduan.runtime import Runtime
-from storage.engine import transaction
-from storage.models import OutboxItem, OutboxStatus
+from storage.outbox import outbox_waiting
 
 log = logging.getLogger("aduan.worker")
 
 HEARTBEAT_SECONDS = 60.0
-
-
-def outbox_waiting(engine: Engine) -> tuple[int, int]:
-    """Pending outbox items, and dead letters, now."""
-    query = (
-        select(col(OutboxItem.status), func.count())
-        .where(col(OutboxItem.status).in_([OutboxStatus.pending, OutboxStatus.dead]))
-        .group_by(OutboxItem.status)
-    )
-    with transaction(engine) as session:
-        counts = dict(session.connection().execute(query).tuples().all())
-    return counts.get(OutboxStatus.pending, 0), counts.get(OutboxStatus.dead, 0)
 
 
 async def _heartbeat(engine: Engine, stop: asyncio.Event, every: float) -> None:

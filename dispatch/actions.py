@@ -20,7 +20,7 @@ from dispatch.templates import sentences
 from storage.complaints import linked_to
 from storage.events import count_of_complaint
 from storage.followers import confirmed_followers
-from storage.models import Complaint, Contact, Event, Status
+from storage.models import Complaint, Contact, Event, OutboxItem, Status
 from storage.outbox import pending_dispatches
 
 
@@ -318,22 +318,34 @@ def forward_citizen_addition(
     if complaint.status not in HELD_BY_OPD or complaint.duplicate_of_id is not None:
         return  # still in review (the OPD will get it whole), closed, or another's duplicate
     assert complaint.id is not None
-    fresh = complaint_document(complaint, ctx, "complaint.updated")
     waiting = pending_dispatches(session, complaint.id)
-    news = {k: fresh[k] for k in ("location", "area", "attachments")}
-    for item in waiting:  # a chat post keeps its words; staff can open the complaint
-        if "document" in item.payload:
-            item.payload = {**item.payload, "document": {**item.payload["document"], **news}}
-            session.add(item)
     if waiting:
+        _refresh_waiting(session, waiting, complaint_document(complaint, ctx, "complaint.updated"))
         return
+    where = place(
+        {
+            "lat": complaint.location_lat,
+            "lon": complaint.location_lon,
+            "address": complaint.location_address,
+        }
+    )
 
     def notice(language: str | None) -> str:
-        values = {"attachments": attachments, "location": place(fresh["location"])}
+        values = {"attachments": attachments, "location": where}
         return ctx.text(language, "citizen_addition", code=complaint.code, **values)
 
     key = f"addition:{complaint.code}:{_sequence(session, complaint)}"
     dispatch_to_opd(session, complaint, ctx, "complaint.updated", key, notice=notice, now=now)
+
+
+def _refresh_waiting(session: Session, waiting: list[OutboxItem], fresh: dict[str, Any]) -> None:
+    """Dispatches not sent yet go out with the complaint's place and attachments as they now
+    are; a chat post keeps its words (staff can open the complaint)."""
+    news = {k: fresh[k] for k in ("location", "area", "attachments")}
+    for item in waiting:
+        if "document" in item.payload:
+            item.payload = {**item.payload, "document": {**item.payload["document"], **news}}
+            session.add(item)
 
 
 def rate(session: Session, complaint: Complaint, stars: int, contact: Contact) -> Event:

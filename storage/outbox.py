@@ -14,8 +14,10 @@ from typing import Any
 
 from sqlalchemy import Table, bindparam, case, func, insert, or_, update
 from sqlalchemy import select as select_columns
+from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
+from storage.engine import transaction
 from storage.models import Message, OutboxItem, OutboxStatus
 
 # SQLModel does not declare the `__table__` that SQLAlchemy gives every table class.
@@ -229,3 +231,15 @@ def items_with_status(session: Session, status: OutboxStatus, limit: int) -> Seq
         .order_by(col(OutboxItem.id))
         .limit(limit)
     ).all()
+
+
+def outbox_waiting(engine: Engine) -> tuple[int, int]:
+    """Pending outbox items, and dead letters, now."""
+    query = (
+        select(col(OutboxItem.status), func.count())
+        .where(col(OutboxItem.status).in_([OutboxStatus.pending, OutboxStatus.dead]))
+        .group_by(OutboxItem.status)
+    )
+    with transaction(engine) as session:
+        counts = dict(session.connection().execute(query).tuples().all())
+    return counts.get(OutboxStatus.pending, 0), counts.get(OutboxStatus.dead, 0)
